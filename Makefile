@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need first.
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint openapi fixtures install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/uvicorn service.main:app --host $(HOST) --port $(PORT)
+
+test: lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tests scripts
+	$(BIN)/ruff format --check --quiet service tests scripts
+
+# Regenerate the committed OpenAPI document (a test fails when it drifts from the code).
+openapi: $(STAMP)
+	$(BIN)/python scripts/export_openapi.py openapi/openapi.json
+
+# Re-record reference trajectories from torch.optim / optax (needs the `reference` extra).
+fixtures:
+	$(PYTHON) -m venv .venv-reference
+	.venv-reference/bin/pip install --quiet -e '.[reference]'
+	.venv-reference/bin/python tests/reference/record_fixtures.py
+
+clean:
+	rm -rf $(VENV) .venv-reference .pytest_cache

@@ -1,0 +1,1 @@
+"""HTTP layer: routers, request/response models, error handling. No math lives here."""

@@ -1,0 +1,72 @@
+"""Client errors in one shape: FastAPI's 422 body, each entry with a readable `field` path.
+
+    {"detail": [{"loc": ["body", "optimizers", 0, "adam", "betta1"], "field": "optimizers[0].betta1",
+                 "msg": "Unknown field 'betta1'. Did you mean 'beta1'? Allowed: ...",
+                 "type": "extra_forbidden"}]}
+
+Validators that know a sub-path below the field they check (an index into `values`, the field a
+cross-field rule concerns) raise `path_error`; the handler appends that path to the location.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic_core import PydanticCustomError
+
+Loc = Sequence[str | int]
+
+
+def path_error(kind: str, message: str, *path: str | int) -> PydanticCustomError:
+    """A validation error located at `path` below the field being validated."""
+    return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"), {"path": list(path)})
+
+
+def limit_error(field: Loc, message: str) -> RequestValidationError:
+    """A 422 for a request over a configured size limit, raised before any compute."""
+    return RequestValidationError([{"type": "limit_exceeded", "loc": ("body", *field), "msg": message}])
+
+
+def readable_path(loc: Loc, body: Any) -> str:
+    """Render a location as `optimizers[0].betta1`, dropping union tags (parts absent from the body)."""
+    parts = list(loc[1:]) if loc and loc[0] == "body" else list(loc)
+    text, node = "", body
+    for i, part in enumerate(parts):
+        if isinstance(part, str) and isinstance(node, dict) and part not in node:
+            following = parts[i + 1] if i + 1 < len(parts) else None
+            if following is not None and following in node:
+                continue  # a discriminated-union tag such as "adam" or "sequence"
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return text or "body"
+
+
+def format_errors(errors: Iterable[dict[str, Any]], body: Any) -> list[dict[str, Any]]:
+    formatted = []
+    for error in errors:
+        loc = [*error.get("loc", ()), *(error.get("ctx") or {}).get("path", [])]
+        entry = {"loc": loc, "field": readable_path(loc, body), "msg": error["msg"], "type": error["type"]}
+        value = error.get("input")
+        # Echo small scalar inputs only: never a megabyte of gradients back at the client.
+        if (
+            isinstance(value, bool | int)
+            or (isinstance(value, float) and math.isfinite(value))
+            or (isinstance(value, str) and len(value) <= 200)
+        ):
+            entry["input"] = value
+        formatted.append(entry)
+    return formatted
+
+
+async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": format_errors(exc.errors(), exc.body)})

@@ -1,0 +1,52 @@
+"""GET /optimizers and /optimizers/{name}: the catalog, read from the engine's registry."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from fastapi import APIRouter, HTTPException
+
+from ..engine import REGISTRY, Optimizer
+from .models import SPEC_MODELS, OptimizerInfo, UpdateRule
+
+router = APIRouter(tags=["optimizers"])
+
+
+def hyperparameter_schema(name: str) -> dict:
+    """JSON Schema of an optimizer's hyperparameters: the spec's schema without `name` and `label`."""
+    schema = SPEC_MODELS[name].model_json_schema()
+    for key in ("name", "label"):
+        schema["properties"].pop(key, None)
+    schema["required"] = [r for r in schema.get("required", []) if r not in ("name", "label")]
+    if not schema["required"]:
+        schema.pop("required")
+    return schema
+
+
+@cache
+def info(optimizer: Optimizer) -> OptimizerInfo:
+    return OptimizerInfo(
+        name=optimizer.name,
+        title=optimizer.title,
+        summary=optimizer.summary,
+        paper=optimizer.paper,
+        reference=optimizer.reference,
+        update=UpdateRule(latex=optimizer.update_latex, text=optimizer.update_text),
+        learning_rate=optimizer.learning_rate,
+        state=list(optimizer.state_names),
+        notes=list(optimizer.notes),
+        defaults={h.name: h.default for h in optimizer.hyperparameters},
+        hyperparameters=hyperparameter_schema(optimizer.name),
+    )
+
+
+@router.get("/optimizers", summary="The optimizer catalog")
+def list_optimizers() -> list[OptimizerInfo]:
+    return [info(o) for o in REGISTRY.values()]
+
+
+@router.get("/optimizers/{name}", summary="One optimizer's catalog entry", responses={404: {"description": "Unknown"}})
+def get_optimizer(name: str) -> OptimizerInfo:
+    if name not in REGISTRY:
+        raise HTTPException(404, f"Unknown optimizer '{name}'. Known optimizers: {', '.join(REGISTRY)}.")
+    return info(REGISTRY[name])

@@ -1,0 +1,98 @@
+"""Optimizer descriptions: the one table that the engine, the API schemas and the catalog read.
+
+An optimizer is a pair of pure functions over numpy arrays, in the style of optax:
+
+    state = init(params, hyper)
+    update, learning_rate, state = step(grad, params, state, hyper, lr, t)
+
+`params`, `grad` and every state array have shape ``(..., D)``: any leading batch shape runs many
+configurations at once, and hyperparameter values may be arrays that broadcast against it.
+`lr` is the base learning rate in force at this step (a schedule may change it), `t` the 1-based step
+count. The step returns the update to add to the parameters and the effective learning rate: the
+per-coordinate factor ``eta`` with ``update = -eta * direction`` (plus decoupled weight decay where the
+optimizer has it); each optimizer's `learning_rate` text says what its direction is. Nothing is
+mutated in place, so any step can be replayed.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+Number = float | int | bool | None
+State = tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """One hyperparameter: its type, default and admissible range (inclusive unless said otherwise)."""
+
+    name: str
+    default: Number
+    description: str
+    kind: Literal["float", "int", "bool"] = "float"
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
+    nullable: bool = False
+
+
+def no_constraints(hyper: Any) -> list[tuple[str, str]]:
+    return []
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """A registry entry: the math (`init`, `step`) and everything a catalog reader needs to trust it."""
+
+    name: str
+    title: str
+    summary: str
+    paper: str
+    update_latex: str
+    update_text: str
+    learning_rate: str
+    hyperparameters: tuple[Hyperparameter, ...]
+    state_names: tuple[str, ...]
+    init: Callable[[np.ndarray, Any], State]
+    step: Callable[[np.ndarray, np.ndarray, State, Any, Any, int], tuple[np.ndarray, Any, State]]
+    reference: str = "torch.optim 2.13"
+    notes: tuple[str, ...] = ()
+    # Cross-field rules a single bound cannot express; returns (field, message) pairs.
+    constraints: Callable[[Any], list[tuple[str, str]]] = no_constraints
+    hyper_type: type = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = [h.name for h in self.hyperparameters]
+        object.__setattr__(self, "hyper_type", namedtuple(f"{self.name.title()}Hyper", names))
+
+    def hyper(self, values: Mapping[str, Number] | None = None) -> Any:
+        """Resolve hyperparameters: `values` over the defaults. Unknown names raise KeyError."""
+        values = dict(values or {})
+        unknown = set(values) - {h.name for h in self.hyperparameters}
+        if unknown:
+            raise KeyError(f"unknown hyperparameters for {self.name}: {sorted(unknown)}")
+        return self.hyper_type(**{h.name: values.get(h.name, h.default) for h in self.hyperparameters})
+
+
+class Registry(Mapping[str, Optimizer]):
+    """Name -> Optimizer, in catalog order."""
+
+    def __init__(self, optimizers: Sequence[Optimizer]) -> None:
+        self._by_name = {o.name: o for o in optimizers}
+        if len(self._by_name) != len(optimizers):
+            raise ValueError("duplicate optimizer names")
+
+    def __getitem__(self, name: str) -> Optimizer:
+        return self._by_name[name]
+
+    def __iter__(self):
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)

@@ -1,0 +1,114 @@
+"""Every bad input is a 422 naming the offending field; nothing a client sends is a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+SEQ = {"kind": "sequence", "values": [0.1, -0.2, 0.3]}
+
+
+def error(client, body, raw: bytes | None = None):
+    if raw is not None:
+        response = client.post("/simulate", content=raw, headers={"content-type": "application/json"})
+    else:
+        response = client.post("/simulate", json=body)
+    assert response.status_code == 422, response.text[:500]
+    detail = response.json()["detail"]
+    assert detail, "a 422 must say what is wrong"
+    return detail[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "kind", "says"),
+    [
+        ({"optimizers": [{"name": "adamx"}]}, "optimizers[0]", "union_tag_invalid", "'sgd', 'adagrad'"),
+        (
+            {"optimizers": [{"name": "adam", "betta1": 0.9}]},
+            "optimizers[0].betta1",
+            "extra_forbidden",
+            "Did you mean 'beta1'?",
+        ),
+        ({"optimizers": [{"name": "adam", "lr": -0.1}]}, "optimizers[0].lr", "greater_than_equal", "0"),
+        ({"optimizers": [{"name": "adam", "beta1": 1.0}]}, "optimizers[0].beta1", "less_than", "1"),
+        ({"optimizers": [{"name": "rmsprop", "alpha": 1.5}]}, "optimizers[0].alpha", "less_than_equal", "1"),
+        ({"optimizers": [{"name": "adam", "lr": "0.1"}]}, "optimizers[0].lr", "float_type", "number"),
+        ({"optimizers": [{"name": "adam", "lr": True}]}, "optimizers[0].lr", "float_type", "number"),
+        ({"optimizers": [{"name": "adam", "amsgrad": 1}]}, "optimizers[0].amsgrad", "bool_type", "boolean"),
+        ({"optimizers": [{"name": "sgd", "nesterov": True}]}, "optimizers[0].nesterov", "constraint", "momentum > 0"),
+        (
+            {"optimizers": [{"name": "sgd", "nesterov": True, "momentum": 0.9, "dampening": 0.1}]},
+            "optimizers[0].nesterov",
+            "constraint",
+            "dampening = 0",
+        ),
+        ({"optimizers": [{"name": "sgd", "label": ""}]}, "optimizers[0].label", "string_too_short", "1"),
+        ({"optimizers": []}, "optimizers", "too_short", "at least 1"),
+        ({"gradients": {"kind": "file"}}, "gradients", "union_tag_invalid", "'sequence', 'synthetic'"),
+        ({"gradients": {"kind": "sequence", "values": []}}, "gradients.values", "values", "non-empty"),
+        ({"gradients": {"kind": "sequence", "values": [[1, 2], [3]]}}, "gradients.values[1]", "ragged", "row 1"),
+        ({"gradients": {"kind": "sequence", "values": [[1, 2], []]}}, "gradients.values[1]", "ragged", "row 1"),
+        ({"gradients": {"kind": "sequence", "values": [[1], 2]}}, "gradients.values[1]", "values", "list"),
+        ({"gradients": {"kind": "sequence", "values": [1, True]}}, "gradients.values[1]", "float_type", "True"),
+        ({"gradients": {"kind": "sequence", "values": [[1, "2"]]}}, "gradients.values[0][1]", "float_type", "'2'"),
+        ({"gradients": {"kind": "sequence", "values": [1, None]}}, "gradients.values[1]", "float_type", "None"),
+        ({"gradients": {"kind": "sequence", "values": [10**400]}}, "gradients.values", "finite_number", "float64"),
+        ({"gradients": {"kind": "synthetic", "steps": 0}}, "gradients.steps", "greater_than_equal", "1"),
+        ({"gradients": {"kind": "synthetic", "seed": -1}}, "gradients.seed", "greater_than_equal", "0"),
+        (
+            {"gradients": {"kind": "synthetic", "pattern": "sawtooth"}},
+            "gradients.pattern",
+            "literal_error",
+            "trend_noise",
+        ),
+        ({"gradients": SEQ, "initial": [0.0, 1.0]}, "initial", "initial_length", "D = 1"),
+        ({"initial": "zero"}, "initial", "float_type", "number"),
+        ({"initial": [0.0, False]}, "initial[1]", "float_type", "False"),
+        ({"record": ["params", "momentum"]}, "record[1]", "literal_error", "learning_rates"),
+        ({"optimizer": [{"name": "sgd"}]}, "optimizer", "extra_forbidden", "Did you mean 'optimizers'?"),
+        ([1, 2], "body", "model_attributes_type", "dictionary"),
+    ],
+)
+def test_bad_input_names_the_field(client, body, field, kind, says):
+    detail = error(client, body)
+    assert (detail["field"], detail["type"]) == (field, kind)
+    assert says in detail["msg"]
+
+
+@pytest.mark.parametrize("token", [b"NaN", b"Infinity", b"-Infinity"])
+def test_nan_and_infinity_are_rejected(client, token):
+    raw = b'{"gradients": {"kind": "sequence", "values": [[0.1, 0.2], [0.3, ' + token + b"]]}}"
+    detail = error(client, None, raw)
+    assert (detail["field"], detail["type"]) == ("gradients.values[1][1]", "finite_number")
+    detail = error(client, None, b'{"optimizers": [{"name": "adam", "lr": ' + token + b"}]}")
+    assert (detail["field"], detail["type"]) == ("optimizers[0].lr", "finite_number")
+
+
+def test_unparseable_json_is_a_422(client):
+    detail = error(client, None, b'{"optimizers": [')
+    assert detail["type"] == "json_invalid"
+
+
+@pytest.mark.parametrize(
+    ("limits", "body", "field", "says"),
+    [
+        ({"max_steps": 10}, {"gradients": {"kind": "synthetic", "steps": 11}}, "gradients.steps", "limit of 10"),
+        ({"max_dim": 2}, {"gradients": {"kind": "synthetic", "dim": 3}}, "gradients.dim", "limit of 2"),
+        ({"max_steps": 2}, {"gradients": SEQ}, "gradients.values", "3 steps exceed"),
+        ({"max_optimizers": 1}, {}, "optimizers", "4 optimizers exceed the limit of 1"),
+        (
+            {"max_values": 453},
+            {},
+            "gradients",
+            "moves 454 numbers (gradients plus recorded series), over the limit of 453",
+        ),
+    ],
+)
+def test_sizes_over_the_limits(client_with, limits, body, field, says):
+    detail = error(client_with(**limits), body)
+    assert (detail["field"], detail["type"]) == (field, "limit_exceeded")
+    assert says in detail["msg"]
+
+
+def test_small_inputs_are_echoed_but_large_ones_are_not(client):
+    assert error(client, {"optimizers": [{"name": "adam", "lr": -1}]})["input"] == -1
+    assert "input" not in error(client, {"gradients": {"kind": "sequence", "values": [[1.0] * 5, [1.0]]}})
