@@ -217,7 +217,7 @@ def tutorial_gradients() -> SyntheticGradients:
     return SyntheticGradients(kind="synthetic")
 
 
-Series = Literal["params", "learning_rates", "updates"]
+Series = Literal["params", "learning_rates", "updates", "state"]
 assert set(Series.__args__) == set(SERIES)
 
 
@@ -235,7 +235,8 @@ class SimulateRequest(StrictModel):
     )
     record: list[Series] = Field(
         default_factory=lambda: ["params", "learning_rates"],
-        description="Per-step series to return; [] returns only each run's final parameters.",
+        description="Per-step series to return: params, learning_rates, updates, and state (each optimizer's "
+        "named state arrays after every step); [] returns only each run's final parameters.",
     )
 
     @model_validator(mode="after")
@@ -260,6 +261,9 @@ class Run(BaseModel):
     params: Rows | None = Field(None, description="T+1 rows of D: row 0 is the initial point (when recorded).")
     learning_rates: Rows | None = Field(None, description="T rows of D effective learning rates (when recorded).")
     updates: Rows | None = Field(None, description="T rows of D parameter changes (when recorded).")
+    state: dict[str, Rows] | None = Field(
+        None, description="Optimizer state after each step, T rows of D per state array (when recorded)."
+    )
     final: list[float] = Field(description="Final parameters (the last finite ones if the run diverged).")
     diverged_at: int | None = Field(
         description="First step whose parameters are not finite; the run's series stop before it. Null if none."

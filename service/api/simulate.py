@@ -68,6 +68,8 @@ def simulate_endpoint(
     for result in results:
         run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
         run.update(result.series)
+        if "state" in record:
+            run["state"] = result.state
         run.update(final=result.final, diverged_at=result.diverged_at)
         runs.append(run)
     steps, dim = grads.shape

@@ -3,11 +3,12 @@
 from . import gradients
 from .optimizers import REGISTRY
 from .registry import Hyperparameter, Optimizer
-from .simulate import SERIES, RunResult, RunSpec, run, simulate
+from .simulate import SERIES, BudgetExceeded, RunResult, RunSpec, run, simulate
 
 __all__ = [
     "REGISTRY",
     "SERIES",
+    "BudgetExceeded",
     "Hyperparameter",
     "Optimizer",
     "RunResult",

@@ -63,6 +63,9 @@ class Optimizer:
     step: Callable[[np.ndarray, np.ndarray, State, Any, Any, int], tuple[np.ndarray, Any, State]]
     reference: str = "torch.optim 2.13"
     notes: tuple[str, ...] = ()
+    # True when every coordinate evolves on its own (no norms or means over the parameter vector), so a
+    # compiled path may run coordinates independently. Adafactor, for one, is not.
+    elementwise: bool = True
     # Cross-field rules a single bound cannot express; returns (field, message) pairs.
     constraints: Callable[[Any], list[tuple[str, str]]] = no_constraints
     hyper_type: type = field(init=False, repr=False, compare=False)

@@ -1,12 +1,14 @@
 """Run optimizers over a gradient sequence and record what each step did.
 
-Divergence is a result: a run stops at the first step whose parameters (or anything recorded for
-that step) are not finite, reports that step as `diverged_at`, and keeps only the finite steps before
-it, so callers never see NaN or infinity.
+Divergence is a result: a run stops at the first step whose parameters, learning rate or optimizer
+state are not finite (an overflowed accumulator would otherwise freeze the run silently), reports
+that step as `diverged_at`, and keeps only the finite steps before it, so callers never see NaN or
+infinity.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +17,13 @@ import numpy as np
 
 from .registry import Number, Optimizer
 
-SERIES = ("params", "learning_rates", "updates")
+SERIES = ("params", "learning_rates", "updates", "state")
+# How many steps run between two looks at the clock when a deadline is set.
+DEADLINE_CHECK_EVERY = 1024
+
+
+class BudgetExceeded(RuntimeError):
+    """The simulation did not finish before its deadline (see `simulate(deadline=...)`)."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,8 @@ class RunSpec:
     optimizer: Optimizer
     hyperparameters: Mapping[str, Number] = field(default_factory=dict)
     label: str | None = None
+    # Base learning rate per step (length T), e.g. from a schedule; None means the constant `lr`.
+    lr: np.ndarray | None = None
 
 
 @dataclass
@@ -33,6 +43,7 @@ class RunResult:
     final: np.ndarray
     diverged_at: int | None
     series: dict[str, np.ndarray]
+    state: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def run(
@@ -41,20 +52,32 @@ def run(
     gradients: np.ndarray,
     initial: np.ndarray,
     record: Collection[str] = ("params", "learning_rates"),
-) -> tuple[np.ndarray, int | None, dict[str, np.ndarray]]:
-    """One optimizer over `gradients` (T, D) from `initial` (D,): final params, divergence step, series."""
+    lr: np.ndarray | None = None,
+    deadline: float | None = None,
+) -> tuple[np.ndarray, int | None, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """One optimizer over `gradients` (T, D) from `initial` (D,).
+
+    Returns the final parameters, the divergence step (or None), the recorded series and, when
+    "state" is recorded, each state array's per-step values (T rows, recorded after each step).
+    """
     steps, dim = gradients.shape
+    rates = np.full(steps, hyper.lr, dtype=np.float64) if lr is None else np.asarray(lr, dtype=np.float64)
     params = np.array(initial, dtype=np.float64)
-    series = {name: np.empty((steps + (name == "params"), dim)) for name in SERIES if name in record}
+    series = {name: np.empty((steps + (name == "params"), dim)) for name in SERIES[:3] if name in record}
     if "params" in series:
         series["params"][0] = params
+    states: dict[str, np.ndarray] = {}
+    if "state" in record:
+        states = {name: np.empty((steps, dim)) for name in optimizer.state_names}
     diverged_at = None
     with np.errstate(all="ignore"):
         state = optimizer.init(params, hyper)
         for t in range(1, steps + 1):
-            update, rate, state = optimizer.step(gradients[t - 1], params, state, hyper, hyper.lr, t)
+            if deadline is not None and t % DEADLINE_CHECK_EVERY == 0 and time.monotonic() > deadline:
+                raise BudgetExceeded(f"{optimizer.name} stopped at step {t} of {steps}: over the time budget")
+            update, rate, state = optimizer.step(gradients[t - 1], params, state, hyper, rates[t - 1], t)
             new_params = params + update
-            if not (np.isfinite(new_params).all() and np.isfinite(rate).all()):
+            if not (np.isfinite(new_params).all() and np.isfinite(rate).all() and _finite(state)):
                 diverged_at = t
                 break
             params = new_params
@@ -64,10 +87,18 @@ def run(
                 series["learning_rates"][t - 1] = rate
             if "updates" in series:
                 series["updates"][t - 1] = update
+            for name, values in zip(optimizer.state_names, state, strict=True):
+                if name in states:
+                    states[name][t - 1] = values
     if diverged_at is not None:
         kept = diverged_at - 1
         series = {name: values[: kept + (name == "params")] for name, values in series.items()}
-    return params, diverged_at, series
+        states = {name: values[:kept] for name, values in states.items()}
+    return params, diverged_at, series, states
+
+
+def _finite(state: tuple) -> bool:
+    return all(np.isfinite(values).all() for values in state)
 
 
 def unique_labels(labels: Sequence[str]) -> list[str]:
@@ -94,8 +125,12 @@ def simulate(
     runs: Sequence[RunSpec],
     initial: np.ndarray | float | None = None,
     record: Collection[str] = ("params", "learning_rates"),
+    deadline: float | None = None,
 ) -> list[RunResult]:
-    """Run every spec over the same gradient sequence (T, D), starting from `initial` (default zeros)."""
+    """Run every spec over the same gradient sequence (T, D), starting from `initial` (default zeros).
+
+    `deadline` is a `time.monotonic()` value; past it the run raises BudgetExceeded.
+    """
     gradients = np.asarray(gradients, dtype=np.float64)
     steps, dim = gradients.shape
     start = np.broadcast_to(np.asarray(0.0 if initial is None else initial, dtype=np.float64), (dim,))
@@ -103,6 +138,6 @@ def simulate(
     results = []
     for spec, label in zip(runs, labels, strict=True):
         hyper = spec.optimizer.hyper(spec.hyperparameters)
-        final, diverged_at, series = run(spec.optimizer, hyper, gradients, start, record)
-        results.append(RunResult(label, spec.optimizer.name, hyper._asdict(), final, diverged_at, series))
+        final, diverged_at, series, states = run(spec.optimizer, hyper, gradients, start, record, spec.lr, deadline)
+        results.append(RunResult(label, spec.optimizer.name, hyper._asdict(), final, diverged_at, series, states))
     return results

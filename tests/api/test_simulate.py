@@ -77,21 +77,22 @@ def test_synthetic_columns_continue_the_same_stream(client):
 
 
 def test_divergence_is_a_result_without_nan_or_infinity(client):
-    # SGD on gradients that grow with the parameters cannot be made to diverge open loop, but a huge
-    # rate times a huge gradient overflows float64 at the second step.
+    # 1e10 * 1e300 overflows float64 at the first step; 1e-10 * 1e300 stays finite. Adam's parameters
+    # would stay finite, but its second moment (1e300 squared) overflows: that is divergence too.
     answer = post(
         client,
         {
             "gradients": {"kind": "sequence", "values": [1e300, 1e300, 1e300]},
-            "optimizers": [{"name": "sgd", "lr": 1e10}, {"name": "adam"}],
-            "record": ["params", "learning_rates", "updates"],
+            "optimizers": [{"name": "sgd", "lr": 1e10}, {"name": "sgd", "lr": 1e-10}, {"name": "adam"}],
+            "record": ["params", "learning_rates", "updates", "state"],
         },
     )
-    sgd, adam = answer["runs"]
-    assert sgd["diverged_at"] == 1
-    assert sgd["params"] == [[0.0]] and sgd["learning_rates"] == [] and sgd["updates"] == []
-    assert sgd["final"] == [0.0]
-    assert adam["diverged_at"] is None and len(adam["params"]) == 4
+    big, small, adam = answer["runs"]
+    assert big["diverged_at"] == 1
+    assert big["params"] == [[0.0]] and big["learning_rates"] == [] and big["updates"] == []
+    assert big["final"] == [0.0] and big["state"] == {"momentum_buffer": []}
+    assert small["diverged_at"] is None and small["final"] == [-3e290]
+    assert adam["diverged_at"] == 1 and adam["state"]["exp_avg_sq"] == []
     numbers = [
         x for r in answer["runs"] for key in ("params", "learning_rates", "updates") for row in r[key] for x in row
     ]
