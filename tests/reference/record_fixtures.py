@@ -16,16 +16,14 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import math
 import sys
 import warnings
 from pathlib import Path
 
+import jax
 import numpy as np
 import torch
 from torch.optim import lr_scheduler as L
-
-import jax
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_platforms", "cpu")
