@@ -14,8 +14,10 @@ step before, which gives its last finite parameters exactly (the kernel is deter
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -31,6 +33,8 @@ BLOCK_VALUES = 1 << 14
 BLOCK_GRADIENTS = 1 << 21
 # Coordinate-steps per kernel call between two looks at the clock.
 CHUNK_WORK = 1 << 22
+# Coordinate-steps below which a call stays on one thread (handing work over costs tens of microseconds).
+PARALLEL_WORK = 1 << 18
 
 
 class BudgetExceeded(RuntimeError):
@@ -81,7 +85,7 @@ class Job:
 
 
 class _Runner:
-    """A job's kernel, its arguments and its scratch arrays for the current block."""
+    """A job's kernel, its fixed arguments and its outputs; the work itself is split into units."""
 
     def __init__(self, job: Job, steps: int, dim: int, rows: np.ndarray, count: int, record: bool) -> None:
         optimizer = job.optimizer
@@ -98,66 +102,101 @@ class _Runner:
         keep = job.record if record else ()
         # Nothing to record: no step takes the recording loop (the kernel's fast, vectorized one).
         self.rows = rows if keep else _no_rows(steps)
-        self.dim = dim
         self.rec_params = np.empty((n, count + 1, dim)) if "params" in keep else _EMPTY3
         self.rec_rates = np.empty((n, count, dim)) if "learning_rates" in keep else _EMPTY3
         self.rec_updates = np.empty((n, count, dim)) if "updates" in keep else _EMPTY3
         states = len(optimizer.state_names)
-        self.rec_state = np.empty((states, n, count, dim)) if "state" in keep and states else _EMPTY4
+        self.rec_state = np.empty((n, states, count, dim)) if "state" in keep and states else _EMPTY4
         if "params" in keep:
             self.rec_params[:, 0, :] = job.initial
         self.final = np.empty((n, dim))
         self.first_bad = np.zeros(n, dtype=np.int64)
+        self._lr_parts: dict[tuple[int, int], np.ndarray] = {}
 
-    def start_block(self, start: int, width: int) -> None:
-        """Fresh parameters and state for coordinates start .. start + width (the optimizer's own init)."""
-        job = self.job
-        params = job.initial[:, start : start + width]
-        lr = self.lr[0, 0] if self.configs == 1 else self.lr[0][:, None]
-        first = job.hyper._replace(lr=lr, **{k: v[0] for k, v in job.per_step.items()})
-        initial_state = job.optimizer.init(params, first)
+    def lr_part(self, first: int, last: int) -> np.ndarray:
+        if (first, last) == (0, self.configs):
+            return self.lr
+        if (first, last) not in self._lr_parts:
+            self._lr_parts[first, last] = np.ascontiguousarray(self.lr[:, first:last])
+        return self._lr_parts[first, last]
+
+    def config_ranges(self, parts: int) -> list[tuple[int, int]]:
+        edges = np.linspace(0, self.configs, min(parts, self.configs) + 1).astype(int)
+        return [(int(a), int(b)) for a, b in zip(edges, edges[1:], strict=False)]
+
+
+class _Unit:
+    """Configurations first..last of a runner over one block of coordinates: lanes and all."""
+
+    def __init__(self, runner: _Runner, first: int, last: int, start: int, width: int) -> None:
+        self.runner, self.first, self.last, self.start, self.width = runner, first, last, start, width
+        job = runner.job
+        params = job.initial[first:last, start : start + width]
+        self.lr = runner.lr_part(first, last)
+        lr = self.lr[0, 0] if last - first == 1 else self.lr[0][:, None]
+        hyper = job.hyper._replace(lr=lr, **{k: v[0] for k, v in job.per_step.items()})
+        initial_state = job.optimizer.init(params, hyper)  # the optimizer's own init, as in torch at step 1
         # Lanes: the parameters, the state and divergence counts, one row each (see the kernel).
-        lanes = np.empty((len(initial_state) + 2, self.configs, width))
+        lanes = np.empty((len(initial_state) + 2, last - first, width))
         lanes[0] = params
         for i, values in enumerate(initial_state):
             lanes[i + 1] = values
         lanes[-1] = 0.0
-        self.lanes = lanes.reshape(lanes.shape[0], -1)
-        self.lanes_view = lanes
-        self.start = start
-
-    def advance(self, grads: np.ndarray, offset: int, t_start: int, t_stop: int) -> int:
-        return self.kernel(
-            grads,
-            offset,
-            self.lanes,
-            self.hyper,
-            self.over,
-            self.over_field,
-            self.lr,
-            t_start,
-            t_stop,
-            self.rows,
-            self.start,
-            self.rec_params,
-            self.rec_rates,
-            self.rec_updates,
-            self.rec_state,
-            self.first_bad,
-        )
+        self.lanes = lanes
+        self.first_bad = np.zeros(last - first, dtype=np.int64)
 
     @property
     def params(self) -> np.ndarray:
-        """The block's current parameters, (N, width)."""
-        return self.lanes_view[0]
+        return self.lanes[0]
 
-    def end_block(self, width: int) -> None:
-        self.final[:, self.start : self.start + width] = self.lanes_view[0]
+    def advance(self, grads: np.ndarray, offset: int, t_start: int, t_stop: int) -> int:
+        r = self.runner
+        a, b = self.first, self.last
+        whole = (a, b) == (0, r.configs)
+        return r.kernel(
+            grads,
+            offset,
+            self.lanes.reshape(self.lanes.shape[0], -1),
+            r.hyper,
+            r.over,
+            r.over_field,
+            self.lr,
+            t_start,
+            t_stop,
+            r.rows,
+            self.start,
+            r.rec_params if whole or not r.rec_params.size else r.rec_params[a:b],
+            r.rec_rates if whole or not r.rec_rates.size else r.rec_rates[a:b],
+            r.rec_updates if whole or not r.rec_updates.size else r.rec_updates[a:b],
+            r.rec_state if whole or not r.rec_state.size else r.rec_state[a:b],
+            self.first_bad,
+        )
+
+    def finish(self) -> None:
+        """Hand the block's parameters and divergence steps to the runner (main thread only)."""
+        r = self.runner
+        r.final[self.first : self.last, self.start : self.start + self.width] = self.lanes[0]
+        mine, theirs = self.first_bad, r.first_bad[self.first : self.last]
+        np.copyto(theirs, mine, where=(mine > 0) & ((theirs == 0) | (mine < theirs)))
 
 
 _NO_OVERRIDE = np.zeros(1)
 _EMPTY3 = np.empty((0, 0, 0))
 _EMPTY4 = np.empty((0, 0, 0, 0))
+_POOL: ThreadPoolExecutor | None = None
+
+
+def threads() -> int:
+    """Worker threads for one call: $OPTISCOPE_THREADS, else the machine's cores (at most 8)."""
+    configured = os.environ.get("OPTISCOPE_THREADS")
+    return max(1, int(configured)) if configured else min(os.cpu_count() or 1, 8)
+
+
+def _pool(count: int) -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None or _POOL._max_workers < count:
+        _POOL = ThreadPoolExecutor(max_workers=count, thread_name_prefix="optiscope-kernel")
+    return _POOL
 
 
 def _block_width(source_steps: int, dim: int, configs: int, synthetic: bool) -> int:
@@ -167,36 +206,52 @@ def _block_width(source_steps: int, dim: int, configs: int, synthetic: bool) -> 
     return min(width, dim)
 
 
-def _walk(
-    source,
-    runners: Sequence[_Runner],
-    steps: int,
-    stops: Sequence[int],
-    deadline: float | None,
-    width: int,
-    on_stop=None,
-    gradient_rows=None,
-):
-    """Run every runner over every block of `source`, pausing at each step in `stops`."""
+def _run_unit(unit: _Unit, block, offset: int, steps: int, stops, deadline, on_stop) -> _Unit:
+    chunk = max(1, CHUNK_WORK // max(1, (unit.last - unit.first) * unit.width))
+    if chunk >= steps and not stops:
+        marks = (0, steps)
+    else:
+        marks = sorted({*range(0, steps, chunk), *(s for s in stops if 0 < s < steps), steps})
+    with np.errstate(all="ignore"):
+        for t_start, t_stop in zip(marks, marks[1:], strict=False):
+            if deadline is not None and time.monotonic() > deadline:
+                name = unit.runner.job.optimizer.name
+                raise BudgetExceeded(f"{name} stopped at step {t_start} of {steps}: over the time budget")
+            unit.advance(block, offset, t_start, t_stop)
+            if on_stop is not None:
+                on_stop(unit, t_stop)
+    return unit
+
+
+def _walk(source, runners, steps: int, stops, deadline, width: int, on_stop=None, gradient_rows=None, workers=1):
+    """Run every runner over every block of `source`, pausing at each step in `stops`.
+
+    Units of work (a block of coordinates for a range of configurations) are independent: with
+    `workers` > 1 they run on a thread pool (the kernels release the GIL), a synthetic source's next
+    block being generated while the previous ones run.
+    """
+    pending: list = []
+    dim = source.shape[1]
     for start, block_width, block, offset in source.blocks(width):
         if gradient_rows is not None:
             gradient_rows[0][:, start : start + block_width] = block[gradient_rows[1], offset : offset + block_width]
         for runner in runners:
-            runner.start_block(start, block_width)
-            chunk = max(1, CHUNK_WORK // max(1, runner.configs * block_width))
-            if chunk >= steps and not stops:
-                marks = (0, steps)
-            else:
-                marks = sorted({*range(0, steps, chunk), *(s for s in stops if 0 < s < steps), steps})
-            for t_start, t_stop in zip(marks, marks[1:], strict=False):
-                if deadline is not None and time.monotonic() > deadline:
-                    raise BudgetExceeded(
-                        f"{runner.job.optimizer.name} stopped at step {t_start} of {steps}: over the time budget"
+            # Split configurations across threads only when the coordinates alone cannot feed them.
+            blocks = -(-dim // width)
+            parts = workers if blocks < workers and runner.configs * block_width * steps >= PARALLEL_WORK else 1
+            for first, last in runner.config_ranges(parts):
+                unit = _Unit(runner, first, last, start, block_width)
+                if workers > 1 and runner.configs * dim * steps >= PARALLEL_WORK:
+                    pending.append(
+                        _pool(workers).submit(_run_unit, unit, block, offset, steps, stops, deadline, on_stop)
                     )
-                runner.advance(block, offset, t_start, t_stop)
-                if on_stop is not None:
-                    on_stop(runner, t_stop, block_width)
-            runner.end_block(block_width)
+                else:
+                    _run_unit(unit, block, offset, steps, stops, deadline, on_stop).finish()
+        # Keep at most about two blocks in flight per worker (a synthetic block costs memory).
+        while len(pending) > 2 * workers * len(runners):
+            pending.pop(0).result().finish()
+    for future in pending:
+        future.result().finish()
 
 
 def run_jobs(
@@ -205,6 +260,7 @@ def run_jobs(
     every: int = 1,
     deadline: float | None = None,
     gradient_rows: np.ndarray | None = None,
+    workers: int | None = None,
 ) -> np.ndarray:
     """Run compiled jobs over `source` (an object with `shape` and `blocks(width)`, see `gradients`).
 
@@ -217,10 +273,10 @@ def run_jobs(
     synthetic = not hasattr(source, "values")
     configs = sum(job.lr.shape[1] for job in jobs)
     width = _block_width(steps, dim, configs, synthetic)
+    workers = threads() if workers is None else workers
     runners = [_Runner(job, steps, dim, rows, kept.size, record=True) for job in jobs]
     grab = None if gradient_rows is None else (gradient_rows, kept - 1)
-    with np.errstate(all="ignore"):
-        _walk(source, runners, steps, (), deadline, width, gradient_rows=grab)
+    _walk(source, runners, steps, (), deadline, width, gradient_rows=grab, workers=workers)
 
     retry = []
     for runner in runners:
@@ -230,53 +286,48 @@ def run_jobs(
         if runner.first_bad.any():
             retry.append((runner, np.flatnonzero(runner.first_bad)))
         done = np.where(job.diverged_at > 0, job.diverged_at - 1, steps)
-        count = np.searchsorted(kept, done, side="right")
-        job.series, job.state = {}, {}
-        for name, values in (
-            ("params", runner.rec_params),
-            ("learning_rates", runner.rec_rates),
-            ("updates", runner.rec_updates),
-        ):
-            if values.size:
-                job.series[name] = values
-        if "state" in job.record:
-            names = job.optimizer.state_names
-            job.state = {name: runner.rec_state[i] for i, name in enumerate(names)} if names else {}
-        job.kept_rows = count  # rows of the series each configuration keeps (params: one more)
-
+        job.kept_rows = np.searchsorted(kept, done, side="right")  # rows kept per configuration (params: +1)
+        job.series = {
+            name: values
+            for name, values in (
+                ("params", runner.rec_params),
+                ("learning_rates", runner.rec_rates),
+                ("updates", runner.rec_updates),
+            )
+            if values.size
+        }
+        job.state = {}
+        if "state" in job.record and job.optimizer.state_names:
+            job.state = {name: runner.rec_state[:, i] for i, name in enumerate(job.optimizer.state_names)}
     if retry:
-        _retry(source, retry, steps, deadline, width)
+        _retry(source, retry, steps, deadline, width, workers)
     return kept
 
 
-def _retry(source, retry, steps: int, deadline: float | None, width: int) -> None:
+def _retry(source, retry, steps: int, deadline: float | None, width: int, workers: int) -> None:
     """Re-run diverged configurations, taking each one's parameters at the step before it diverged."""
-    runners, limits = [], {}
+    runners = []
     for first_runner, diverged in retry:
         job = first_runner.job
         sub = Job(job.optimizer, job.hyper, job.lr[:, diverged], job.initial[diverged], job.per_step)
         runner = _Runner(sub, steps, source.shape[1], first_runner.rows, 0, record=False)
-        runner.targets = (job.final, diverged)
-        limits[id(runner)] = job.diverged_at[diverged] - 1
+        runner.target = job.final
+        runner.diverged = diverged
+        runner.limit = job.diverged_at[diverged] - 1
+        # A configuration that diverged at step 1 keeps its initial parameters.
+        at_zero = runner.limit == 0
+        job.final[diverged[at_zero]] = sub.initial[at_zero]
         runners.append(runner)
 
-    def on_stop(runner, t_stop, block_width):
-        final, diverged = runner.targets
-        limit = limits[id(runner)]
-        hit = np.flatnonzero(limit == t_stop)
-        final[diverged[hit], runner.start : runner.start + block_width] = runner.params[hit]
+    def on_stop(unit: _Unit, t_stop: int) -> None:
+        runner = unit.runner
+        hit = np.flatnonzero(runner.limit[unit.first : unit.last] == t_stop)
+        columns = slice(unit.start, unit.start + unit.width)
+        runner.target[runner.diverged[unit.first + hit], columns] = unit.params[hit]
 
-    stops = sorted({int(s) for limit in limits.values() for s in limit})
-    if stops[-1] == 0:
-        stops = []
-    for runner in runners:
-        # A configuration that diverged at step 1 keeps its initial parameters.
-        final, diverged = runner.targets
-        at_zero = limits[id(runner)] == 0
-        final[diverged[at_zero]] = runner.job.initial[at_zero]
+    stops = sorted({int(s) for runner in runners for s in runner.limit if s > 0})
     if stops:
-        with np.errstate(all="ignore"):
-            _walk(source, runners, stops[-1], stops, deadline, width, on_stop=on_stop)
+        _walk(source, runners, stops[-1], stops, deadline, width, on_stop=on_stop, workers=workers)
 
 
-__all__ = ["BudgetExceeded", "Job", "recorded_steps", "run_jobs"]
+__all__ = ["BudgetExceeded", "Job", "recorded_steps", "run_jobs", "threads"]

@@ -237,24 +237,27 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
                 lr_n = lr[t, n]
                 base = n * width
                 nb = 0
+                # One-dimensional views indexed by the loop counter: the compiler then sees
+                # consecutive accesses and vectorizes (an offset index defeats it).
+                gt = grads[t, g_offset : g_offset + width]
+                l0 = lanes[0, base : base + width]
+{row_views}
                 if row < 0:
                     for j in range(width):
-                        i = base + j
-                        p = lanes[0, i]
-                        update, rate, new = step(grads[t, g_offset + j], p, State({state_load}), hyper, lr_n, tf)
+                        p = l0[j]
+                        update, rate, new = step(gt[j], p, State({state_load_inner}), hyper, lr_n, tf)
                         new_p = p + update
                         b = (new_p - new_p != 0.0) | (rate - rate != 0.0){state_check}
-                        lanes[0, i] = new_p
+                        l0[j] = new_p
 {state_store_inner}
                         nb += b
                 else:
                     for j in range(width):
-                        i = base + j
-                        p = lanes[0, i]
-                        update, rate, new = step(grads[t, g_offset + j], p, State({state_load}), hyper, lr_n, tf)
+                        p = l0[j]
+                        update, rate, new = step(gt[j], p, State({state_load_inner}), hyper, lr_n, tf)
                         new_p = p + update
                         b = (new_p - new_p != 0.0) | (rate - rate != 0.0){state_check}
-                        lanes[0, i] = new_p
+                        l0[j] = new_p
 {state_store_inner}
                         nb += b
                         column = out_offset + j
@@ -306,9 +309,11 @@ def kernel_source(optimizer: Optimizer, digest: str) -> str:
         state_load=", ".join(f"lanes[{i + 1}, i]" for i in range(k)),
         state_check="".join(f" | (new[{i}] - new[{i}] != 0.0)" for i in range(k)),
         state_store=_indent([f"lanes[{i + 1}, i] = new[{i}]" for i in range(k)], 20),
-        state_store_inner=_indent([f"lanes[{i + 1}, i] = new[{i}]" for i in range(k)], 24),
-        state_record=_indent([f"rec_state[{i}, i, row, out_offset] = new[{i}]" for i in range(k)] or ["pass"], 24),
-        state_record_inner=_indent([f"rec_state[{i}, n, row, column] = new[{i}]" for i in range(k)] or ["pass"], 28),
+        state_store_inner=_indent([f"l{i + 1}[j] = new[{i}]" for i in range(k)], 24),
+        state_load_inner=", ".join(f"l{i + 1}[j]" for i in range(k)),
+        row_views=_indent([f"l{i + 1} = lanes[{i + 1}, base : base + width]" for i in range(k)], 16),
+        state_record=_indent([f"rec_state[i, {i}, row, out_offset] = new[{i}]" for i in range(k)] or ["pass"], 24),
+        state_record_inner=_indent([f"rec_state[n, {i}, row, column] = new[{i}]" for i in range(k)] or ["pass"], 28),
     )
 
 

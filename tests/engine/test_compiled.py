@@ -131,6 +131,36 @@ def test_blocks_and_chunks_do_not_change_results(monkeypatch):
             assert np.array_equal(a.state[name], b.state[name])
 
 
+def test_threads_split_blocks_and_configurations(monkeypatch):
+    """Units of work on a thread pool (blocks, and configurations within a block) change nothing."""
+    rng = np.random.default_rng(11)
+    grads = gradients.Explicit(rng.normal(size=(30, 7)))
+    optimizer = REGISTRY["adam"]
+    rates = np.tile(10.0 ** rng.uniform(-3, 6, 9), (30, 1))
+
+    def run(workers):
+        job = batch.Job(optimizer, optimizer.hyper({}), rates, np.ones((9, 7)), {}, EVERYTHING)
+        batch.run_jobs(grads, [job], every=4, workers=workers)
+        return job
+
+    alone = run(1)
+    monkeypatch.setattr(batch, "PARALLEL_WORK", 1)
+    for block_values in (3, 10_000):
+        monkeypatch.setattr(batch, "BLOCK_VALUES", block_values)
+        split = run(3)
+        assert np.array_equal(alone.final, split.final) and np.array_equal(alone.diverged_at, split.diverged_at)
+        for name in alone.series:
+            assert np.array_equal(alone.series[name], split.series[name])
+        for name in alone.state:
+            assert np.array_equal(alone.state[name], split.state[name])
+
+
+def test_a_deadline_in_the_past_stops_the_run():
+    grads = np.zeros((10, 2))
+    with pytest.raises(batch.BudgetExceeded, match="over the time budget"):
+        simulate(grads, [RunSpec(REGISTRY["adam"], {})], deadline=0.0)
+
+
 def test_divergence_in_a_later_block_truncates_every_block(monkeypatch):
     monkeypatch.setattr(batch, "BLOCK_VALUES", 2)
     grads = np.ones((10, 6))
