@@ -35,6 +35,7 @@ fixtures:
 	$(PYTHON) -m venv .venv-reference
 	.venv-reference/bin/pip install --quiet -e '.[reference]'
 	.venv-reference/bin/python tests/reference/record_fixtures.py
+	.venv-reference/bin/python tests/reference/record_closed_loop.py
 
 clean:
 	rm -rf $(VENV) .venv-reference .pytest_cache
