@@ -39,7 +39,7 @@ class Problem:
     minima: Array | None = None
     minimum_value: float | None = None
     stochastic_gradient: Callable[[Array, np.random.Generator], Array] | None = None
-    # Numbers touched per coordinate of one point (a data set's rows): bounds batch sizes in `surface`.
+    # Numbers touched per coordinate by one evaluation (a data set's rows): bounds batches in `surface`.
     cost_per_coordinate: int = 1
 
     def distance_to_optimum(self, x: Array) -> Array | None:
@@ -76,6 +76,9 @@ class Objective:
     # Rules a single bound cannot express (a list's length, a parameter that needs another); returns
     # (field, message) pairs, `field` being a parameter name or "dim".
     constraints: Callable[[int, Any], list[tuple[str, str]]] = no_constraints
+    # Numbers touched per coordinate by one evaluation (a data set's rows, a dense matrix's columns); the
+    # built Problem carries the same number. Lets a caller bound the work before building anything.
+    cost_per_coordinate: Callable[[int, Any], int] = lambda dim, params: 1
     params_type: type = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -77,8 +77,12 @@ def build(dim: int, p) -> Problem:
         lambda w: grad(w, X, y),
         np.zeros(dim),
         stochastic_gradient=stochastic,
-        cost_per_coordinate=p.n_samples,
+        cost_per_coordinate=samples(dim, p),
     )
+
+
+def samples(dim: int, p) -> int:
+    return p.n_samples
 
 
 def constraints(dim: int, p) -> list[tuple[str, str]]:
@@ -135,4 +139,5 @@ LOGISTIC_REGRESSION = Objective(
     min_dim=1,
     default_dim=10,
     constraints=constraints,
+    cost_per_coordinate=samples,
 )

@@ -58,7 +58,12 @@ def build(dim: int, params) -> Problem:
         def gradient(x):
             return np.asarray(x, dtype=np.float64) @ matrix
 
-    return Problem(dim, value, gradient, np.ones(dim), np.zeros((1, dim)), 0.0)
+    return Problem(dim, value, gradient, np.ones(dim), np.zeros((1, dim)), 0.0, cost_per_coordinate=cost(dim, params))
+
+
+def cost(dim: int, params) -> int:
+    """A rotated quadratic multiplies by its dense D x D matrix; the unrotated one is elementwise."""
+    return 1 if params.rotation_seed is None else dim
 
 
 def constraints(dim: int, params) -> list[tuple[str, str]]:
@@ -115,6 +120,7 @@ QUADRATIC = Objective(
     reference="textbook convex quadratic",
     min_dim=1,
     constraints=constraints,
+    cost_per_coordinate=cost,
     notes=(
         "The rotation comes from LAPACK's QR: bit for bit the same wherever numpy links the same LAPACK, "
         "equal to rounding (~1e-15) elsewhere.",
