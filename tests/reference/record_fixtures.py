@@ -16,16 +16,14 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import math
 import sys
 import warnings
 from pathlib import Path
 
+import jax
 import numpy as np
 import torch
 from torch.optim import lr_scheduler as L
-
-import jax
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_platforms", "cpu")
@@ -209,8 +207,10 @@ HP_SETS: dict[str, list[tuple[str, dict]]] = {
         ("alpha", {"lr": 0.01, "alpha": 0.9}),
         ("centered", {"lr": 0.01, "centered": True}),
         ("momentum", {"lr": 0.001, "momentum": 0.9}),
-        ("centered_momentum_wd_eps", {"lr": 0.001, "alpha": 0.95, "centered": True, "momentum": 0.8,
-                                      "weight_decay": 0.05, "eps": 1e-4}),
+        (
+            "centered_momentum_wd_eps",
+            {"lr": 0.001, "alpha": 0.95, "centered": True, "momentum": 0.8, "weight_decay": 0.05, "eps": 1e-4},
+        ),
         ("maximize_wd", {"lr": 0.01, "weight_decay": 0.1, "maximize": True}),
     ],
     "adam": [
@@ -219,10 +219,14 @@ HP_SETS: dict[str, list[tuple[str, dict]]] = {
         ("amsgrad", {"lr": 0.05, "amsgrad": True}),
         ("l2_weight_decay", {"lr": 0.05, "weight_decay": 0.1}),
         ("decoupled_weight_decay", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}),
-        ("amsgrad_maximize_betas_eps", {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-6,
-                                        "amsgrad": True, "maximize": True}),
-        ("amsgrad_decoupled_beta2", {"lr": 0.05, "beta2": 0.99, "weight_decay": 0.2,
-                                     "amsgrad": True, "decoupled_weight_decay": True}),
+        (
+            "amsgrad_maximize_betas_eps",
+            {"lr": 0.05, "beta1": 0.5, "beta2": 0.9, "eps": 1e-6, "amsgrad": True, "maximize": True},
+        ),
+        (
+            "amsgrad_decoupled_beta2",
+            {"lr": 0.05, "beta2": 0.99, "weight_decay": 0.2, "amsgrad": True, "decoupled_weight_decay": True},
+        ),
     ],
     "adamw": [
         ("defaults", {}),
@@ -243,8 +247,10 @@ HP_SETS: dict[str, list[tuple[str, dict]]] = {
         ("momentum_decay", {"lr": 0.05, "momentum_decay": 0.05}),
         ("l2_weight_decay", {"lr": 0.05, "weight_decay": 0.1}),
         ("decoupled_weight_decay", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}),
-        ("maximize_betas_eps_no_decay", {"lr": 0.05, "beta1": 0.8, "beta2": 0.95, "eps": 1e-6,
-                                         "momentum_decay": 0.0, "maximize": True}),
+        (
+            "maximize_betas_eps_no_decay",
+            {"lr": 0.05, "beta1": 0.8, "beta2": 0.95, "eps": 1e-6, "momentum_decay": 0.0, "maximize": True},
+        ),
     ],
     "radam": [
         ("defaults", {}),
@@ -427,18 +433,28 @@ def run_torch(opt: str, hp: dict, seq: dict, schedule: dict | None = None) -> di
 
 def build_optax(opt: str, hp: dict, use_alias: bool = False):
     if opt == "lion":
-        return optax.lion(learning_rate=hp["lr"], b1=hp["beta1"], b2=hp["beta2"],
-                          weight_decay=hp["weight_decay"])
+        return optax.lion(learning_rate=hp["lr"], b1=hp["beta1"], b2=hp["beta2"], weight_decay=hp["weight_decay"])
     if opt == "adabelief":
-        return optax.adabelief(learning_rate=hp["lr"], b1=hp["beta1"], b2=hp["beta2"], eps=hp["eps"],
-                               eps_root=hp["eps_root"], nesterov=hp["nesterov"])
+        return optax.adabelief(
+            learning_rate=hp["lr"],
+            b1=hp["beta1"],
+            b2=hp["beta2"],
+            eps=hp["eps"],
+            eps_root=hp["eps_root"],
+            nesterov=hp["nesterov"],
+        )
     if opt == "yogi":
         if use_alias:
             return optax.yogi(learning_rate=hp["lr"], b1=hp["beta1"], b2=hp["beta2"], eps=hp["eps"])
         # identical to optax.yogi's body, with scale_by_yogi's remaining knobs exposed
         return optax.chain(
-            optax.scale_by_yogi(b1=hp["beta1"], b2=hp["beta2"], eps=hp["eps"], eps_root=hp["eps_root"],
-                                initial_accumulator_value=hp["initial_accumulator_value"]),
+            optax.scale_by_yogi(
+                b1=hp["beta1"],
+                b2=hp["beta2"],
+                eps=hp["eps"],
+                eps_root=hp["eps_root"],
+                initial_accumulator_value=hp["initial_accumulator_value"],
+            ),
             optax.scale_by_learning_rate(hp["lr"]),
         )
     raise KeyError(opt)
@@ -505,13 +521,15 @@ def build_optimizer_fixture(opt: str, sequences: dict) -> dict:
                 alias = run_optax(opt, hp, seq, use_alias=True)
                 if alias != res:
                     raise AssertionError("optax.yogi differs from chain(scale_by_yogi, ...)")
-            cases.append({
-                "id": f"{set_name}/{seq_name}",
-                "sequence": seq_name,
-                "hyperparameters": hp,
-                "params": res["params"],
-                "state": res["state"],
-            })
+            cases.append(
+                {
+                    "id": f"{set_name}/{seq_name}",
+                    "sequence": seq_name,
+                    "hyperparameters": hp,
+                    "params": res["params"],
+                    "state": res["state"],
+                }
+            )
     ref = TORCH_REF if opt in TORCH_CLASSES else OPTAX_REF
     out = {"optimizer": opt, "reference": ref}
     if opt not in TORCH_CLASSES:
@@ -523,33 +541,33 @@ def build_optimizer_fixture(opt: str, sequences: dict) -> dict:
 
 DEFAULT_NOTES = {
     "sgd": "torch 2.x SGD has a default lr (1e-3). nesterov=True requires momentum>0 and dampening==0 "
-           "(ValueError otherwise). With momentum==0 SGD keeps no state at all.",
+    "(ValueError otherwise). With momentum==0 SGD keeps no state at all.",
     "adagrad": "'sum' starts at initial_accumulator_value. Effective lr at step t is lr/(1+(t-1)*lr_decay), "
-               "computed from the CURRENT group lr.",
+    "computed from the CURRENT group lr.",
     "rmsprop": "eps is added after the sqrt (sqrt(v)+eps; centered: sqrt(v-gavg^2)+eps).",
     "adam": "decoupled_weight_decay=True makes Adam identical to AdamW.",
     "adamw": "AdamW has no decoupled_weight_decay argument (always decoupled); its weight_decay default is 0.01, "
-             "not 0.",
+    "not 0.",
     "adamax": "default lr is 2e-3.",
     "nadam": "default lr is 2e-3; momentum_decay default 4e-3.",
     "radam": "rectification is applied when rho_t > 5 (strict).",
     "adadelta": "default lr is 1.0.",
     "rprop": "torch etas=(eta_minus, eta_plus); step_sizes=(step_size_min, step_size_max). step_size_max "
-             "default is the int 50 in torch (recorded as 50.0).",
+    "default is the int 50 in torch (recorded as 50.0).",
     "asgd": "t0 default 1e6 means averaging never starts in practice.",
     "adafactor": "torch eps=(eps1, eps2) with eps1 default None, which means torch.finfo(param.dtype).eps "
-                 "(2.220446049250313e-16 for float64). beta2_decay must be <= 0, d >= 1.",
+    "(2.220446049250313e-16 for float64). beta2_decay must be <= 0, d >= 1.",
     "lion": "optax.lion: learning_rate has no default (null). weight_decay default 1e-3 (decoupled, applied "
-            "after the sign). mu_dtype and mask are omitted (no numeric effect in float64 / single leaf). "
-            "optax also has scale_by_lion(mode='hard'|'smooth'|'refined', smooth_beta) which the optax.lion "
-            "alias does not expose; it always uses mode='hard'.",
+    "after the sign). mu_dtype and mask are omitted (no numeric effect in float64 / single leaf). "
+    "optax also has scale_by_lion(mode='hard'|'smooth'|'refined', smooth_beta) which the optax.lion "
+    "alias does not expose; it always uses mode='hard'.",
     "adabelief": "optax.adabelief: learning_rate has no default (null). eps=1e-16 AND eps_root=1e-16 by default "
-                 "(the paper uses eps=1e-8, eps_root=0). nesterov keyword-only.",
+    "(the paper uses eps=1e-8, eps_root=0). nesterov keyword-only.",
     "yogi": "optax.yogi exposes only learning_rate, b1, b2, eps (eps default 1e-3!). eps_root (0.0) and "
-            "initial_accumulator_value (1e-6) come from optax.scale_by_yogi; optax.yogi always uses those "
-            "defaults. initial_accumulator_value initialises BOTH mu and nu. The fixtures drive "
-            "chain(scale_by_yogi(...), scale_by_learning_rate(lr)), which is optax.yogi's own body "
-            "(cross-checked bit-for-bit for default eps_root/initial_accumulator_value).",
+    "initial_accumulator_value (1e-6) come from optax.scale_by_yogi; optax.yogi always uses those "
+    "defaults. initial_accumulator_value initialises BOTH mu and nu. The fixtures drive "
+    "chain(scale_by_yogi(...), scale_by_learning_rate(lr)), which is optax.yogi's own body "
+    "(cross-checked bit-for-bit for default eps_root/initial_accumulator_value).",
 }
 
 
@@ -598,25 +616,81 @@ SCHEDULE_CASES: list[tuple[str, dict]] = [
     ("polynomial_50_p2", {"kind": "polynomial", "total_iters": 50, "power": 2.0}),
     ("polynomial_80_p0.5", {"kind": "polynomial", "total_iters": 80, "power": 0.5}),
     ("onecycle_defaults_120", {"kind": "onecycle", "max_lr": 0.5, "total_steps": 120}),
-    ("onecycle_linear_150", {"kind": "onecycle", "max_lr": 1.0, "total_steps": 150, "pct_start": 0.25,
-                             "anneal_strategy": "linear", "div_factor": 10.0, "final_div_factor": 100.0,
-                             "base_momentum": 0.8, "max_momentum": 0.9}),
-    ("onecycle_three_phase_no_momentum", {"kind": "onecycle", "max_lr": 0.3, "total_steps": 120,
-                                          "three_phase": True, "cycle_momentum": False}),
-    ("onecycle_three_phase_linear", {"kind": "onecycle", "max_lr": 0.2, "total_steps": 125, "pct_start": 0.4,
-                                     "anneal_strategy": "linear", "three_phase": True}),
-    ("onecycle_cos_no_momentum_130", {"kind": "onecycle", "max_lr": 0.4, "total_steps": 130, "pct_start": 0.4,
-                                      "cycle_momentum": False, "div_factor": 5.0, "final_div_factor": 50.0}),
-    ("sequential_warmup_cosine", {"kind": "sequential", "milestones": [10], "schedulers": [
-        {"kind": "linear", "start_factor": 0.1, "end_factor": 1.0, "total_iters": 10},
-        {"kind": "cosine", "T_max": 110, "eta_min": 0.0}]}),
-    ("sequential_three", {"kind": "sequential", "milestones": [5, 60], "schedulers": [
-        {"kind": "constant", "factor": 0.5, "total_iters": 5},
-        {"kind": "exponential", "gamma": 0.97},
-        {"kind": "step", "step_size": 20, "gamma": 0.5}]}),
-    ("sequential_warmup_steps", {"kind": "sequential", "milestones": [15], "schedulers": [
-        {"kind": "linear", "start_factor": 0.2, "end_factor": 1.0, "total_iters": 10},
-        {"kind": "multistep", "milestones": [30, 60], "gamma": 0.3}]}),
+    (
+        "onecycle_linear_150",
+        {
+            "kind": "onecycle",
+            "max_lr": 1.0,
+            "total_steps": 150,
+            "pct_start": 0.25,
+            "anneal_strategy": "linear",
+            "div_factor": 10.0,
+            "final_div_factor": 100.0,
+            "base_momentum": 0.8,
+            "max_momentum": 0.9,
+        },
+    ),
+    (
+        "onecycle_three_phase_no_momentum",
+        {"kind": "onecycle", "max_lr": 0.3, "total_steps": 120, "three_phase": True, "cycle_momentum": False},
+    ),
+    (
+        "onecycle_three_phase_linear",
+        {
+            "kind": "onecycle",
+            "max_lr": 0.2,
+            "total_steps": 125,
+            "pct_start": 0.4,
+            "anneal_strategy": "linear",
+            "three_phase": True,
+        },
+    ),
+    (
+        "onecycle_cos_no_momentum_130",
+        {
+            "kind": "onecycle",
+            "max_lr": 0.4,
+            "total_steps": 130,
+            "pct_start": 0.4,
+            "cycle_momentum": False,
+            "div_factor": 5.0,
+            "final_div_factor": 50.0,
+        },
+    ),
+    (
+        "sequential_warmup_cosine",
+        {
+            "kind": "sequential",
+            "milestones": [10],
+            "schedulers": [
+                {"kind": "linear", "start_factor": 0.1, "end_factor": 1.0, "total_iters": 10},
+                {"kind": "cosine", "T_max": 110, "eta_min": 0.0},
+            ],
+        },
+    ),
+    (
+        "sequential_three",
+        {
+            "kind": "sequential",
+            "milestones": [5, 60],
+            "schedulers": [
+                {"kind": "constant", "factor": 0.5, "total_iters": 5},
+                {"kind": "exponential", "gamma": 0.97},
+                {"kind": "step", "step_size": 20, "gamma": 0.5},
+            ],
+        },
+    ),
+    (
+        "sequential_warmup_steps",
+        {
+            "kind": "sequential",
+            "milestones": [15],
+            "schedulers": [
+                {"kind": "linear", "start_factor": 0.2, "end_factor": 1.0, "total_iters": 10},
+                {"kind": "multistep", "milestones": [30, 60], "gamma": 0.3},
+            ],
+        },
+    ),
 ]
 
 # parameter sets that torch rejects, or that blow up mid-run
@@ -625,18 +699,20 @@ SCHEDULE_ERROR_CASES: list[tuple[str, dict]] = [
     ("constant_factor_zero", {"kind": "constant", "factor": 0.0, "total_iters": 10}),
     ("constant_factor_above_one", {"kind": "constant", "factor": 1.5, "total_iters": 10}),
     ("linear_start_factor_zero", {"kind": "linear", "start_factor": 0.0, "end_factor": 1.0, "total_iters": 10}),
-    ("linear_start_factor_above_one", {"kind": "linear", "start_factor": 2.0, "end_factor": 1.0,
-                                       "total_iters": 10}),
-    ("linear_end_factor_above_one", {"kind": "linear", "start_factor": 0.5, "end_factor": 1.5,
-                                     "total_iters": 10}),
+    ("linear_start_factor_above_one", {"kind": "linear", "start_factor": 2.0, "end_factor": 1.0, "total_iters": 10}),
+    ("linear_end_factor_above_one", {"kind": "linear", "start_factor": 0.5, "end_factor": 1.5, "total_iters": 10}),
     ("warm_restarts_T_mult_zero", {"kind": "cosine_warm_restarts", "T_0": 10, "T_mult": 0}),
     ("warm_restarts_T_0_zero", {"kind": "cosine_warm_restarts", "T_0": 0}),
-    ("onecycle_pct_start_above_one", {"kind": "onecycle", "max_lr": 0.5, "total_steps": 120,
-                                      "pct_start": 1.5}),
-    ("onecycle_bad_anneal", {"kind": "onecycle", "max_lr": 0.5, "total_steps": 120,
-                             "anneal_strategy": "exp"}),
-    ("sequential_milestone_count", {"kind": "sequential", "milestones": [10, 20], "schedulers": [
-        {"kind": "linear"}, {"kind": "exponential", "gamma": 0.9}]}),
+    ("onecycle_pct_start_above_one", {"kind": "onecycle", "max_lr": 0.5, "total_steps": 120, "pct_start": 1.5}),
+    ("onecycle_bad_anneal", {"kind": "onecycle", "max_lr": 0.5, "total_steps": 120, "anneal_strategy": "exp"}),
+    (
+        "sequential_milestone_count",
+        {
+            "kind": "sequential",
+            "milestones": [10, 20],
+            "schedulers": [{"kind": "linear"}, {"kind": "exponential", "gamma": 0.9}],
+        },
+    ),
 ]
 
 
@@ -688,16 +764,15 @@ def build_schedules() -> dict:
         lrs, moms, err, where = run_schedule(spec)
         if err is None:
             raise AssertionError(f"{cid}: expected torch to raise")
-        case = {"id": cid, "schedule": spec, "error": err.split(":")[0], "message": err, "raised_at": where,
-                "lr": lrs}
+        case = {"id": cid, "schedule": spec, "error": err.split(":")[0], "message": err, "raised_at": where, "lr": lrs}
         if moms is not None:
             case["momentum"] = moms
         errors.append(case)
     return {
         "reference": TORCH_REF,
         "driver": "SGD(momentum=0.9), one float64 parameter, zero gradients; lr[i] (and momentum[i]) are read "
-                  "from param_groups[0] BEFORE optimizer.step() number i+1; scheduler.step() is called after "
-                  "every optimizer.step().",
+        "from param_groups[0] BEFORE optimizer.step() number i+1; scheduler.step() is called after "
+        "every optimizer.step().",
         "base_lr": SCHED_BASE_LR,
         "n_steps": N_SCHED,
         "cases": cases,
@@ -706,24 +781,46 @@ def build_schedules() -> dict:
 
 
 SCHEDULED_CASES: list[tuple[str, str, dict, dict]] = [
-    ("adagrad_lr_decay_step", "adagrad", {"lr": 0.1, "lr_decay": 0.01},
-     {"kind": "step", "step_size": 50, "gamma": 0.5}),
-    ("adam_onecycle", "adam", {"lr": 0.05},
-     {"kind": "onecycle", "max_lr": 0.1, "total_steps": 200}),
-    ("sgd_momentum_onecycle", "sgd", {"lr": 0.01, "momentum": 0.9},
-     {"kind": "onecycle", "max_lr": 0.05, "total_steps": 200, "pct_start": 0.25, "anneal_strategy": "linear"}),
-    ("adamw_warmup_cosine", "adamw", {"lr": 0.05, "weight_decay": 0.1},
-     {"kind": "sequential", "milestones": [20], "schedulers": [
-         {"kind": "linear", "start_factor": 0.05, "end_factor": 1.0, "total_iters": 20},
-         {"kind": "cosine", "T_max": 180, "eta_min": 0.001}]}),
-    ("rprop_exponential", "rprop", {"lr": 0.05},
-     {"kind": "exponential", "gamma": 0.98}),
-    ("asgd_step", "asgd", {"lr": 0.05, "lambd": 0.01, "t0": 50.0},
-     {"kind": "step", "step_size": 40, "gamma": 0.5}),
-    ("adafactor_cosine", "adafactor", {"lr": 0.1, "weight_decay": 0.05},
-     {"kind": "cosine", "T_max": 200, "eta_min": 0.0}),
-    ("rmsprop_onecycle_enables_momentum", "rmsprop", {"lr": 0.01},
-     {"kind": "onecycle", "max_lr": 0.01, "total_steps": 200, "three_phase": True}),
+    (
+        "adagrad_lr_decay_step",
+        "adagrad",
+        {"lr": 0.1, "lr_decay": 0.01},
+        {"kind": "step", "step_size": 50, "gamma": 0.5},
+    ),
+    ("adam_onecycle", "adam", {"lr": 0.05}, {"kind": "onecycle", "max_lr": 0.1, "total_steps": 200}),
+    (
+        "sgd_momentum_onecycle",
+        "sgd",
+        {"lr": 0.01, "momentum": 0.9},
+        {"kind": "onecycle", "max_lr": 0.05, "total_steps": 200, "pct_start": 0.25, "anneal_strategy": "linear"},
+    ),
+    (
+        "adamw_warmup_cosine",
+        "adamw",
+        {"lr": 0.05, "weight_decay": 0.1},
+        {
+            "kind": "sequential",
+            "milestones": [20],
+            "schedulers": [
+                {"kind": "linear", "start_factor": 0.05, "end_factor": 1.0, "total_iters": 20},
+                {"kind": "cosine", "T_max": 180, "eta_min": 0.001},
+            ],
+        },
+    ),
+    ("rprop_exponential", "rprop", {"lr": 0.05}, {"kind": "exponential", "gamma": 0.98}),
+    ("asgd_step", "asgd", {"lr": 0.05, "lambd": 0.01, "t0": 50.0}, {"kind": "step", "step_size": 40, "gamma": 0.5}),
+    (
+        "adafactor_cosine",
+        "adafactor",
+        {"lr": 0.1, "weight_decay": 0.05},
+        {"kind": "cosine", "T_max": 200, "eta_min": 0.0},
+    ),
+    (
+        "rmsprop_onecycle_enables_momentum",
+        "rmsprop",
+        {"lr": 0.01},
+        {"kind": "onecycle", "max_lr": 0.01, "total_steps": 200, "three_phase": True},
+    ),
 ]
 
 
@@ -734,8 +831,14 @@ def build_scheduled(sequences: dict) -> dict:
         spec = resolve_schedule(spec)
         for seq_name, seq in sequences.items():
             res = run_torch(opt, hp, seq, spec)
-            case = {"id": f"{cid}/{seq_name}", "optimizer": opt, "sequence": seq_name, "hyperparameters": hp,
-                    "schedule": spec, "lr": res["lr"]}
+            case = {
+                "id": f"{cid}/{seq_name}",
+                "optimizer": opt,
+                "sequence": seq_name,
+                "hyperparameters": hp,
+                "schedule": spec,
+                "lr": res["lr"],
+            }
             if "momentum" in res:
                 case["momentum"] = res["momentum"]
             case["params"] = res["params"]
@@ -770,8 +873,9 @@ def record_all() -> dict[str, str]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true",
-                    help="re-record in memory and compare with the files in tests/fixtures/")
+    ap.add_argument(
+        "--check", action="store_true", help="re-record in memory and compare with the files in tests/fixtures/"
+    )
     args = ap.parse_args(argv)
     files = record_all()
     if args.check:
@@ -787,8 +891,7 @@ def main(argv=None) -> int:
             else:
                 print(f"ok       {rel}")
         extra = sorted(
-            str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.json")
-            if str(p.relative_to(FIXTURES)) not in files
+            str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.json") if str(p.relative_to(FIXTURES)) not in files
         )
         for rel in extra:
             print(f"EXTRA    {rel}")
