@@ -5,13 +5,17 @@ The twelve first-order optimizers of torch.optim 2.13, then three from optax 0.2
 
 from ..registry import Registry
 from . import (
+    adadelta,
+    adafactor,
     adagrad,
     adam,
     adamax,
     adamw,
+    asgd,
     nadam,
     radam,
     rmsprop,
+    rprop,
     sgd,
 )
 
@@ -25,6 +29,10 @@ REGISTRY = Registry(
         adamax.OPTIMIZER,
         nadam.OPTIMIZER,
         radam.OPTIMIZER,
+        adadelta.OPTIMIZER,
+        rprop.OPTIMIZER,
+        asgd.OPTIMIZER,
+        adafactor.OPTIMIZER,
     ]
 )
 
