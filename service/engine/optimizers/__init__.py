@@ -5,6 +5,7 @@ The twelve first-order optimizers of torch.optim 2.13, then three from optax 0.2
 
 from ..registry import Registry
 from . import (
+    adabelief,
     adadelta,
     adafactor,
     adagrad,
@@ -12,11 +13,13 @@ from . import (
     adamax,
     adamw,
     asgd,
+    lion,
     nadam,
     radam,
     rmsprop,
     rprop,
     sgd,
+    yogi,
 )
 
 REGISTRY = Registry(
@@ -33,6 +36,9 @@ REGISTRY = Registry(
         rprop.OPTIMIZER,
         asgd.OPTIMIZER,
         adafactor.OPTIMIZER,
+        lion.OPTIMIZER,
+        adabelief.OPTIMIZER,
+        yogi.OPTIMIZER,
     ]
 )
 
