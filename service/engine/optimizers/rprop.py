@@ -99,7 +99,8 @@ OPTIMIZER = Optimizer(
         "a schedule has no effect after step 1, in torch as here.",
         "torch accepts any step_sizes pair; a negative bound or step_size_min > step_size_max is rejected here "
         "(torch's clamp would pin every step at step_size_max).",
-        "optax.rprop keeps prev_updates = s*sign(g) rather than the gradient, and leaves the step size unchanged "
-        "(unclamped) where the sign product is 0.",
+        "optax.rprop (0.2.8) differs: it compares g with its previous update s*sign(g) rather than the "
+        "previous gradient, leaves the step size unclamped where that product is 0, and applies the previous "
+        "step's update (its first step does not move).",
     ),
 )
