@@ -65,7 +65,13 @@ OPTIMIZER = Optimizer(
     "max(eps2, RMS(theta)) * min(lr, 1/sqrt(t)); the direction is the gradient. Decoupled decay "
     "-lr*weight_decay*theta is added outside that product.",
     hyperparameters=(
-        _common.lr(1e-2),
+        Hyperparameter(
+            "lr",
+            1e-2,
+            "Cap on the relative step size, rho_t = min(lr, 1/sqrt(t)), and the weight decay's multiplier "
+            "(a schedule, if given, overrides it per step).",
+            minimum=0.0,
+        ),
         Hyperparameter(
             "beta2_decay",
             -0.8,
