@@ -27,9 +27,9 @@ def path_error(kind: str, message: str, *path: str | int) -> PydanticCustomError
     return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"), {"path": list(path)})
 
 
-def limit_error(field: Loc, message: str) -> RequestValidationError:
-    """A 422 for a request over a configured size limit, raised before any compute."""
-    return RequestValidationError([{"type": "limit_exceeded", "loc": ("body", *field), "msg": message}])
+def limit_error(field: Loc, message: str, kind: str = "limit_exceeded") -> RequestValidationError:
+    """A 422 raised by a route before any compute (a size over its limit, an unusable schedule)."""
+    return RequestValidationError([{"type": kind, "loc": ("body", *field), "msg": message}])
 
 
 def readable_path(loc: Loc, body: Any) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model, model_validator
 
 from ..engine import REGISTRY, SERIES, Hyperparameter, Optimizer
+from ..engine.schedules import SCHEDULES, Schedule, horizon_problem
 from .errors import path_error
 
 MAX_LABEL = 64
@@ -159,8 +160,17 @@ GradientSource = Annotated[SequenceGradients | SyntheticGradients, Field(discrim
 # --- optimizer specs, one model per registry entry ---------------------------------------------
 
 
+MAX_MILESTONES = 1000
+
+
 def _hyperparameter_field(h: Hyperparameter) -> tuple[Any, Any]:
-    python_type: Any = {"float": float, "int": int, "bool": bool}[h.kind]
+    python_type: Any = {
+        "float": float,
+        "int": int,
+        "bool": bool,
+        "int_list": Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=MAX_MILESTONES)],
+        "choice": Literal[h.choices] if h.choices else str,
+    }[h.kind]
     if h.nullable:
         python_type = python_type | None
     bounds: dict[str, float] = {}
@@ -168,7 +178,74 @@ def _hyperparameter_field(h: Hyperparameter) -> tuple[Any, Any]:
         bounds["gt" if h.exclusive_minimum else "ge"] = h.minimum
     if h.maximum is not None:
         bounds["lt" if h.exclusive_maximum else "le"] = h.maximum
-    return python_type, Field(h.default, description=h.description, **bounds)
+    if h.kind in ("int_list", "choice", "bool"):
+        bounds = {}
+    default = list(h.default) if isinstance(h.default, list | tuple) else h.default
+    return python_type, Field(default, description=h.description, **bounds)
+
+
+# --- schedules, one model per kind ---------------------------------------------------------------
+
+
+def _schedule_model(schedule: Schedule, extra: dict[str, Any] | None = None, validators=None) -> type[StrictModel]:
+    fields: dict[str, Any] = {"kind": (Literal[schedule.kind], Field(description="Schedule kind."))}
+    fields.update({p.name: _hyperparameter_field(p) for p in schedule.parameters})
+    fields.update(extra or {})
+    return create_model(
+        f"{schedule.title}Spec",
+        __base__=StrictModel,
+        __doc__=f"{schedule.title} ({schedule.reference}): {schedule.formula_text}",
+        __validators__=validators or {},
+        **fields,
+    )
+
+
+BASE_SCHEDULE_MODELS = {k: _schedule_model(s) for k, s in SCHEDULES.items() if k != "sequential"}
+ChildSchedule = Annotated[
+    Union[tuple(m for k, m in BASE_SCHEDULE_MODELS.items() if k != "onecycle")],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+
+
+def _check_sequential(self: StrictModel) -> StrictModel:
+    if len(self.milestones) != len(self.schedulers) - 1:
+        raise path_error(
+            "milestones",
+            f"{len(self.schedulers)} schedulers need {len(self.schedulers) - 1} milestones, got {len(self.milestones)}",
+            "milestones",
+        )
+    if any(b <= a for a, b in zip(self.milestones, self.milestones[1:], strict=False)):
+        raise path_error("milestones", "milestones must be strictly increasing", "milestones")
+    return self
+
+
+SequentialSpec = _schedule_model(
+    SCHEDULES["sequential"],
+    extra={
+        "schedulers": (
+            list[ChildSchedule],
+            Field(min_length=1, max_length=16, description="Schedules to run one after another (no onecycle)."),
+        )
+    },
+    validators={"_sequential": model_validator(mode="after")(_check_sequential)},
+)
+SCHEDULE_MODELS: dict[str, type[StrictModel]] = {**BASE_SCHEDULE_MODELS, "sequential": SequentialSpec}
+ScheduleSpec = Annotated[Union[tuple(SCHEDULE_MODELS.values())], Field(discriminator="kind")]  # noqa: UP007
+
+
+def cycled_hyperparameter(optimizer: Optimizer) -> str | None:
+    """What OneCycle's cycle_momentum drives, as torch decides: `momentum` if the optimizer has one,
+    else `beta1` (torch: optimizers with `betas`; here also lion, adabelief, yogi)."""
+    names = {h.name for h in optimizer.hyperparameters}
+    return "momentum" if "momentum" in names else "beta1" if "beta1" in names else None
+
+
+def uses_cycled_momentum(schedule: Any) -> bool:
+    if schedule is None:
+        return False
+    if schedule.kind == "sequential":
+        return any(uses_cycled_momentum(child) for child in schedule.schedulers)
+    return schedule.kind == "onecycle" and schedule.cycle_momentum
 
 
 def _check_constraints(self: StrictModel) -> StrictModel:
@@ -176,6 +253,14 @@ def _check_constraints(self: StrictModel) -> StrictModel:
     hyper = optimizer.hyper(self.model_dump(include={h.name for h in optimizer.hyperparameters}))
     for field, message in optimizer.constraints(hyper):
         raise path_error("constraint", message, field)
+    if uses_cycled_momentum(self.schedule) and cycled_hyperparameter(optimizer) is None:
+        raise path_error(
+            "constraint",
+            f"onecycle's cycle_momentum needs an optimizer with momentum or beta1; {optimizer.name} has "
+            "neither: set cycle_momentum to false",
+            "schedule",
+            "cycle_momentum",
+        )
     return self
 
 
@@ -190,6 +275,10 @@ def _spec_model(optimizer: Optimizer) -> type[StrictModel]:
         ),
     }
     fields.update({h.name: _hyperparameter_field(h) for h in optimizer.hyperparameters})
+    fields["schedule"] = (
+        ScheduleSpec | None,
+        Field(None, description="Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler."),
+    )
     return create_model(
         f"{optimizer.title.replace(' ', '')}Spec",
         __base__=StrictModel,
@@ -241,7 +330,11 @@ class SimulateRequest(StrictModel):
 
     @model_validator(mode="after")
     def _initial_matches_dim(self) -> SimulateRequest:
-        dim = self.gradients.shape[1]
+        steps, dim = self.gradients.shape
+        for i, spec in enumerate(self.optimizers):
+            problem = spec.schedule and horizon_problem(spec.schedule.model_dump(), steps)
+            if problem:
+                raise path_error("schedule_horizon", problem, "optimizers", i, "schedule")
         if isinstance(self.initial, list) and len(self.initial) != dim:
             raise path_error(
                 "initial_length", f"initial has {len(self.initial)} numbers but the gradients have D = {dim}", "initial"
@@ -261,6 +354,12 @@ class Run(BaseModel):
     params: Rows | None = Field(None, description="T+1 rows of D: row 0 is the initial point (when recorded).")
     learning_rates: Rows | None = Field(None, description="T rows of D effective learning rates (when recorded).")
     updates: Rows | None = Field(None, description="T rows of D parameter changes (when recorded).")
+    base_lr: list[float] | None = Field(
+        None, description="Base learning rate the schedule set at each step (when the run has a schedule)."
+    )
+    scheduled_momentum: list[float] | None = Field(
+        None, description="Momentum (or beta1) OneCycle set at each step (when it cycles momentum)."
+    )
     state: dict[str, Rows] | None = Field(
         None, description="Optimizer state after each step, T rows of D per state array (when recorded)."
     )
@@ -294,3 +393,31 @@ class OptimizerInfo(BaseModel):
     notes: list[str] = Field(description="Where libraries disagree, and which convention is followed.")
     defaults: dict[str, float | int | bool | None]
     hyperparameters: dict[str, Any] = Field(description="JSON Schema of the hyperparameters.")
+
+
+class ScheduleSimulateRequest(StrictModel):
+    schedule: ScheduleSpec = Field(description="The schedule.")
+    steps: int = Field(100, ge=1, description="Number of optimizer steps to plan for.")
+    lr: float = Field(0.1, ge=0, description="The optimizer's base learning rate (OneCycle ignores it).")
+
+    @model_validator(mode="after")
+    def _horizon(self) -> ScheduleSimulateRequest:
+        problem = horizon_problem(self.schedule.model_dump(), self.steps)
+        if problem:
+            raise path_error("schedule_horizon", problem, "schedule")
+        return self
+
+
+class ScheduleSimulateResponse(BaseModel):
+    steps: int
+    step: list[int] = Field(description="Optimizer steps 1..T.")
+    lr: list[float] = Field(description="Base learning rate in force at each step.")
+    momentum: list[float] | None = Field(None, description="Momentum/beta1 OneCycle sets at each step, if it does.")
+
+
+class ScheduleInfo(BaseModel):
+    kind: str
+    title: str
+    reference: str
+    formula: UpdateRule
+    parameters: dict[str, Any] = Field(description="JSON Schema of the schedule's parameters.")

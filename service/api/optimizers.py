@@ -13,11 +13,13 @@ router = APIRouter(tags=["optimizers"])
 
 
 def hyperparameter_schema(name: str) -> dict:
-    """JSON Schema of an optimizer's hyperparameters: the spec's schema without `name` and `label`."""
+    """JSON Schema of an optimizer's hyperparameters: the spec's schema without `name`, `label` and
+    `schedule` (every optimizer takes one; GET /schedules describes them)."""
     schema = SPEC_MODELS[name].model_json_schema()
-    for key in ("name", "label"):
+    schema.pop("$defs", None)
+    for key in ("name", "label", "schedule"):
         schema["properties"].pop(key, None)
-    schema["required"] = [r for r in schema.get("required", []) if r not in ("name", "label")]
+    schema["required"] = [r for r in schema.get("required", []) if r not in ("name", "label", "schedule")]
     if not schema["required"]:
         schema.pop("required")
     return schema

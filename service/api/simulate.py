@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-import orjson
 from fastapi import APIRouter, Body, Depends, Response
 
 from ..engine import REGISTRY, RunSpec, simulate
 from ..settings import Settings, get_settings
 from .errors import limit_error
-from .models import SimulateRequest, SimulateResponse
+from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
+from .responses import json_response
+from .schedules import schedule_arrays
 
 router = APIRouter(tags=["simulate"])
 
@@ -40,9 +41,15 @@ def check_limits(request: SimulateRequest, settings: Settings) -> None:
         )
 
 
-def json_response(payload: dict) -> Response:
-    """orjson serializes numpy arrays directly: ~25x faster than building Python lists first."""
-    return Response(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
+def run_spec(spec, steps: int, index: int) -> RunSpec:
+    """An optimizer spec as the engine takes it, its schedule turned into per-step values."""
+    optimizer = REGISTRY[spec.name]
+    hyperparameters = spec.model_dump(exclude={"name", "label", "schedule"})
+    if spec.schedule is None:
+        return RunSpec(optimizer, hyperparameters, spec.label)
+    lr, momentum = schedule_arrays(spec.schedule, spec.lr, steps, ("optimizers", index, "schedule"))
+    per_step = {} if momentum is None else {cycled_hyperparameter(optimizer): momentum}
+    return RunSpec(optimizer, hyperparameters, spec.label, lr, per_step)
 
 
 @router.post(
@@ -59,18 +66,20 @@ def simulate_endpoint(
     check_limits(request, settings)
     grads = np.ascontiguousarray(request.gradients.build())
     record = set(request.record)
-    specs = [
-        RunSpec(REGISTRY[spec.name], spec.model_dump(exclude={"name", "label"}), spec.label)
-        for spec in request.optimizers
-    ]
+    steps, dim = grads.shape
+    specs = [run_spec(spec, steps, i) for i, spec in enumerate(request.optimizers)]
     results = simulate(grads, specs, request.initial, record)
     runs = []
-    for result in results:
+    for spec, result in zip(specs, results, strict=True):
         run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
         run.update(result.series)
+        done = steps if result.diverged_at is None else result.diverged_at - 1
+        if spec.lr is not None:
+            run["base_lr"] = spec.lr[:done]
+        for values in spec.per_step.values():
+            run["scheduled_momentum"] = values[:done]
         if "state" in record:
             run["state"] = result.state
         run.update(final=result.final, diverged_at=result.diverged_at)
         runs.append(run)
-    steps, dim = grads.shape
     return json_response({"steps": steps, "dim": dim, "gradients": grads, "runs": runs})

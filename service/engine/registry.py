@@ -29,17 +29,19 @@ State = tuple[np.ndarray, ...]
 
 @dataclass(frozen=True)
 class Hyperparameter:
-    """One hyperparameter: its type, default and admissible range (inclusive unless said otherwise)."""
+    """One hyperparameter (or schedule parameter): its type, default and admissible range (inclusive
+    unless said otherwise). `int_list` is a list of non-negative integers; `choice` one of `choices`."""
 
     name: str
-    default: Number
+    default: Any
     description: str
-    kind: Literal["float", "int", "bool"] = "float"
+    kind: Literal["float", "int", "bool", "int_list", "choice"] = "float"
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False
     exclusive_maximum: bool = False
     nullable: bool = False
+    choices: tuple[str, ...] = ()
 
 
 def no_constraints(hyper: Any) -> list[tuple[str, str]]:

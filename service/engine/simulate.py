@@ -33,6 +33,8 @@ class RunSpec:
     label: str | None = None
     # Base learning rate per step (length T), e.g. from a schedule; None means the constant `lr`.
     lr: np.ndarray | None = None
+    # Hyperparameters a schedule sets per step (OneCycle's momentum or beta1): name -> length-T values.
+    per_step: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,9 +56,13 @@ def run(
     record: Collection[str] = ("params", "learning_rates"),
     lr: np.ndarray | None = None,
     deadline: float | None = None,
+    per_step: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, int | None, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """One optimizer over `gradients` (T, D) from `initial` (D,).
 
+    `lr` is the base learning rate per step (default: the constant `hyper.lr`); `per_step` holds
+    hyperparameters that change every step. As in torch, the state is created at the first step, with
+    the hyperparameters in force then (Rprop's step size starts at that step's lr).
     Returns the final parameters, the divergence step (or None), the recorded series and, when
     "state" is recorded, each state array's per-step values (T rows, recorded after each step).
     """
@@ -70,11 +76,15 @@ def run(
     if "state" in record:
         states = {name: np.empty((steps, dim)) for name in optimizer.state_names}
     diverged_at = None
+    per_step = per_step or {}
+    base = hyper
     with np.errstate(all="ignore"):
-        state = optimizer.init(params, hyper)
+        state = optimizer.init(params, hyper._replace(lr=rates[0], **{k: v[0] for k, v in per_step.items()}))
         for t in range(1, steps + 1):
             if deadline is not None and t % DEADLINE_CHECK_EVERY == 0 and time.monotonic() > deadline:
                 raise BudgetExceeded(f"{optimizer.name} stopped at step {t} of {steps}: over the time budget")
+            if per_step:
+                hyper = base._replace(**{name: values[t - 1] for name, values in per_step.items()})
             update, rate, state = optimizer.step(gradients[t - 1], params, state, hyper, rates[t - 1], t)
             new_params = params + update
             if not (np.isfinite(new_params).all() and np.isfinite(rate).all() and _finite(state)):
@@ -138,6 +148,8 @@ def simulate(
     results = []
     for spec, label in zip(runs, labels, strict=True):
         hyper = spec.optimizer.hyper(spec.hyperparameters)
-        final, diverged_at, series, states = run(spec.optimizer, hyper, gradients, start, record, spec.lr, deadline)
+        final, diverged_at, series, states = run(
+            spec.optimizer, hyper, gradients, start, record, spec.lr, deadline, spec.per_step
+        )
         results.append(RunResult(label, spec.optimizer.name, hyper._asdict(), final, diverged_at, series, states))
     return results

@@ -1,0 +1,126 @@
+"""GET /schedules, POST /schedules/simulate and schedules inside /simulate, through HTTP."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from service.engine import REGISTRY
+from service.engine.schedules import SCHEDULES
+from tests.fixtures_util import assert_matches, load
+
+RECORDED = load("schedules.json")
+SCHEDULED = load("optimizers_scheduled.json")
+
+
+def test_catalog_lists_every_schedule_with_a_json_schema(client):
+    catalog = client.get("/schedules").json()
+    assert [entry["kind"] for entry in catalog] == list(SCHEDULES)
+    for entry in catalog:
+        assert entry["reference"].startswith("torch.optim.lr_scheduler.")
+        assert entry["formula"]["latex"] and entry["formula"]["text"]
+        assert entry["parameters"]["type"] == "object"
+        assert "kind" not in entry["parameters"]["properties"]
+    onecycle = next(e for e in catalog if e["kind"] == "onecycle")["parameters"]["properties"]
+    assert onecycle["anneal_strategy"]["enum"] == ["cos", "linear"]
+    assert onecycle["pct_start"]["maximum"] == 1
+
+
+def test_schedule_simulate_returns_step_and_lr(client):
+    case = next(c for c in RECORDED["cases"] if c["id"] == "sequential_warmup_cosine")
+    body = {"schedule": case["schedule"], "steps": RECORDED["n_steps"], "lr": RECORDED["base_lr"]}
+    answer = client.post("/schedules/simulate", json=body).json()
+    assert answer["steps"] == RECORDED["n_steps"]
+    assert answer["step"] == list(range(1, RECORDED["n_steps"] + 1))
+    assert_matches(answer["lr"], case["lr"], case["id"])
+    assert "momentum" not in answer
+
+
+def test_schedule_simulate_reports_onecycle_momentum(client):
+    case = next(c for c in RECORDED["cases"] if c["id"] == "onecycle_defaults_120")
+    answer = client.post("/schedules/simulate", json={"schedule": case["schedule"], "steps": 120}).json()
+    assert_matches(answer["lr"], case["lr"], case["id"])
+    assert_matches(answer["momentum"], case["momentum"], case["id"])
+
+
+@pytest.mark.parametrize("case", RECORDED["error_cases"], ids=[c["id"] for c in RECORDED["error_cases"]])
+def test_what_torch_rejects_is_a_422(client, case):
+    """Construction errors, and schedules that raise mid-run (ConstantLR factor 0, OneCycle past its end)."""
+    steps = len(case["lr"]) if case.get("lr") else RECORDED["n_steps"]
+    response = client.post("/schedules/simulate", json={"schedule": case["schedule"], "steps": steps})
+    assert response.status_code == 422, response.text[:300]
+    assert response.json()["detail"][0]["field"].startswith("schedule")
+
+
+def test_onecycle_runs_exactly_its_total_steps(client):
+    case = next(c for c in RECORDED["error_cases"] if c["id"] == "onecycle_stepped_past_total_steps")
+    answer = client.post("/schedules/simulate", json={"schedule": case["schedule"], "steps": 100}).json()
+    assert_matches(answer["lr"], case["lr"][:100], case["id"])
+
+
+@pytest.mark.parametrize(
+    ("schedule", "field", "says"),
+    [
+        (
+            {"kind": "sequential", "schedulers": [{"kind": "linear"}], "milestones": [3]},
+            "schedule.milestones",
+            "1 schedulers need 0 milestones",
+        ),
+        (
+            {"kind": "sequential", "schedulers": [{"kind": "linear"}] * 3, "milestones": [5, 5]},
+            "schedule.milestones",
+            "strictly increasing",
+        ),
+        (
+            {"kind": "sequential", "schedulers": [{"kind": "onecycle"}], "milestones": []},
+            "schedule.schedulers[0]",
+            "does not match",
+        ),
+        ({"kind": "step", "step_size": 0}, "schedule.step_size", "greater than or equal to 1"),
+        ({"kind": "onecycle", "anneal_strategy": "exp"}, "schedule.anneal_strategy", "'cos' or 'linear'"),
+        ({"kind": "onecycle", "pct_start": 0.1, "total_steps": 10}, "schedule", "undefined at step 1"),
+        ({"kind": "cosine", "T_mx": 10}, "schedule.T_mx", "Did you mean 'T_max'?"),
+    ],
+)
+def test_bad_schedules_name_the_field(client, schedule, field, says):
+    response = client.post("/schedules/simulate", json={"schedule": schedule, "steps": 10})
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["field"] == field and says in detail["msg"], detail
+
+
+def test_cycle_momentum_needs_momentum_or_beta1(client):
+    body = {"optimizers": [{"name": "adagrad", "schedule": {"kind": "onecycle", "max_lr": 0.5}}]}
+    detail = client.post("/simulate", json=body).json()["detail"][0]
+    assert detail["field"] == "optimizers[0].schedule.cycle_momentum"
+    assert "set cycle_momentum to false" in detail["msg"]
+    body["optimizers"][0]["schedule"]["cycle_momentum"] = False
+    assert client.post("/simulate", json=body).status_code == 200
+
+
+def test_onecycle_horizon_is_checked_against_the_run(client):
+    body = {"optimizers": [{"name": "adam", "schedule": {"kind": "onecycle", "max_lr": 0.5, "total_steps": 49}}]}
+    detail = client.post("/simulate", json=body).json()["detail"][0]
+    assert detail["field"] == "optimizers[0].schedule" and "less than the run's 50 steps" in detail["msg"]
+
+
+CASES = [c for c in SCHEDULED["cases"] if c["optimizer"] in REGISTRY]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_scheduled_optimizers_match_torch_through_http(client, case):
+    """An optimizer with a schedule, recorded from torch with the scheduler stepped after each step."""
+    sequence = SCHEDULED["sequences"][case["sequence"]]
+    spec = {"name": case["optimizer"], **case["hyperparameters"], "schedule": case["schedule"]}
+    body = {
+        "gradients": {"kind": "sequence", "values": sequence["gradients"]},
+        "initial": sequence["initial"],
+        "optimizers": [spec],
+        "record": ["params"],
+    }
+    response = client.post("/simulate", json=body)
+    assert response.status_code == 200, response.text[:500]
+    run = response.json()["runs"][0]
+    assert run["diverged_at"] is None
+    assert_matches(run["base_lr"], case["lr"], case["id"] + " lr")
+    assert_matches(np.array(run["params"]), case["params"], case["id"])
