@@ -32,8 +32,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TOLERANCE = 1e-10
 # Step counters the references keep as state; the engine passes the step t to `step` instead.
 COUNTERS = {"step", "count"}
-# Scheduled cases whose schedule also cycles momentum / beta1 per step (OneCycleLR with cycle_momentum):
-# the optimizer engine takes per-step lr only; those cases belong to the schedule tests.
+# Scheduled cases whose OneCycleLR also cycles momentum (SGD, RMSProp) or beta1 (Adam) record it under this key.
 CYCLED = "momentum"
 
 
@@ -73,13 +72,15 @@ def state_series(values, shape) -> np.ndarray:
     return np.broadcast_to(array[:, None], shape) if array.ndim == 1 else array
 
 
-def run_case(name: str, case: dict, sequences: dict, lr=None):
+def run_case(name: str, case: dict, sequences: dict, lr=None, per_step=None):
     optimizer = REGISTRY[name]
     sequence = sequences[case["sequence"]]
     gradients = np.array(sequence["gradients"], dtype=np.float64)
     initial = np.array(sequence["initial"], dtype=np.float64)
     hyper = optimizer.hyper(case["hyperparameters"])
-    _, diverged_at, series, states = run(optimizer, hyper, gradients, initial, ("params", "state"), lr)
+    _, diverged_at, series, states = run(
+        optimizer, hyper, gradients, initial, ("params", "state"), lr, per_step=per_step
+    )
     assert diverged_at is None, f"{name} {case['id']}: diverged at step {diverged_at}"
     return series["params"], states
 
@@ -166,28 +167,24 @@ def test_defaults_are_the_references(name):
 
 
 def scheduled_cases() -> list:
-    return [
-        pytest.param(i, id=case["id"])
-        for i, case in enumerate(scheduled()["cases"])
-        if CYCLED not in case  # per-step momentum is a schedule concern (see CYCLED)
-    ]
+    return [pytest.param(i, id=case["id"]) for i, case in enumerate(scheduled()["cases"])]
 
 
 @pytest.mark.parametrize("index", scheduled_cases())
-def test_matches_reference_under_a_per_step_lr(index):
-    """torch with an lr_scheduler: the recorded per-step lr drives the engine (Rprop and ASGD read the first
-    one only / one step late, AdamW's decay and Adafactor's rho_t follow it)."""
+def test_matches_reference_under_a_schedule(index):
+    """torch with an lr_scheduler: the recorded per-step lr (and OneCycle's cycled momentum or beta1) drive
+    the engine. Rprop reads the first lr only, ASGD one step late, AdamW's decay and Adafactor's rho_t follow
+    it, Adam bias-corrects with the current beta1, and RMSProp's momentum is switched on by the schedule."""
     data = scheduled()
     case = data["cases"][index]
-    params, states = run_case(case["optimizer"], case, data["sequences"], lr=np.array(case["lr"]))
-    errors = compare(case["optimizer"], case, params, states)
+    name = case["optimizer"]
+    per_step = None
+    if CYCLED in case:
+        names = {h.name for h in REGISTRY[name].hyperparameters}
+        per_step = {"momentum" if "momentum" in names else "beta1": np.array(case[CYCLED])}
+    params, states = run_case(name, case, data["sequences"], lr=np.array(case["lr"]), per_step=per_step)
+    errors = compare(name, case, params, states)
     assert max(errors.values()) <= TOLERANCE, f"{case['id']}: {errors}"
-
-
-def test_scheduled_cases_left_to_the_schedule_tests_are_only_momentum_cycling():
-    left = [c["id"] for c in scheduled()["cases"] if CYCLED in c]
-    assert all(c["schedule"]["kind"] == "onecycle" for c in scheduled()["cases"] if CYCLED in c)
-    assert len(left) < len(scheduled()["cases"]) / 2
 
 
 def test_parity_report():
