@@ -110,14 +110,20 @@ def optimizer_cases() -> list:
     return params
 
 
-@pytest.mark.parametrize(("name", "index"), optimizer_cases())
-def test_matches_reference_at_every_step(name, index):
-    assert index is not None, f"{name} is in the registry but tests/fixtures/optimizers/{name}.json has no cases"
+@cache
+def case_errors(name: str, index: int) -> dict[str, float]:
+    """Errors of one fixture case (cached: the report below reads them again)."""
     data = fixture(name)
     case = data["cases"][index]
     params, states = run_case(name, case, data["sequences"])
-    errors = compare(name, case, params, states)
-    assert max(errors.values()) <= TOLERANCE, f"{name} {case['id']}: {errors}"
+    return compare(name, case, params, states)
+
+
+@pytest.mark.parametrize(("name", "index"), optimizer_cases())
+def test_matches_reference_at_every_step(name, index):
+    assert index is not None, f"{name} is in the registry but tests/fixtures/optimizers/{name}.json has no cases"
+    errors = case_errors(name, index)
+    assert max(errors.values()) <= TOLERANCE, f"{name} {fixture(name)['cases'][index]['id']}: {errors}"
 
 
 @pytest.mark.parametrize("name", list(REGISTRY))
@@ -191,9 +197,7 @@ def test_parity_report():
     """Worst error per optimizer over all its cases and series, printed with -s; all far below TOLERANCE."""
     worst = {}
     for name in REGISTRY:
-        data = fixture(name)
-        for case in data["cases"]:
-            params, states = run_case(name, case, data["sequences"])
-            worst[name] = max(worst.get(name, 0.0), *compare(name, case, params, states).values())
+        for index in range(len(fixture(name)["cases"])):
+            worst[name] = max(worst.get(name, 0.0), *case_errors(name, index).values())
     print("\nmax error per optimizer:", ", ".join(f"{n} {e:.1e}" for n, e in worst.items()))
     assert max(worst.values()) <= TOLERANCE
