@@ -167,6 +167,13 @@ def surface(
             f"resolution {resolution} gives {resolution**2} points, over the limit of {settings.max_surface_points}",
             "limit_exceeded",
         )
+    stored = source.work_per_step()
+    if stored > settings.max_values:
+        raise query_error(
+            "dim",
+            f"this function stores {stored} numbers (its data), over the limit of {settings.max_values}",
+            "limit_exceeded",
+        )
     work = resolution * resolution * source.work_per_step()
     if work > settings.max_evaluation_work:
         raise query_error(
