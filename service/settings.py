@@ -27,6 +27,14 @@ class Settings(BaseSettings):
         description="Most numbers a request may touch evaluating an objective function: closed-loop runs x steps "
         "x numbers per evaluation (D, times the samples of a data-backed function), or surface points x the same.",
     )
+    max_work: int = Field(
+        2_000_000_000,
+        ge=1,
+        description="Most coordinate-steps one request may compute: runs (or sweep configurations) x steps x D.",
+    )
+    max_sweep_configs: int = Field(
+        10_000, ge=1, description="Most configurations one sweep (or one tune) may run, over all optimizers."
+    )
     max_surface_points: int = Field(
         1_000_000, ge=4, description="Most grid points (resolution squared) one surface request may evaluate."
     )

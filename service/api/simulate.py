@@ -7,12 +7,14 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Body, Depends, Response
 
-from ..engine import REGISTRY, RunResult, RunSpec, simulate, simulate_objective
+from ..engine import REGISTRY, RunResult, RunSpec, simulate_objective, simulate_source
+from ..engine.batch import recorded_steps
 from ..settings import Settings, get_settings
 from .errors import limit_error
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
 from .responses import json_response
 from .schedules import schedule_arrays
+from .tuning import tune_runs
 
 router = APIRouter(tags=["simulate"])
 
@@ -32,7 +34,10 @@ def check_limits(request: SimulateRequest, settings: Settings) -> None:
     runs = len(request.optimizers)
     if runs > settings.max_optimizers:
         raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
-    values = steps * dim * (1 + runs * len(set(request.record))) + runs * dim
+    check_work(runs, steps, dim, settings)
+    rows = recorded_steps(steps, request.record_every).size
+    values = steps * dim * explicit + rows * dim * request.include_gradients
+    values += runs * (rows * dim * len(set(request.record)) + dim)
     if request.gradients.kind == "objective":
         values = closed_loop_values(request)
         check_closed_loop_work(request, settings)
@@ -40,7 +45,17 @@ def check_limits(request: SimulateRequest, settings: Settings) -> None:
         raise limit_error(
             ("gradients",),
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "
-            f"{settings.max_values}: record fewer series or steps",
+            f"{settings.max_values}: record fewer series, record_every more steps, or set include_gradients false",
+        )
+
+
+def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple = ("gradients", "steps")) -> None:
+    work = runs * steps * dim
+    if work > settings.max_work:
+        raise limit_error(
+            field,
+            f"{runs} runs x {steps} steps x D = {dim} is {work} coordinate-steps, over the limit of "
+            f"{settings.max_work}: ask for fewer runs, steps or coordinates",
         )
 
 
@@ -52,10 +67,10 @@ def closed_loop_values(request: SimulateRequest) -> int:
     return len(request.optimizers) * per_run + request.gradients.work_per_step()
 
 
-def check_closed_loop_work(request: SimulateRequest, settings: Settings) -> None:
+def check_closed_loop_work(request, settings: Settings, configs: int | None = None) -> None:
     """Closed loop evaluates the function twice a step: bound runs x steps x numbers per evaluation."""
     steps, _ = request.gradients.shape
-    runs, per_step = len(request.optimizers), request.gradients.work_per_step()
+    runs, per_step = configs or len(request.optimizers), request.gradients.work_per_step()
     work = runs * steps * per_step
     if work > settings.max_evaluation_work:
         raise limit_error(
@@ -65,15 +80,17 @@ def check_closed_loop_work(request: SimulateRequest, settings: Settings) -> None
         )
 
 
-def run_spec(spec, steps: int, index: int) -> RunSpec:
-    """An optimizer spec as the engine takes it, its schedule turned into per-step values."""
+def run_spec(spec, steps: int, index: int, lr: float | None = None) -> RunSpec:
+    """An optimizer spec as the engine takes it, its schedule turned into per-step values (`lr` overrides)."""
     optimizer = REGISTRY[spec.name]
     hyperparameters = spec.model_dump(exclude={"name", "label", "schedule"})
+    if lr is not None:
+        hyperparameters["lr"] = lr
     if spec.schedule is None:
         return RunSpec(optimizer, hyperparameters, spec.label)
-    lr, momentum = schedule_arrays(spec.schedule, spec.lr, steps, ("optimizers", index, "schedule"))
+    rates, momentum = schedule_arrays(spec.schedule, hyperparameters["lr"], steps, ("optimizers", index, "schedule"))
     per_step = {} if momentum is None else {cycled_hyperparameter(optimizer): momentum}
-    return RunSpec(optimizer, hyperparameters, spec.label, lr, per_step)
+    return RunSpec(optimizer, hyperparameters, spec.label, rates, per_step)
 
 
 @router.post(
@@ -90,16 +107,38 @@ def simulate_endpoint(
     check_limits(request, settings)
     record = set(request.record)
     steps, dim = request.gradients.shape
-    specs = [run_spec(spec, steps, i) for i, spec in enumerate(request.optimizers)]
+    tuning = tune_runs(request, settings) if request.tune else {}
+    specs = [
+        run_spec(spec, steps, i, tuning[i]["chosen"] if i in tuning else None)
+        for i, spec in enumerate(request.optimizers)
+    ]
+    kept = recorded_steps(steps, request.record_every)
+    payload: dict = {"steps": steps, "dim": dim}
+    if request.record_every > 1:
+        payload["recorded_steps"] = kept
     if request.gradients.kind == "objective":
-        return closed_loop(request, specs, record)
-    grads = np.ascontiguousarray(request.gradients.build())
-    results = simulate(grads, specs, request.initial, record)
-    runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
-    return json_response({"steps": steps, "dim": dim, "gradients": grads, "runs": runs})
+        payload.update(closed_loop(request, specs, record, kept))
+    else:
+        simulation = simulate_source(
+            request.gradients.source(),
+            specs,
+            request.initial,
+            record,
+            record_every=request.record_every,
+            include_gradients=request.include_gradients,
+        )
+        if request.include_gradients:
+            payload["gradients"] = simulation.gradients
+        payload["runs"] = [
+            run_payload(spec, result, kept, record) for spec, result in zip(specs, simulation.runs, strict=True)
+        ]
+    for i, run in enumerate(payload["runs"]):
+        if i in tuning:
+            run["tuning"] = tuning[i]
+    return json_response(payload)
 
 
-def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str]) -> Response:
+def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str], kept: np.ndarray) -> dict:
     """Objective sources: every run computes its gradients at its own parameters (no shared sequence)."""
     source = request.gradients
     steps, dim = source.shape
@@ -109,6 +148,9 @@ def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str]
         results = simulate_objective(problem, specs, steps, initial, record, source.noise_std, source.seed)
     except ValueError as exc:  # the loss overflows at the start
         raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
+    if request.record_every > 1:
+        for result in results:
+            thin(result, kept)
     objective = {
         "function": source.function,
         "parameters": source.parameters(),
@@ -116,18 +158,30 @@ def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str]
         "minima": problem.minima,
         "minimum_value": problem.minimum_value,
     }
-    runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
-    return json_response({"steps": steps, "dim": dim, "objective": objective, "runs": runs})
+    runs = [run_payload(spec, result, kept, record) for spec, result in zip(specs, results, strict=True)]
+    return {"objective": objective, "runs": runs}
 
 
-def run_payload(spec: RunSpec, result: RunResult, steps: int, record: set[str]) -> dict:
+def thin(result: RunResult, kept: np.ndarray) -> None:
+    """Keep the recorded steps of a closed-loop run (which records every step): points at 0 and `kept`."""
+    points = np.concatenate([[0], kept])
+    for name, values in result.series.items():
+        rows = points if name in ("params", "loss", "distance_to_optimum") else kept - 1
+        result.series[name] = np.ascontiguousarray(values[rows[rows < len(values)]])
+    for name, values in result.state.items():
+        result.state[name] = np.ascontiguousarray(values[(kept - 1)[kept - 1 < len(values)]])
+
+
+def run_payload(spec: RunSpec, result: RunResult, kept: np.ndarray, record: set[str]) -> dict:
     run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
     run.update(result.series)
+    steps = int(kept[-1])
     done = steps if result.diverged_at is None else result.diverged_at - 1
+    rows = kept[kept <= done] - 1
     if spec.lr is not None:
-        run["base_lr"] = spec.lr[:done]
+        run["base_lr"] = spec.lr[rows]
     for values in spec.per_step.values():
-        run["scheduled_momentum"] = values[:done]
+        run["scheduled_momentum"] = values[rows]
     if "state" in record:
         run["state"] = result.state
     run.update(final=result.final, diverged_at=result.diverged_at)

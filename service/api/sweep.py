@@ -1,0 +1,81 @@
+"""POST /sweep: a grid of hyperparameters per optimizer, run as one batch, scored, best per optimizer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Body, Depends, Response
+
+from ..engine import REGISTRY
+from ..engine.simulate import unique_labels
+from ..engine.sweep import best
+from ..settings import Settings, get_settings
+from .errors import limit_error
+from .models import SweepRequest, SweepResponse
+from .responses import json_response
+from .tuning import check_sweep_limits, configuration_payload, configurations, run_sweep, score_kind
+
+router = APIRouter(tags=["sweep"])
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@router.post(
+    "/sweep",
+    response_model=SweepResponse,
+    response_model_exclude_none=True,
+    summary="Sweep hyperparameters over one gradient source and pick the best configuration per optimizer",
+)
+def sweep_endpoint(settings: SettingsDep, request: Annotated[SweepRequest | None, Body()] = None) -> Response:
+    request = request or SweepRequest()
+    steps, dim = request.gradients.shape
+    if steps > settings.max_steps:
+        raise limit_error(("gradients", "steps"), f"{steps} steps exceed the limit of {settings.max_steps}")
+    if dim > settings.max_dim:
+        raise limit_error(("gradients", "dim"), f"D = {dim} exceeds the limit of {settings.max_dim} coordinates")
+    if len(request.optimizers) > settings.max_optimizers:
+        raise limit_error(
+            ("optimizers",), f"{len(request.optimizers)} optimizers exceed the limit of {settings.max_optimizers}"
+        )
+    axes = list(request.grid)
+    per_spec = [configurations(spec, request.grid) for spec in request.optimizers]
+    total = sum(map(len, per_spec))
+    check_sweep_limits(request, total, settings, "grid")
+    rows = (steps // request.record_every + 2) if request.trajectories else 0
+    values = total * dim * (1 + rows) + steps * dim * (request.gradients.kind == "sequence")
+    if values > settings.max_values:
+        raise limit_error(
+            ("grid",),
+            f"this sweep returns {values} numbers, over the limit of {settings.max_values}: fewer configurations, "
+            "no trajectories, or a larger record_every",
+        )
+    labels = unique_labels([spec.label or spec.name for spec in request.optimizers])
+    optimizers, kept = [], None
+    for i, (spec, configs, label) in enumerate(zip(request.optimizers, per_spec, labels, strict=True)):
+        results, kept = run_sweep(request, spec, i, configs, request.trajectories, request.record_every)
+        chosen = best(results)
+        optimizers.append(
+            {
+                "label": label,
+                "name": spec.name,
+                "hyperparameters": REGISTRY[spec.name].hyper(configs[0])._asdict()
+                | {name: getattr(spec, name) for name in axes},
+                "configurations": [configuration_payload(r, axes, request.trajectories) for r in results],
+                "best": None
+                if chosen is None
+                else {
+                    "index": chosen,
+                    "values": {name: results[chosen].hyperparameters[name] for name in axes},
+                    "score": results[chosen].score,
+                },
+            }
+        )
+    payload = {"steps": steps, "dim": dim, "score": score_kind(request)}
+    if request.gradients.kind != "objective":
+        target = 0.0 if request.target is None else request.target
+        payload["target"] = np.broadcast_to(np.asarray(target, dtype=np.float64), (dim,)).copy()
+    if request.trajectories:
+        payload["recorded_steps"] = kept
+    payload["optimizers"] = optimizers
+    return json_response(payload)
