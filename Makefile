@@ -23,8 +23,8 @@ test: lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check service tests scripts
-	$(BIN)/ruff format --check --quiet service tests scripts
+	$(BIN)/ruff check service tests scripts benchmarks
+	$(BIN)/ruff format --check --quiet service tests scripts benchmarks
 
 # Regenerate the committed OpenAPI document (a test fails when it drifts from the code).
 openapi: $(STAMP)
@@ -44,5 +44,17 @@ parity:
 	.venv-reference/bin/pip install --quiet -e '.[reference]'
 	.venv-reference/bin/python tests/reference/live_parity.py --cases $(or $(CASES),20) $(if $(SEED),--seed $(SEED))
 
+# W1-W4, JSON and HTTP against plain Python, numpy, torch.optim and optax; writes BENCHMARKS.md (~5 min).
+# HTTP needs wrk (Debian: apt-get install -y wrk).
+BENCH_VENV ?= .venv-bench
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m benchmarks.run --out BENCHMARKS.md
+
 clean:
-	rm -rf $(VENV) .venv-reference .pytest_cache
+	rm -rf $(VENV) .venv-reference $(BENCH_VENV) .pytest_cache

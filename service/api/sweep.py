@@ -9,12 +9,11 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from ..engine import REGISTRY
 from ..engine.simulate import unique_labels
-from ..engine.sweep import best
 from ..settings import Settings, get_settings
 from .errors import limit_error
 from .models import SweepRequest, SweepResponse
 from .responses import json_response
-from .tuning import check_sweep_limits, configuration_payload, configurations, run_sweep, score_kind
+from .tuning import check_sweep_limits, configuration_payloads, configurations, run_sweep, score_kind, scores
 
 router = APIRouter(tags=["sweep"])
 
@@ -53,21 +52,21 @@ def sweep_endpoint(settings: SettingsDep, request: Annotated[SweepRequest | None
     labels = unique_labels([spec.label or spec.name for spec in request.optimizers])
     optimizers, kept = [], None
     for i, (spec, configs, label) in enumerate(zip(request.optimizers, per_spec, labels, strict=True)):
-        results, kept = run_sweep(request, spec, i, configs, request.trajectories, request.record_every)
-        chosen = best(results)
+        result = run_sweep(request, spec, i, configs, request.trajectories, request.record_every)
+        kept, chosen = result.recorded_steps, result.best()
         optimizers.append(
             {
                 "label": label,
                 "name": spec.name,
                 "hyperparameters": REGISTRY[spec.name].hyper(configs[0])._asdict()
                 | {name: getattr(spec, name) for name in axes},
-                "configurations": [configuration_payload(r, axes, request.trajectories) for r in results],
+                "configurations": configuration_payloads(result, axes),
                 "best": None
                 if chosen is None
                 else {
                     "index": chosen,
-                    "values": {name: results[chosen].hyperparameters[name] for name in axes},
-                    "score": results[chosen].score,
+                    "values": {name: configs[chosen][name] for name in axes},
+                    "score": scores(result)[chosen],
                 },
             }
         )

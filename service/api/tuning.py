@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import REGISTRY
-from ..engine.sweep import Configuration, best, grid, sweep_closed_loop, sweep_open_loop
+from ..engine.sweep import Sweep, constant_plan, grid, sweep_closed_loop, sweep_open_loop
 from ..settings import Settings
 from .errors import limit_error
 from .models import cycled_hyperparameter
@@ -60,9 +60,10 @@ def plan_for(spec, steps: int, index: int):
     """lr -> (base lr per step, per-step hyperparameters): the spec's schedule, or a constant lr."""
     optimizer = REGISTRY[spec.name]
 
+    if spec.schedule is None:
+        return constant_plan()
+
     def plan(lr: float):
-        if spec.schedule is None:
-            return np.full(steps, lr, dtype=np.float64), {}
         rates, momentum = schedule_arrays(spec.schedule, lr, steps, ("optimizers", index, "schedule"))
         return rates, ({} if momentum is None else {cycled_hyperparameter(optimizer): momentum})
 
@@ -83,7 +84,7 @@ def check_sweep_limits(request, total: int, settings: Settings, field: str) -> N
 
 
 def run_sweep(request, spec, index: int, configs: list[dict], trajectories: bool = False, record_every: int = 1):
-    """One optimizer's configurations over the request's gradient source: (configurations, recorded steps)."""
+    """One optimizer's configurations over the request's gradient source."""
     optimizer = REGISTRY[spec.name]
     source = request.gradients
     steps, dim = source.shape
@@ -111,25 +112,35 @@ def tune_runs(request, settings: Settings) -> dict[int, dict]:
     check_sweep_limits(request, sum(map(len, per_spec)), settings, "tune_values")
     tuning = {}
     for i, (spec, configs) in enumerate(zip(request.optimizers, per_spec, strict=True)):
-        results, _ = run_sweep(request, spec, i, configs)
-        chosen = best(results)
+        result = run_sweep(request, spec, i, configs)
+        chosen = result.best()
         tuning[i] = {
             "parameter": "lr",
             "score": score_kind(request),
             "values": [float(v) for v in values],
-            "scores": [c.score for c in results],
+            "scores": scores(result),
             "chosen": None if chosen is None else float(values[chosen]),
         }
     return tuning
 
 
-def configuration_payload(result: Configuration, axes: Sequence[str], trajectories: bool) -> dict:
-    payload = {
-        "values": {name: result.hyperparameters[name] for name in axes},
-        "score": result.score,
-        "diverged_at": result.diverged_at,
-        "final": result.final,
-    }
-    if trajectories:
-        payload["params"] = np.ascontiguousarray(result.params)
-    return payload
+def scores(result: Sweep) -> list[float | None]:
+    return [None if np.isnan(x) else x for x in result.score.tolist()]
+
+
+def configuration_payloads(result: Sweep, axes: Sequence[str]) -> list[dict]:
+    """Per configuration: its grid values, score (null if diverged), divergence step, final params."""
+    payloads = []
+    for i, (config, score, diverged) in enumerate(
+        zip(result.configs, scores(result), result.diverged_at.tolist(), strict=True)
+    ):
+        payload = {
+            "values": {name: config[name] for name in axes},
+            "score": score,
+            "diverged_at": diverged or None,
+            "final": result.final[i],
+        }
+        if result.params is not None:
+            payload["params"] = np.ascontiguousarray(result.params[i])
+        payloads.append(payload)
+    return payloads

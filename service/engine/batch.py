@@ -68,7 +68,8 @@ def _no_rows(steps: int) -> np.ndarray:
 
 @dataclass
 class Job:
-    """One optimizer, hyperparameters `hyper`, N configurations with base lr `lr` (T, N)."""
+    """One optimizer, hyperparameters `hyper`, N configurations with base lr `lr`: (T, N), or (1, N) when
+    each configuration's lr is constant."""
 
     optimizer: Optimizer
     hyper: Any

@@ -185,13 +185,14 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
     configuration's first column). One array for everything the loop writes keeps the number of
     runtime overlap checks small enough for the loop over coordinates to vectorize. The block's
     gradients are grads[:, g_offset:g_offset + B] (C order: the loop knows their stride); lr is
-    (T, N); hv holds the hyperparameters as numbers, constant but for field `over_field` (if >= 0),
-    which takes over[t]. rows[t] >= 0 records step t
+    (T, N), or (1, N) when constant over the steps; hv holds the hyperparameters as numbers,
+    constant but for field `over_field` (if >= 0), which takes over[t]. rows[t] >= 0 records step t
     into row rows[t] + 1 of rec_params and row rows[t] of the others, at column out_offset + j. A
     configuration whose params, rate or state turn non-finite at step t gets first_bad[n] = t + 1 (the
     earliest over calls). Returns how many configurations have gone bad.
     \"\"\"
     configs = lr.shape[1]
+    lr_varies = lr.shape[0] > 1
     width = lanes.shape[1] // configs
     keep_params = rec_params.shape[0] > 0
     keep_rates = rec_rates.shape[0] > 0
@@ -199,6 +200,7 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
     keep_state = rec_state.shape[0] > 0
     for t in range(t_start, t_stop):
         tf = float(t + 1)
+        lt = t if lr_varies else 0
         hyper = Hyper({hyper_t})
         row = rows[t]
         nbad = 0
@@ -207,7 +209,7 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
             if row < 0:
                 for i in range(configs):
                     p = lanes[0, i]
-                    update, rate, new = step(g, p, State({state_load}), hyper, lr[t, i], tf)
+                    update, rate, new = step(g, p, State({state_load}), hyper, lr[lt, i], tf)
                     new_p = p + update
                     b = (new_p - new_p != 0.0) | (rate - rate != 0.0){state_check}
                     lanes[0, i] = new_p
@@ -217,7 +219,7 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
             else:
                 for i in range(configs):
                     p = lanes[0, i]
-                    update, rate, new = step(g, p, State({state_load}), hyper, lr[t, i], tf)
+                    update, rate, new = step(g, p, State({state_load}), hyper, lr[lt, i], tf)
                     new_p = p + update
                     b = (new_p - new_p != 0.0) | (rate - rate != 0.0){state_check}
                     lanes[0, i] = new_p
@@ -234,7 +236,7 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
 {state_record}
         else:
             for n in range(configs):
-                lr_n = lr[t, n]
+                lr_n = lr[lt, n]
                 base = n * width
                 nb = 0
                 # One-dimensional views indexed by the loop counter: the compiler then sees

@@ -223,8 +223,8 @@ def simulate_source(
     jobs = {}
     for i, (spec, hyper) in enumerate(zip(runs, hypers, strict=True)):
         if compiles(spec.optimizer, engine):
-            rates = np.full(steps, hyper.lr) if spec.lr is None else np.asarray(spec.lr, dtype=np.float64)
-            jobs[i] = batch.Job(spec.optimizer, hyper, rates[:, None], start[None, :], spec.per_step, record)
+            rates = np.full((1, 1), hyper.lr) if spec.lr is None else np.asarray(spec.lr, dtype=np.float64)[:, None]
+            jobs[i] = batch.Job(spec.optimizer, hyper, rates, start[None, :], spec.per_step, record)
     kept = recorded_steps(steps, record_every)
     rows = np.empty((kept.size, dim)) if include_gradients else None
     if jobs:

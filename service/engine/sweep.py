@@ -26,29 +26,45 @@ from .gradients import Explicit
 from .registry import Number, Optimizer
 from .simulate import compiles, run
 
-# (lr value) -> (base lr per step (T,), per-step hyperparameters): how a schedule turns an lr into steps.
+# (lr value) -> (base lr per step (T,) or one scalar for every step, per-step hyperparameters): how a
+# schedule turns an lr into steps.
 Plan = Callable[[float], tuple[np.ndarray, Mapping[str, np.ndarray]]]
 
 
 @dataclass
-class Configuration:
-    hyperparameters: dict[str, Number]  # every hyperparameter, resolved
-    final: np.ndarray
-    diverged_at: int | None
-    score: float | None
-    params: np.ndarray | None = None  # trajectory at the recorded steps (row 0 the start), if asked
+class Sweep:
+    """Results per configuration, in the order given: arrays, so that 10^3 configurations cost no more
+    Python objects than they must."""
+
+    configs: Sequence[Mapping[str, Number]]
+    final: np.ndarray  # (C, D): the last finite parameters
+    diverged_at: np.ndarray  # (C,): the step a configuration diverged at, 0 if it never did
+    score: np.ndarray  # (C,): lower is better, NaN where the configuration diverged
+    recorded_steps: np.ndarray
+    params: list[np.ndarray] | None = None  # per configuration, params at 0 and the recorded steps
+
+    def best(self) -> int | None:
+        """Index of the lowest score (the first on ties), None when every configuration diverged."""
+        if not np.isfinite(self.score).any():
+            return None
+        return int(np.nanargmin(self.score))
 
 
-def constant_plan(steps: int) -> Plan:
-    return lambda lr: (np.full(steps, lr, dtype=np.float64), {})
+def constant_plan(steps: int | None = None) -> Plan:
+    """No schedule: the lr itself at every step (a scalar stands for all T steps)."""
+
+    def plan(lr: float):
+        return np.float64(lr), {}
+
+    plan.constant = True  # lets a sweep skip calling it per configuration
+    return plan
 
 
-def _groups(optimizer: Optimizer, configs: Sequence[Mapping[str, Number]]) -> dict[tuple, list[int]]:
+def _groups(configs: Sequence[Mapping[str, Number]]) -> dict[tuple, list[int]]:
     """Configuration indices grouped by everything but lr (one batch job per group)."""
     groups: dict[tuple, list[int]] = {}
     for i, config in enumerate(configs):
-        hyper = optimizer.hyper(config)
-        key = tuple(value for name, value in zip(hyper._fields, hyper, strict=True) if name != "lr")
+        key = tuple(sorted((name, value) for name, value in config.items() if name != "lr"))
         groups.setdefault(key, []).append(i)
     return groups
 
@@ -64,44 +80,51 @@ def sweep_open_loop(
     trajectories: bool = False,
     deadline: float | None = None,
     engine: str = "auto",
-) -> tuple[list[Configuration], np.ndarray]:
-    """Every configuration over `source` from `initial` (D,); returns them and the recorded steps."""
+) -> Sweep:
+    """Every configuration over `source` from `initial` (D,); the score is the distance to `target`."""
     if not hasattr(source, "blocks"):
         source = Explicit(source)
     steps, dim = source.shape
     record = ("params",) if trajectories else ()
-    results: list[Configuration | None] = [None] * len(configs)
+    count = len(configs)
+    final, diverged_at = np.empty((count, dim)), np.zeros(count, dtype=np.int64)
+    params: list | None = [None] * count if trajectories else None
     kept = batch.recorded_steps(steps, record_every)
     if compiles(optimizer, engine):
         jobs, members = [], []
-        for indices in _groups(optimizer, configs).values():
-            plans = [plan(float(optimizer.hyper(configs[i]).lr)) for i in indices]
-            lr = np.ascontiguousarray(np.stack([rates for rates, _ in plans], axis=1))
+        for indices in _groups(configs).values():
             hyper = optimizer.hyper(configs[indices[0]])
+            lrs = [configs[i].get("lr", hyper.lr) for i in indices]
+            if getattr(plan, "constant", False):
+                lr = np.array(lrs, dtype=np.float64)[None, :]  # constant per configuration: (1, N)
+            else:
+                rates = [np.broadcast_to(np.asarray(plan(float(x))[0], dtype=np.float64), (steps,)) for x in lrs]
+                lr = np.ascontiguousarray(np.stack(rates, axis=1))
             start = np.broadcast_to(initial, (len(indices), dim))
-            jobs.append(batch.Job(optimizer, hyper, lr, start, plans[0][1], record))
-            members.append(indices)
+            jobs.append(batch.Job(optimizer, hyper, lr, start, plan(float(hyper.lr))[1], record))
+            members.append(np.asarray(indices))
         batch.run_jobs(source, jobs, record_every, deadline)
         for job, indices in zip(jobs, members, strict=True):
-            for n, i in enumerate(indices):
-                diverged = int(job.diverged_at[n]) or None
-                params = job.series["params"][n, : int(job.kept_rows[n]) + 1] if trajectories else None
-                results[i] = _configuration(optimizer, configs[i], job.final[n], diverged, target, params)
+            final[indices] = job.final
+            diverged_at[indices] = job.diverged_at
+            if trajectories:
+                for n, i in enumerate(indices):
+                    params[i] = job.series["params"][n, : int(job.kept_rows[n]) + 1]
     else:
         gradients = source.build()
         for i, config in enumerate(configs):
             hyper = optimizer.hyper(config)
             rates, per_step = plan(float(hyper.lr))
-            final, diverged, series, _ = run(
+            rates = np.broadcast_to(rates, (steps,))
+            final[i], diverged, series, _ = run(
                 optimizer, hyper, gradients, initial, record, rates, deadline, per_step, record_every
             )
-            results[i] = _configuration(optimizer, config, final, diverged, target, series.get("params"))
-    return results, kept
-
-
-def _configuration(optimizer, config, final, diverged_at, target, params) -> Configuration:
-    score = None if diverged_at is not None else float(np.linalg.norm(final - target))
-    return Configuration(optimizer.hyper(config)._asdict(), final, diverged_at, score, params)
+            diverged_at[i] = diverged or 0
+            if trajectories:
+                params[i] = series["params"]
+    score = np.linalg.norm(final - target, axis=1)
+    score[diverged_at > 0] = np.nan
+    return Sweep(configs, final, diverged_at, score, kept, params)
 
 
 def sweep_closed_loop(
@@ -116,30 +139,26 @@ def sweep_closed_loop(
     record_every: int = 1,
     trajectories: bool = False,
     deadline: float | None = None,
-) -> tuple[list[Configuration], np.ndarray]:
-    """Every configuration on `problem` in closed loop; the score is the final loss."""
+) -> Sweep:
+    """Every configuration on `problem` in closed loop (the numpy driver); the score is the final loss."""
     kept = batch.recorded_steps(steps, record_every)
     rows = np.concatenate([[0], kept])
-    results = []
-    for config in configs:
+    count = len(configs)
+    final, diverged_at, score = np.empty((count, problem.dim)), np.zeros(count, dtype=np.int64), np.empty(count)
+    params: list | None = [None] * count if trajectories else None
+    record = ("params",) if trajectories else ()
+    for i, config in enumerate(configs):
         hyper = optimizer.hyper(config)
         rates, per_step = plan(float(hyper.lr))
-        record = ("params",) if trajectories else ()
-        final, diverged, series, _ = run_closed_loop(
+        rates = np.broadcast_to(rates, (steps,))
+        final[i], diverged, series, _ = run_closed_loop(
             optimizer, hyper, problem, initial, steps, record, rates, deadline, per_step, noise_std, seed
         )
-        loss = series["loss"]
-        score = None if diverged is not None else float(loss[-1])
-        params = series["params"][rows[rows < len(series["params"])]] if trajectories else None
-        results.append(Configuration(hyper._asdict(), final, diverged, score, params))
-    return results, kept
-
-
-def best(configurations: Sequence[Configuration]) -> int | None:
-    """Index of the lowest score (the first on ties), None when every configuration diverged."""
-    scores = [np.inf if c.score is None else c.score for c in configurations]
-    index = int(np.argmin(scores)) if scores else None
-    return None if index is None or not np.isfinite(scores[index]) else index
+        diverged_at[i] = diverged or 0
+        score[i] = np.nan if diverged else series["loss"][-1]
+        if trajectories:
+            params[i] = series["params"][rows[rows < len(series["params"])]]
+    return Sweep(configs, final, diverged_at, score, kept, params)
 
 
 def grid(axes: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -150,4 +169,4 @@ def grid(axes: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return configs
 
 
-__all__ = ["Configuration", "best", "constant_plan", "grid", "sweep_closed_loop", "sweep_open_loop"]
+__all__ = ["Sweep", "constant_plan", "grid", "sweep_closed_loop", "sweep_open_loop"]

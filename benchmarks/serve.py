@@ -1,0 +1,26 @@
+"""The app for the HTTP benchmark: the service as deployed, plus `POST /bare`, which returns the
+tutorial response's bytes without validating, computing or serializing anything (the ceiling)."""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+from fastapi import Response
+
+from service.api.models import SimulateRequest
+from service.api.simulate import simulate_endpoint
+from service.main import create_app
+from service.settings import get_settings
+
+app = create_app()
+BODY = simulate_endpoint(get_settings(), SimulateRequest()).body
+
+
+@app.post("/bare", include_in_schema=False)
+def bare() -> Response:
+    return Response(BODY, media_type="application/json")
+
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), workers=1, log_level="warning", access_log=False)
