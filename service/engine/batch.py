@@ -122,8 +122,9 @@ class _Runner:
         return self._lr_parts[first, last]
 
     def config_ranges(self, parts: int) -> list[tuple[int, int]]:
-        edges = np.linspace(0, self.configs, min(parts, self.configs) + 1).astype(int)
-        return [(int(a), int(b)) for a, b in zip(edges, edges[1:], strict=False)]
+        parts = min(parts, self.configs)
+        edges = [self.configs * k // parts for k in range(parts + 1)]
+        return list(zip(edges, edges[1:], strict=False))
 
 
 class _Unit:
@@ -132,17 +133,11 @@ class _Unit:
     def __init__(self, runner: _Runner, first: int, last: int, start: int, width: int) -> None:
         self.runner, self.first, self.last, self.start, self.width = runner, first, last, start, width
         job = runner.job
-        params = job.initial[first:last, start : start + width]
         self.lr = runner.lr_part(first, last)
-        lr = self.lr[0, 0] if last - first == 1 else self.lr[0][:, None]
-        hyper = job.hyper._replace(lr=lr, **{k: v[0] for k, v in job.per_step.items()})
-        initial_state = job.optimizer.init(params, hyper)  # the optimizer's own init, as in torch at step 1
-        # Lanes: the parameters, the state and divergence counts, one row each (see the kernel).
-        lanes = np.empty((len(initial_state) + 2, last - first, width))
-        lanes[0] = params
-        for i, values in enumerate(initial_state):
-            lanes[i + 1] = values
-        lanes[-1] = 0.0
+        # Lanes: the parameters, the state and divergence counts, one row each; the kernel fills the
+        # state with the optimizer's own init when it starts at step 0.
+        lanes = np.empty((len(job.optimizer.state_names) + 2, last - first, width))
+        lanes[0] = job.initial[first:last, start : start + width]
         self.lanes = lanes
         self.first_bad = np.zeros(last - first, dtype=np.int64)
 
@@ -177,8 +172,10 @@ class _Unit:
         """Hand the block's parameters and divergence steps to the runner (main thread only)."""
         r = self.runner
         r.final[self.first : self.last, self.start : self.start + self.width] = self.lanes[0]
-        mine, theirs = self.first_bad, r.first_bad[self.first : self.last]
-        np.copyto(theirs, mine, where=(mine > 0) & ((theirs == 0) | (mine < theirs)))
+        mine = self.first_bad
+        if mine.any():
+            theirs = r.first_bad[self.first : self.last]
+            np.copyto(theirs, mine, where=(mine > 0) & ((theirs == 0) | (mine < theirs)))
 
 
 _NO_OVERRIDE = np.zeros(1)
@@ -190,7 +187,10 @@ _POOL: ThreadPoolExecutor | None = None
 def threads() -> int:
     """Worker threads for one call: $OPTISCOPE_THREADS, else the machine's cores (at most 8)."""
     configured = os.environ.get("OPTISCOPE_THREADS")
-    return max(1, int(configured)) if configured else min(os.cpu_count() or 1, 8)
+    return max(1, int(configured)) if configured else _CORES
+
+
+_CORES = min(os.cpu_count() or 1, 8)
 
 
 def _pool(count: int) -> ThreadPoolExecutor:
@@ -213,14 +213,13 @@ def _run_unit(unit: _Unit, block, offset: int, steps: int, stops, deadline, on_s
         marks = (0, steps)
     else:
         marks = sorted({*range(0, steps, chunk), *(s for s in stops if 0 < s < steps), steps})
-    with np.errstate(all="ignore"):
-        for t_start, t_stop in zip(marks, marks[1:], strict=False):
-            if deadline is not None and time.monotonic() > deadline:
-                name = unit.runner.job.optimizer.name
-                raise BudgetExceeded(f"{name} stopped at step {t_start} of {steps}: over the time budget")
-            unit.advance(block, offset, t_start, t_stop)
-            if on_stop is not None:
-                on_stop(unit, t_stop)
+    for t_start, t_stop in zip(marks, marks[1:], strict=False):
+        if deadline is not None and time.monotonic() > deadline:
+            name = unit.runner.job.optimizer.name
+            raise BudgetExceeded(f"{name} stopped at step {t_start} of {steps}: over the time budget")
+        unit.advance(block, offset, t_start, t_stop)
+        if on_stop is not None:
+            on_stop(unit, t_stop)
     return unit
 
 
@@ -277,7 +276,9 @@ def run_jobs(
     workers = threads() if workers is None else workers
     runners = [_Runner(job, steps, dim, rows, kept.size, record=True) for job in jobs]
     grab = None if gradient_rows is None else (gradient_rows, kept - 1)
-    _walk(source, runners, steps, (), deadline, width, gradient_rows=grab, workers=workers)
+    # numpy warnings are per thread: the optimizers' init (which runs here) may overflow quietly.
+    with np.errstate(all="ignore"):
+        _walk(source, runners, steps, (), deadline, width, gradient_rows=grab, workers=workers)
 
     retry = []
     for runner in runners:
@@ -328,7 +329,8 @@ def _retry(source, retry, steps: int, deadline: float | None, width: int, worker
 
     stops = sorted({int(s) for runner in runners for s in runner.limit if s > 0})
     if stops:
-        _walk(source, runners, stops[-1], stops, deadline, width, on_stop=on_stop, workers=workers)
+        with np.errstate(all="ignore"):
+            _walk(source, runners, stops[-1], stops, deadline, width, on_stop=on_stop, workers=workers)
 
 
 __all__ = ["BudgetExceeded", "Job", "recorded_steps", "run_jobs", "threads"]

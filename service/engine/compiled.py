@@ -21,6 +21,7 @@ recompiles it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -54,9 +55,14 @@ def available() -> bool:
 
 def supports(optimizer: Optimizer) -> bool:
     """Elementwise optimizers whose hyperparameters are numbers or flags run compiled."""
-    return optimizer.elementwise and all(
-        h.kind in ("float", "int", "bool") and not h.nullable for h in optimizer.hyperparameters
-    )
+    found = _SUPPORTED.get(optimizer.name)
+    if found is None:
+        numbers = all(h.kind in ("float", "int", "bool") and not h.nullable for h in optimizer.hyperparameters)
+        found = _SUPPORTED[optimizer.name] = optimizer.elementwise and numbers
+    return found
+
+
+_SUPPORTED: dict[str, bool] = {}
 
 
 def cache_dir() -> Path:
@@ -70,8 +76,18 @@ def cache_dir() -> Path:
 
 def hyper_values(hyper: Any) -> np.ndarray:
     """The hyperparameters as the kernel takes them: one float64 per field (flags as 0 or 1; the
-    kernel turns them back into bools and ints)."""
-    return np.array(hyper, dtype=np.float64)
+    kernel turns them back into bools and ints). Shared and read-only: callers must not write."""
+    try:
+        return _hyper_array(hyper)
+    except TypeError:  # an unhashable value (an array): no caching
+        return np.array(hyper, dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=1024)
+def _hyper_array(hyper: Any) -> np.ndarray:
+    values = np.array(hyper, dtype=np.float64)
+    values.flags.writeable = False
+    return values
 
 
 # --- compiling step functions on scalars ---------------------------------------------------------
@@ -137,13 +153,22 @@ _REBINDER: _Rebinder | None = None
 
 def compiled_step(optimizer: Optimizer):
     """The optimizer's own `step`, compiled for scalars (inlined into the kernel that calls it)."""
+    return _rebinder().function(optimizer.step)
+
+
+def compiled_init(optimizer: Optimizer):
+    """The optimizer's own `init`, compiled for one scalar parameter."""
+    return _rebinder().function(optimizer.init)
+
+
+def _rebinder() -> _Rebinder:
     global _REBINDER
     with _LOCK:
         if _REBINDER is None:
             import numba
 
             _REBINDER = _Rebinder(numba)
-        return _REBINDER.function(optimizer.step)
+        return _REBINDER
 
 
 # --- the generated loop kernel ---------------------------------------------------------------------
@@ -156,12 +181,13 @@ import collections
 import numba
 from numba import types as nt
 
-from service.engine.compiled import compiled_step
+from service.engine.compiled import compiled_init, compiled_step
 from service.engine.optimizers import REGISTRY
 
 Hyper = collections.namedtuple("Hyper", {hyper_names!r})
 State = collections.namedtuple("State", {state_names!r})
 step = compiled_step(REGISTRY[{name!r}])
+init = compiled_init(REGISTRY[{name!r}])
 
 F1 = nt.Array(nt.float64, 1, "C")
 F2 = nt.Array(nt.float64, 2, "C")
@@ -171,7 +197,8 @@ I1 = nt.Array(nt.int64, 1, "C")
 ROWS = nt.Array(nt.int64, 1, "C", readonly=True)
 GRADS = nt.Array(nt.float64, 2, "C", readonly=True)
 I = nt.int64
-SIGNATURE = I(GRADS, I, F2, F1, F1, I, F2, I, I, ROWS, I, F3, F3, F3, F4, I1)
+NUMBERS = nt.Array(nt.float64, 1, "C", readonly=True)
+SIGNATURE = I(GRADS, I, F2, NUMBERS, F1, I, F2, I, I, ROWS, I, F3, F3, F3, F4, I1)
 K = {width}  # rows of `lanes`: the parameters, {k} state arrays, divergence counts
 
 
@@ -198,6 +225,15 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
     keep_rates = rec_rates.shape[0] > 0
     keep_updates = rec_updates.shape[0] > 0
     keep_state = rec_state.shape[0] > 0
+    if t_start == 0:
+        # The state, created at the first step with the hyperparameters in force then (as torch does).
+        for n in range(configs):
+            first = Hyper({hyper_init})
+            for j in range(width):
+                i = n * width + j
+                new = init(lanes[0, i], first)
+{init_store}
+                lanes[K - 1, i] = 0.0
     for t in range(t_start, t_stop):
         tf = float(t + 1)
         lt = t if lr_varies else 0
@@ -288,13 +324,17 @@ def _indent(lines: list[str], spaces: int) -> str:
     return "\n".join(" " * spaces + line for line in lines)
 
 
-def _hyper_field(i: int, kind: str) -> str:
+def _hyper_field(i: int, kind: str, step: str = "t") -> str:
     """How the kernel reads hyperparameter i from its numbers: floats may be overridden per step."""
     if kind == "bool":
         return f"hv[{i}] != 0.0"
     if kind == "int":
         return f"int(hv[{i}])"
-    return f"over[t] if over_field == {i} else hv[{i}]"
+    return f"over[{step}] if over_field == {i} else hv[{i}]"
+
+
+def _init_field(i: int, h) -> str:
+    return "lr[0, n]" if h.name == "lr" else _hyper_field(i, h.kind, "0")
 
 
 def kernel_source(optimizer: Optimizer, digest: str) -> str:
@@ -306,6 +346,8 @@ def kernel_source(optimizer: Optimizer, digest: str) -> str:
         hyper_names=[h.name for h in optimizer.hyperparameters],
         state_names=state,
         hyper_t=", ".join(_hyper_field(i, h.kind) for i, h in enumerate(optimizer.hyperparameters)),
+        hyper_init=", ".join(_init_field(i, h) for i, h in enumerate(optimizer.hyperparameters)),
+        init_store=_indent([f"lanes[{i + 1}, i] = new[{i}]" for i in range(k)], 16),
         width=k + 2,
         k=k,
         state_load=", ".join(f"lanes[{i + 1}, i]" for i in range(k)),
