@@ -22,9 +22,12 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from benchmarks import alternatives as alt
-from service.engine import REGISTRY, RunSpec, batch, gradients, simulate_source
-from service.engine.sweep import constant_plan, sweep_open_loop
+# torch's OpenMP threads spin between calls by default, stealing a core from whatever runs next.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from benchmarks import alternatives as alt  # noqa: E402
+from service.engine import REGISTRY, RunSpec, batch, gradients, simulate_source  # noqa: E402
+from service.engine.sweep import constant_plan, sweep_open_loop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -170,7 +173,6 @@ def w3(report, count, threads):
     }
     extra, fused = {}, None
     if alt.torch is not None:
-        alt.torch.set_num_threads(threads)
         contenders[f"torch.optim Adam fused ({threads} threads)"] = alt.torch_adam_wide(grads, fused=True)
         contenders[f"torch.optim Adam foreach ({threads} threads)"] = alt.torch_adam_wide(grads, foreach=True)
         slow["torch.optim Adam single-tensor"] = alt.torch_adam_wide(grads, foreach=False)
@@ -183,8 +185,12 @@ def w3(report, count, threads):
     alt.python_adam_wide(sample)
     python_estimate = (time.perf_counter() - started) * dim / sample.shape[1]
     extra["plain Python loop (estimated from D=2,000)"] = fmt(python_estimate)
+    if alt.torch is not None:
+        alt.torch.set_num_threads(threads)
     times = rounds(contenders, count)
     times.update(rounds(slow, 2))
+    if alt.torch is not None:
+        alt.torch.set_num_threads(1)
     ours_name = next(iter(contenders))
     if alt.torch is not None:
         fused = statistics.median(times[f"torch.optim Adam fused ({threads} threads)"])
@@ -323,6 +329,8 @@ def main() -> None:
     from service.engine import warm_up
 
     warm_up()
+    if alt.torch is not None:
+        alt.torch.set_num_threads(1)  # one tensor of one number: threads only add overhead (W3 uses them)
     w1(report, count * 20)
     w2(report, count)
     w3(report, max(3, count // 3), threads)

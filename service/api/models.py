@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from difflib import get_close_matches
+from functools import cache
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
@@ -470,12 +471,19 @@ GradientSource = Annotated[
 
 def tutorial_optimizers() -> list[Any]:
     """The tutorial's four optimizers: SGD, Adagrad, RMSProp (decay 0.9) and Adam, lr 0.1, eps 1e-8."""
-    return [
+    return list(_tutorial_optimizers())
+
+
+@cache
+def _tutorial_optimizers() -> tuple[Any, ...]:
+    # Built once: validating four specs per request costs more than the tutorial's whole simulation.
+    # Specs are never modified after validation, so requests may share them.
+    return (
         SPEC_MODELS["sgd"](name="sgd", lr=0.1),
         SPEC_MODELS["adagrad"](name="adagrad", lr=0.1, eps=1e-8),
         SPEC_MODELS["rmsprop"](name="rmsprop", lr=0.1, alpha=0.9, eps=1e-8),
         SPEC_MODELS["adam"](name="adam", lr=0.1, eps=1e-8),
-    ]
+    )
 
 
 def tutorial_gradients() -> StrictModel:
@@ -516,6 +524,8 @@ def _grid_values(value: Any) -> list[float | int | bool]:
             raise path_error("float_type", f"{v!r} is not a finite number or a flag", i)
     return value
 
+
+DEFAULT_LR_VALUES = tuple(np.logspace(-4, 0, 9).tolist())
 
 GridValues = Annotated[
     list[float | int | bool],
@@ -577,7 +587,7 @@ class SimulateRequest(StrictModel):
         "(lowest score, see POST /sweep); each run reports the sweep in `tuning`.",
     )
     tune_values: GridValues = Field(
-        default_factory=lambda: _grid_values({"logspace": [-4, 0, 9]}),
+        default_factory=lambda: list(DEFAULT_LR_VALUES),
         description='The lr values `tune` tries: a list, or {"logspace": [start, stop, num]} (10^start .. 10^stop) '
         'or {"linspace": [start, stop, num]}.',
     )
@@ -624,7 +634,7 @@ class SweepRequest(StrictModel):
         description="Optimizers to sweep; their own values are the base that the grid overrides.",
     )
     grid: dict[str, GridValues] = Field(
-        default_factory=lambda: {"lr": _grid_values({"logspace": [-4, 0, 9]})},
+        default_factory=lambda: {"lr": list(DEFAULT_LR_VALUES)},
         min_length=1,
         description='Hyperparameter name -> values (a list, or {"logspace": [start, stop, num]} or '
         '{"linspace": [start, stop, num]}); every optimizer runs every combination (the cartesian product, the '

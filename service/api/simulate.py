@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Body, Depends, Response
 
 from ..engine import REGISTRY, RunResult, RunSpec, simulate_objective, simulate_source
-from ..engine.batch import recorded_steps
+from ..engine.batch import recorded_count, recorded_steps
 from ..settings import Settings, get_settings
 from .errors import limit_error
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
@@ -35,7 +35,7 @@ def check_limits(request: SimulateRequest, settings: Settings) -> None:
     if runs > settings.max_optimizers:
         raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
     check_work(runs, steps, dim, settings)
-    rows = recorded_steps(steps, request.record_every).size
+    rows = recorded_count(steps, request.record_every)
     values = steps * dim * explicit + rows * dim * request.include_gradients
     values += runs * (rows * dim * len(set(request.record)) + dim)
     if request.gradients.kind == "objective":
@@ -175,13 +175,13 @@ def thin(result: RunResult, kept: np.ndarray) -> None:
 def run_payload(spec: RunSpec, result: RunResult, kept: np.ndarray, record: set[str]) -> dict:
     run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
     run.update(result.series)
-    steps = int(kept[-1])
-    done = steps if result.diverged_at is None else result.diverged_at - 1
-    rows = kept[kept <= done] - 1
-    if spec.lr is not None:
-        run["base_lr"] = spec.lr[rows]
-    for values in spec.per_step.values():
-        run["scheduled_momentum"] = values[rows]
+    if spec.lr is not None or spec.per_step:
+        done = int(kept[-1]) if result.diverged_at is None else result.diverged_at - 1
+        rows = kept[: np.searchsorted(kept, done, side="right")] - 1
+        if spec.lr is not None:
+            run["base_lr"] = spec.lr[rows]
+        for values in spec.per_step.values():
+            run["scheduled_momentum"] = values[rows]
     if "state" in record:
         run["state"] = result.state
     run.update(final=result.final, diverged_at=result.diverged_at)

@@ -42,17 +42,21 @@ class BudgetExceeded(RuntimeError):
 
 
 def recorded_steps(steps: int, every: int = 1) -> np.ndarray:
-    """Steps (1-based) whose values are kept: every `every`-th one, and always the last one."""
-    kept = np.arange(every, steps + 1, every, dtype=np.int64)
-    if kept.size == 0 or kept[-1] != steps:
-        kept = np.append(kept, np.int64(steps))
-    return kept
+    """Steps (1-based) whose values are kept: every `every`-th one, and always the last one.
+    Shared and read-only (cached)."""
+    return _rows(steps, every)[0]
+
+
+def recorded_count(steps: int, every: int = 1) -> int:
+    return steps // every + (steps % every != 0)
 
 
 @lru_cache(maxsize=64)
 def _rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
     """The recorded steps and, per step (0-based), its row among them or -1; read-only, shared."""
-    kept = recorded_steps(steps, every)
+    kept = np.arange(every, steps + 1, every, dtype=np.int64)
+    if kept.size == 0 or kept[-1] != steps:
+        kept = np.append(kept, np.int64(steps))
     rows = np.full(steps, -1, dtype=np.int64)
     rows[kept - 1] = np.arange(kept.size)
     kept.flags.writeable = rows.flags.writeable = False
@@ -241,7 +245,8 @@ def _walk(source, runners, steps: int, stops, deadline, width: int, on_stop=None
             parts = workers if blocks < workers and runner.configs * block_width * steps >= PARALLEL_WORK else 1
             for first, last in runner.config_ranges(parts):
                 unit = _Unit(runner, first, last, start, block_width)
-                if workers > 1 and runner.configs * dim * steps >= PARALLEL_WORK:
+                alone = blocks == 1 and parts == 1 and len(runners) == 1  # nothing to overlap with
+                if workers > 1 and not alone and runner.configs * dim * steps >= PARALLEL_WORK:
                     pending.append(
                         _pool(workers).submit(_run_unit, unit, block, offset, steps, stops, deadline, on_stop)
                     )
@@ -276,9 +281,7 @@ def run_jobs(
     workers = threads() if workers is None else workers
     runners = [_Runner(job, steps, dim, rows, kept.size, record=True) for job in jobs]
     grab = None if gradient_rows is None else (gradient_rows, kept - 1)
-    # numpy warnings are per thread: the optimizers' init (which runs here) may overflow quietly.
-    with np.errstate(all="ignore"):
-        _walk(source, runners, steps, (), deadline, width, gradient_rows=grab, workers=workers)
+    _walk(source, runners, steps, (), deadline, width, gradient_rows=grab, workers=workers)
 
     retry = []
     for runner in runners:
@@ -329,8 +332,7 @@ def _retry(source, retry, steps: int, deadline: float | None, width: int, worker
 
     stops = sorted({int(s) for runner in runners for s in runner.limit if s > 0})
     if stops:
-        with np.errstate(all="ignore"):
-            _walk(source, runners, stops[-1], stops, deadline, width, on_stop=on_stop, workers=workers)
+        _walk(source, runners, stops[-1], stops, deadline, width, on_stop=on_stop, workers=workers)
 
 
-__all__ = ["BudgetExceeded", "Job", "recorded_steps", "run_jobs", "threads"]
+__all__ = ["BudgetExceeded", "Job", "recorded_count", "recorded_steps", "run_jobs", "threads"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -263,7 +264,14 @@ class TrendNoise:
         self.shape = (steps, dim)
 
     def blocks(self, width: int):
-        """As `Explicit.blocks`; each block is generated (in C order) when reached."""
+        """As `Explicit.blocks`; each block is generated (in C order) when reached. Small sequences come
+        whole from a cache (seeding the legacy generator alone costs more than a tutorial-sized run)."""
+        if self.steps * self.dim <= SMALL:
+            values = _small_trend_noise(
+                self.steps, self.dim, self.seed, self.noise_std, self.trend_start, self.trend_end
+            )
+            yield from Explicit(values).blocks(width)
+            return
         stream = np.random.RandomState(self.seed)
         trend = np.linspace(self.trend_start, self.trend_end, self.steps)[:, None]
         for start in range(0, self.dim, width):
@@ -275,4 +283,17 @@ class TrendNoise:
             yield start, count, block, 0
 
     def build(self) -> np.ndarray:
+        if self.steps * self.dim <= SMALL:
+            return _small_trend_noise(self.steps, self.dim, self.seed, self.noise_std, self.trend_start, self.trend_end)
         return trend_noise(self.steps, self.dim, self.seed, self.noise_std, self.trend_start, self.trend_end)
+
+
+# Sequences up to this many numbers are memoized (they are pure functions of their parameters).
+SMALL = 1 << 16
+
+
+@lru_cache(maxsize=64)
+def _small_trend_noise(steps, dim, seed, noise_std, trend_start, trend_end) -> np.ndarray:
+    values = trend_noise(steps, dim, seed, noise_std, trend_start, trend_end)
+    values.flags.writeable = False
+    return values

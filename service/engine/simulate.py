@@ -72,7 +72,7 @@ def run(
     steps, dim = gradients.shape
     rates = base_rates(hyper, lr, steps)
     params = np.array(initial, dtype=np.float64)
-    kept = recorded_steps(steps, record_every)
+    kept = np.array(recorded_steps(steps, record_every))
     rows = np.full(steps + 1, -1, dtype=np.int64)
     rows[kept] = np.arange(1, kept.size + 1)  # as a step number in a run that records every step
     series, states = allocate(optimizer, record, params, kept.size)
