@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.main import create_app
-from service.settings import Settings, get_settings
+from service.settings import Settings, current_settings
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +18,7 @@ def client_with(request):
 
     def make(**overrides) -> TestClient:
         app = create_app()
-        app.dependency_overrides[get_settings] = lambda: Settings(**overrides)
+        app.dependency_overrides[current_settings] = lambda: Settings(**overrides)
         return TestClient(app)
 
     return make

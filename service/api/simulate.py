@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from ..engine import REGISTRY, RunResult, RunSpec, simulate_objective, simulate_source
 from ..engine.batch import recorded_count, recorded_steps
-from ..settings import Settings, get_settings
+from ..settings import Settings, current_settings
+from .concurrency import estimated_work, run_sized
 from .errors import limit_error
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
 from .responses import json_response
@@ -18,7 +19,7 @@ from .tuning import tune_runs
 
 router = APIRouter(tags=["simulate"])
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
 def check_limits(request: SimulateRequest, settings: Settings) -> None:
@@ -99,11 +100,16 @@ def run_spec(spec, steps: int, index: int, lr: float | None = None) -> RunSpec:
     response_model_exclude_none=True,
     summary="Run optimizers over a gradient sequence, step by step",
 )
-def simulate_endpoint(
+async def simulate_endpoint(
     settings: SettingsDep,
     request: Annotated[SimulateRequest | None, Body()] = None,
 ) -> Response:
     request = request or SimulateRequest()
+    tuned = 1 + (len(request.tune_values) if request.tune else 0)
+    return await run_sized(estimated_work(request, request.optimizers) * tuned, simulate_response, request, settings)
+
+
+def simulate_response(request: SimulateRequest, settings: Settings) -> Response:
     check_limits(request, settings)
     record = set(request.record)
     steps, dim = request.gradients.shape

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from ..engine import REGISTRY
 from ..engine.simulate import unique_labels
-from ..settings import Settings, get_settings
+from ..settings import Settings, current_settings
+from .concurrency import estimated_work, run_sized
 from .errors import limit_error
 from .models import SweepRequest, SweepResponse
 from .responses import json_response
@@ -17,7 +18,7 @@ from .tuning import check_sweep_limits, configuration_payloads, configurations, 
 
 router = APIRouter(tags=["sweep"])
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
 @router.post(
@@ -26,8 +27,15 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
     response_model_exclude_none=True,
     summary="Sweep hyperparameters over one gradient source and pick the best configuration per optimizer",
 )
-def sweep_endpoint(settings: SettingsDep, request: Annotated[SweepRequest | None, Body()] = None) -> Response:
+async def sweep_endpoint(settings: SettingsDep, request: Annotated[SweepRequest | None, Body()] = None) -> Response:
     request = request or SweepRequest()
+    steps, dim = request.gradients.shape
+    per_optimizer = int(np.prod([len(values) for values in request.grid.values()]))
+    work = estimated_work(request, request.optimizers) * per_optimizer
+    return await run_sized(work, sweep_response, request, settings)
+
+
+def sweep_response(request: SweepRequest, settings: Settings) -> Response:
     steps, dim = request.gradients.shape
     if steps > settings.max_steps:
         raise limit_error(("gradients", "steps"), f"{steps} steps exceed the limit of {settings.max_steps}")
