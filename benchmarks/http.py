@@ -50,15 +50,17 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self) -> None:
+    def __init__(self, cache: bool = True) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "OPTISCOPE_RESPONSE_CACHE_ENTRIES": "256" if cache else "0"}
 
     def __enter__(self) -> Server:
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.serve", str(self.port)],
             cwd=ROOT,
+            env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -108,7 +110,7 @@ def measure(report) -> None:
         report.text("### HTTP\n\nwrk is not installed (`apt-get install -y wrk`): HTTP not measured.\n")
         report.verdict("HTTP tutorial >= 70% of bare endpoint", "wrk missing", "not measured")
         return
-    with Server() as server:
+    with Server(cache=False) as server:
         client = httpx.Client(base_url=server.url, timeout=120)
         first = [_timed(client, TUTORIAL) for _ in range(3)]
         later = statistics.median(_timed(client, TUTORIAL) for _ in range(50))
@@ -119,7 +121,13 @@ def measure(report) -> None:
             bare.append(wrk(server.url + "/bare", TUTORIAL, 5, 8))
         size = len(client.post("/simulate", content=MILLION, headers={"content-type": "application/json"}).content)
         million = [wrk(server.url + "/simulate", MILLION, 8, 1) for _ in range(2)]
+    with Server(cache=True) as server:
+        cached, cached_bare = [], []
+        for _ in range(3):
+            cached.append(wrk(server.url + "/simulate", TUTORIAL, 5, 8))
+            cached_bare.append(wrk(server.url + "/bare", TUTORIAL, 5, 8))
     ratio = statistics.median(tutorial) / statistics.median(bare)
+    cached_ratio = statistics.median(cached) / statistics.median(cached_bare)
     floats = statistics.median(million) * 1_000_001
     with Server() as server:
         client = httpx.Client(base_url=server.url, timeout=600)
@@ -131,12 +139,17 @@ def measure(report) -> None:
     growth = peak - idle
     report.text(
         "### HTTP (one uvicorn worker, wrk on loopback sharing the 2 cores)\n\n"
+        "Unless said otherwise the server runs with its response cache off (OPTISCOPE_RESPONSE_CACHE_ENTRIES=0): "
+        "every request is validated, simulated and serialized.\n\n"
         "| measurement | result |\n|---|---|\n"
         f"| tutorial POST /simulate `{{}}` (wrk -c8, 3 x 5 s) | {statistics.median(tutorial):,.0f} req/s "
         f"(rounds: {', '.join(f'{x:,.0f}' for x in tutorial)}) |\n"
         f"| bare endpoint, same app, same bytes | {statistics.median(bare):,.0f} req/s "
         f"(rounds: {', '.join(f'{x:,.0f}' for x in bare)}) |\n"
         f"| ratio | **{ratio:.0%}** of the bare endpoint |\n"
+        f"| with the response cache on (the default): tutorial vs bare | {statistics.median(cached):,.0f} vs "
+        f"{statistics.median(cached_bare):,.0f} req/s: **{cached_ratio:.0%}** (repeated identical bodies are "
+        "answered from memory) |\n"
         f"| 10^6-float response (SGD, T=10^6, params; {size / 1e6:.1f} MB of JSON; wrk -c1, 2 x 8 s) | "
         f"{statistics.median(million):.1f} req/s = **{floats / 1e6:.1f} M floats/s** end to end |\n"
         f"| W3 request (T=100, D=10^6, Adam, final only; trend_noise generated block by block) | peak RSS "
@@ -147,9 +160,14 @@ def measure(report) -> None:
         f"{', '.join(f'{x * 1e3:.1f} ms' for x in first)} vs {later * 1e3:.1f} ms |\n"
     )
     report.verdict(
-        "HTTP tutorial >= 70% of the bare endpoint's req/s",
+        "HTTP tutorial >= 70% of the bare endpoint's req/s (computed every time)",
         f"{ratio:.0%}",
         "met" if ratio >= 0.7 else f"missed by {0.7 - ratio:.0%} points",
+    )
+    report.verdict(
+        "HTTP tutorial >= 70% of the bare endpoint's req/s (response cache on, the default)",
+        f"{cached_ratio:.0%}",
+        "met" if cached_ratio >= 0.7 else f"missed by {0.7 - cached_ratio:.0%} points",
     )
     report.verdict(
         ">= 30 M floats/s end to end (10^6-float response)",

@@ -12,8 +12,10 @@ from fastapi.routing import APIRoute
 
 from . import __version__
 from .api import health, objectives, optimizers, schedules, simulate, sweep
+from .api.cache import ResponseCache
 from .api.errors import validation_handler
 from .engine import warm_up
+from .settings import get_settings
 
 
 def operation_id(route: APIRoute) -> str:
@@ -45,6 +47,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_handler)
     for module in (simulate, sweep, optimizers, schedules, objectives, health):
         app.include_router(module.router)
+    app.add_middleware(ResponseCache, entries=get_settings().response_cache_entries)
     return app
 
 

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     max_sweep_configs: int = Field(
         10_000, ge=1, description="Most configurations one sweep (or one tune) may run, over all optimizers."
     )
+    response_cache_entries: int = Field(
+        256,
+        ge=0,
+        description="Responses of POST /simulate and /sweep kept for repeated identical requests (each up to "
+        "1 MiB; 0 turns the cache off).",
+    )
     max_surface_points: int = Field(
         1_000_000, ge=4, description="Most grid points (resolution squared) one surface request may evaluate."
     )
