@@ -32,16 +32,20 @@ from service.engine.sweep import constant_plan, sweep_open_loop  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def rounds(contenders: dict, count: int) -> dict[str, list[float]]:
-    """Seconds per call of each contender, interleaved round by round."""
-    for fn in contenders.values():
-        fn()  # warm: first-call allocations, caches
+def rounds(contenders: dict, count: int, inner: int = 1) -> dict[str, list[float]]:
+    """Seconds per call of each contender, round by round: in each round every contender in turn makes
+    one untimed call (its caches warm again after the others ran) and `inner` timed ones, of which the
+    round keeps the median. Whatever else the machine does meanwhile hits every contender alike."""
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(count):
         for name, fn in contenders.items():
-            started = time.perf_counter()
             fn()
-            times[name].append(time.perf_counter() - started)
+            calls = []
+            for _ in range(inner):
+                started = time.perf_counter()
+                fn()
+                calls.append(time.perf_counter() - started)
+            times[name].append(statistics.median(calls))
     return times
 
 
@@ -112,7 +116,7 @@ def w1(report, count):
         run, seconds = alt.optax_tutorial(grads)
         contenders["optax jit + scan (params only)"] = run
         extra["optax compile (once per shape)"] = fmt(seconds)
-    times = rounds(contenders, count)
+    times = rounds(contenders, count, inner=20)
     ours = report.table(
         "W1 tutorial: T=50, D=1, 4 optimizers, lr + params per step",
         "Engine call: `simulate_source` over the tutorial's gradients, recording params and learning rates.",
@@ -331,7 +335,7 @@ def main() -> None:
     warm_up()
     if alt.torch is not None:
         alt.torch.set_num_threads(1)  # one tensor of one number: threads only add overhead (W3 uses them)
-    w1(report, count * 20)
+    w1(report, count * 2)
     w2(report, count)
     w3(report, max(3, count // 3), threads)
     w4(report, count * 2)
@@ -352,8 +356,10 @@ def write(report: Report, header: str, path: Path, seconds: float) -> None:
         "Written by `make bench` (`python -m benchmarks.run`); every number below comes from one run of it "
         f"({seconds:.0f} s), on this machine:\n\n{header}\n"
         "Method: float64 everywhere, same inputs for every contender; each table's contenders run in rounds, "
-        'one call each per round in turn; median and min – max over the rounds; "× engine" is a contender\'s '
-        "median over the engine's. Engine times are the engine call (no HTTP); HTTP is measured separately.\n\n"
+        "one after another, each with one untimed call first (W1: then 20 timed calls, the round keeping their "
+        "median: microsecond workloads are otherwise dominated by the caches the previous contender evicted); "
+        "median and min – max over the rounds; \"× engine\" is a contender's median over the engine's. Engine "
+        "times are the engine call in process (no HTTP); HTTP is measured separately.\n\n"
         "## Targets\n\n" + "\n".join(verdicts) + "\n\n## Workloads\n\n" + "\n".join(report.sections) + "\n"
         "Reproduce: `make bench` (installs the `bench` extra: torch==2.13.0, optax, jax into `.venv-bench`), or "
         "`python -m benchmarks.run --out BENCHMARKS.md` in an environment with the project installed.\n"
