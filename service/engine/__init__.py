@@ -1,4 +1,5 @@
-"""Optiscope's numerical engine: numpy only, no HTTP. Public surface below."""
+"""Optiscope's numerical engine: numpy (and numba, which compiles the optimizers' own step functions into loop
+kernels), no HTTP. Public surface below."""
 
 from . import gradients
 from .closed_loop import CLOSED_LOOP_SERIES, simulate_objective

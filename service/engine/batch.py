@@ -29,8 +29,9 @@ from .registry import Optimizer
 
 # Coordinates x configurations per block: the state of one block stays in the core's cache.
 BLOCK_VALUES = 1 << 14
-# Gradient numbers generated per block of a synthetic source (bounds its memory).
-BLOCK_GRADIENTS = 1 << 21
+# Gradient numbers generated per block of a synthetic source (4 MB: with a few blocks in flight, a wide
+# synthetic run stays well under the size of its own output).
+BLOCK_GRADIENTS = 1 << 19
 # Coordinate-steps per kernel call between two looks at the clock.
 CHUNK_WORK = 1 << 22
 # Coordinate-steps below which a call stays on one thread (handing work over costs tens of microseconds).
@@ -95,7 +96,7 @@ class _Runner:
     def __init__(self, job: Job, steps: int, dim: int, rows: np.ndarray, count: int, record: bool) -> None:
         optimizer = job.optimizer
         self.job = job
-        self.kernel = compiled.kernel(optimizer).kernel
+        self.kernel = compiled.kernel_function(optimizer)
         self.hyper = compiled.hyper_values(job.hyper)
         self.lr = job.lr if job.lr.flags.c_contiguous else np.ascontiguousarray(job.lr)
         n = self.configs = self.lr.shape[1]
@@ -252,8 +253,8 @@ def _walk(source, runners, steps: int, stops, deadline, width: int, on_stop=None
                     )
                 else:
                     _run_unit(unit, block, offset, steps, stops, deadline, on_stop).finish()
-        # Keep at most about two blocks in flight per worker (a synthetic block costs memory).
-        while len(pending) > 2 * workers * len(runners):
+        # Keep about one block in flight per worker (a synthetic block costs memory).
+        while len(pending) > (workers + 1) * len(runners):
             pending.pop(0).result().finish()
     for future in pending:
         future.result().finish()
@@ -287,11 +288,19 @@ def run_jobs(
     for runner in runners:
         job = runner.job
         job.final = runner.final
-        job.diverged_at = runner.first_bad.copy()
-        if runner.first_bad.any():
-            retry.append((runner, np.flatnonzero(runner.first_bad)))
-        done = np.where(job.diverged_at > 0, job.diverged_at - 1, steps)
-        job.kept_rows = np.searchsorted(kept, done, side="right")  # rows kept per configuration (params: +1)
+        job.diverged_at = runner.first_bad
+        if runner.configs == 1:  # the common single run, without array operations
+            diverged = int(runner.first_bad[0])
+            done = diverged - 1 if diverged else steps
+            job.kept_rows = (done // every + (done == steps and steps % every != 0),)
+            if diverged:
+                retry.append((runner, np.zeros(1, dtype=np.int64)))
+        else:
+            done = np.where(runner.first_bad > 0, runner.first_bad - 1, steps)
+            # Recorded steps up to `done`: its multiples of `every`, and the last step if not one of them.
+            job.kept_rows = done // every + ((done == steps) & (steps % every != 0))
+            if runner.first_bad.any():
+                retry.append((runner, np.flatnonzero(runner.first_bad)))
         job.series = {
             name: values
             for name, values in (

@@ -403,6 +403,17 @@ def kernel(optimizer: Optimizer):
         return _KERNELS[optimizer.name]
 
 
+def kernel_function(optimizer: Optimizer):
+    """The compiled kernel itself (`kernel(optimizer).kernel`), looked up once per optimizer."""
+    found = _FUNCTIONS.get(optimizer.name)
+    if found is None:
+        found = _FUNCTIONS[optimizer.name] = kernel(optimizer).kernel
+    return found
+
+
+_FUNCTIONS: dict[str, Any] = {}
+
+
 def warm_up(registry) -> dict[str, float]:
     """Compile (or load from the disk cache) every supported optimizer's kernel; seconds per kernel."""
     for optimizer in registry.values():
