@@ -217,7 +217,10 @@ def simulate_source(
     if not hasattr(source, "blocks"):
         source = Explicit(source)
     steps, dim = source.shape
-    start = np.broadcast_to(np.asarray(0.0 if initial is None else initial, dtype=np.float64), (dim,))
+    if initial is None:
+        start = np.zeros(dim)
+    else:
+        start = np.broadcast_to(np.asarray(initial, dtype=np.float64), (dim,))
     labels = unique_labels([spec.label or spec.optimizer.name for spec in runs])
     hypers = [spec.optimizer.hyper(spec.hyperparameters) for spec in runs]
     jobs = {}
