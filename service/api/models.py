@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model, model_validator
 
 from ..engine import REGISTRY, SERIES, Hyperparameter, Optimizer
-from .errors import path_error
+from .errors import limit_error, path_error
 
 MAX_LABEL = 64
 
@@ -148,9 +148,21 @@ class SyntheticGradients(StrictModel):
         return self.steps, self.dim
 
     def build(self) -> np.ndarray:
+        """The sequence; a 422 if these magnitudes overflow float64 (NaN or infinity never reach a run)."""
         from ..engine import gradients
 
-        return gradients.trend_noise(self.steps, self.dim, self.seed, self.noise_std, self.trend_start, self.trend_end)
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = gradients.trend_noise(
+                self.steps, self.dim, self.seed, self.noise_std, self.trend_start, self.trend_end
+            )
+        if not np.isfinite(values).all():
+            raise limit_error(
+                ("gradients",),
+                f"noise_std = {self.noise_std:g} with a trend from {self.trend_start:g} to {self.trend_end:g} gives "
+                "gradients beyond float64: use smaller magnitudes",
+                kind="finite_number",
+            )
+        return values
 
 
 GradientSource = Annotated[SequenceGradients | SyntheticGradients, Field(discriminator="kind")]
