@@ -1,7 +1,7 @@
 """Pure ASGI middleware, outermost first: RequestTelemetry, (CORS), ApiKeyGuard, BodySizeLimit.
 
-Plain ASGI callables rather than BaseHTTPMiddleware: no extra task or body copy per request, and the
-request body is never buffered twice.
+Plain ASGI callables rather than BaseHTTPMiddleware: no extra task per request, and responses pass
+through untouched but for one header.
 """
 
 from __future__ import annotations

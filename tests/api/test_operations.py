@@ -6,9 +6,12 @@ import json
 import logging
 
 import pytest
+from fastapi.testclient import TestClient
 
 from service import __version__
 from service.logs import ACCESS, JsonFormatter, TextFormatter, request_id_var
+from service.main import create_app
+from service.settings import Settings
 
 
 def metric(client, line_start: str) -> float:
@@ -106,3 +109,21 @@ def test_json_lines_carry_the_fields_and_the_current_request_id():
     assert (line["request_id"], line["status"], line["duration_ms"]) == ("abc", 200, 1.5)
     assert line["ts"].endswith("Z")
     assert text.endswith("request request_id=abc status=200 duration_ms=1.5")
+
+
+def test_an_unexpected_failure_is_a_500_with_the_request_id_and_an_error_line(caplog):
+    app = create_app(Settings())
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("bug")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    with caplog.at_level(logging.INFO, logger=ACCESS):
+        response = client.get("/boom", headers={"X-Request-ID": "bug-1"})
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error.", "request_id": "bug-1"}
+    assert response.headers["x-request-id"] == "bug-1"
+    [record] = [r for r in caplog.records if r.name == ACCESS]
+    assert (record.levelname, record.fields["status"], record.exc_info[0]) == ("ERROR", 500, RuntimeError)
+    assert 'optiscope_http_requests_total{method="GET",route="/boom",status="500"} 1.0' in client.get("/metrics").text
