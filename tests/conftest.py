@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.main import create_app
-from service.settings import Settings, get_settings
+from service.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -14,11 +14,9 @@ def client() -> TestClient:
 
 @pytest.fixture
 def client_with(request):
-    """A client whose app runs with overridden settings: client_with(max_steps=10)."""
+    """A client whose app (routes and middleware) runs with overridden settings: client_with(max_steps=10)."""
 
     def make(**overrides) -> TestClient:
-        app = create_app()
-        app.dependency_overrides[get_settings] = lambda: Settings(**overrides)
-        return TestClient(app)
+        return TestClient(create_app(Settings(**overrides)))
 
     return make

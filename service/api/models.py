@@ -22,8 +22,8 @@ from pydantic import (
 )
 
 from ..engine import OBJECTIVES, REGISTRY, SERIES, Hyperparameter, Objective, Optimizer, Problem, gradients
-from ..engine.schedules import SCHEDULES, Schedule, horizon_problem
-from .errors import path_error
+from ..engine.schedules import MAX_EPOCH, SCHEDULES, Schedule, horizon_problem
+from .errors import limit_error, path_error
 
 MAX_LABEL = 64
 
@@ -157,7 +157,7 @@ def _hyperparameter_field(h: Hyperparameter) -> tuple[Any, Any]:
         "float": float,
         "int": int,
         "bool": bool,
-        "int_list": Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=MAX_MILESTONES)],
+        "int_list": Annotated[list[Annotated[int, Field(ge=0, le=MAX_EPOCH)]], Field(max_length=MAX_MILESTONES)],
         "float_list": Annotated[list[Annotated[float, Field(**bounds)]], Field(min_length=1)],
         "choice": Literal[h.choices] if h.choices else str,
     }[h.kind]
@@ -290,9 +290,18 @@ class SyntheticBase(StrictModel):
         return self.steps, self.dim
 
     def build(self) -> np.ndarray:
-        return gradients.generate(
-            self.pattern, self.steps, self.dim, **self.model_dump(exclude={"kind", "pattern", "steps", "dim"})
-        )
+        """The sequence; a 422 if these magnitudes overflow float64 (NaN or infinity never reach a run)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = gradients.generate(
+                self.pattern, self.steps, self.dim, **self.model_dump(exclude={"kind", "pattern", "steps", "dim"})
+            )
+        if not np.isfinite(values).all():
+            raise limit_error(
+                ("gradients",),
+                f"these {self.pattern} parameters give gradients beyond float64: use smaller magnitudes",
+                kind="finite_number",
+            )
+        return values
 
 
 def _pattern_model(pattern: gradients.Pattern) -> type[StrictModel]:

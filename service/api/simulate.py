@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Body, Response
 
-from ..engine import REGISTRY, RunResult, RunSpec, simulate, simulate_objective
-from ..settings import Settings, get_settings
-from .errors import limit_error
+from ..engine import REGISTRY, BudgetExceeded, RunResult, RunSpec, simulate, simulate_objective
+from ..settings import Settings
+from .deps import SettingsDep
+from .errors import ErrorMessage, ValidationErrorBody, limit_error
+from .metrics import MetricsDep
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
 from .responses import json_response
 from .schedules import schedule_arrays
 
 router = APIRouter(tags=["simulate"])
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def check_limits(request: SimulateRequest, settings: Settings) -> None:
@@ -42,6 +43,22 @@ def check_limits(request: SimulateRequest, settings: Settings) -> None:
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "
             f"{settings.max_values}: record fewer series or steps",
         )
+    work = steps * dim * runs
+    if work > settings.max_work:
+        raise limit_error(
+            ("gradients",),
+            f"this request asks for {work} coordinate-steps ({steps} steps x D = {dim} x {runs} optimizers), "
+            f"over the limit of {settings.max_work}: ask for fewer steps, coordinates or optimizers",
+        )
+
+
+def budget_error(exc: BudgetExceeded, seconds: float):
+    return limit_error(
+        (),
+        f"the simulation ran over the compute budget of {seconds:g} s and was stopped ({exc}): ask for fewer "
+        "steps, coordinates or optimizers",
+        kind="compute_budget_exceeded",
+    )
 
 
 def closed_loop_values(request: SimulateRequest) -> int:
@@ -81,34 +98,60 @@ def run_spec(spec, steps: int, index: int) -> RunSpec:
     response_model=SimulateResponse,
     response_model_exclude_none=True,
     summary="Run optimizers over a gradient sequence, step by step",
+    responses={
+        413: {"model": ErrorMessage, "description": "The body is over OPTISCOPE_MAX_BODY_BYTES."},
+        422: {
+            "model": ValidationErrorBody,
+            "description": "Malformed request, request over a size limit, or simulation over the compute budget: "
+            "each entry names the field, the limit and the value.",
+        },
+    },
 )
 def simulate_endpoint(
     settings: SettingsDep,
+    metrics: MetricsDep,
     request: Annotated[SimulateRequest | None, Body()] = None,
 ) -> Response:
+    # A sync route: FastAPI runs it in the thread pool, so the computation never blocks the event loop.
+    budget = settings.compute_budget_seconds
+    deadline = time.monotonic() + budget if budget else None
     request = request or SimulateRequest()
     check_limits(request, settings)
     record = set(request.record)
     steps, dim = request.gradients.shape
     specs = [run_spec(spec, steps, i) for i, spec in enumerate(request.optimizers)]
-    if request.gradients.kind == "objective":
-        return closed_loop(request, specs, record)
-    grads = np.ascontiguousarray(request.gradients.build())
-    results = simulate(grads, specs, request.initial, record)
+    try:
+        if request.gradients.kind == "objective":
+            return closed_loop(request, specs, record, deadline, metrics)
+        grads = np.ascontiguousarray(request.gradients.build())
+        results = simulate(grads, specs, request.initial, record, deadline=deadline)
+    except BudgetExceeded as exc:
+        metrics.budget_exceeded.inc()
+        raise budget_error(exc, budget) from None
+    count_steps(metrics, results, steps)
     runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
     return json_response({"steps": steps, "dim": dim, "gradients": grads, "runs": runs})
 
 
-def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str]) -> Response:
+def count_steps(metrics, results: list[RunResult], steps: int) -> None:
+    """Simulated steps per optimizer, for /metrics (a diverged run counts the steps it completed)."""
+    for result in results:
+        metrics.steps.labels(result.name).inc(steps if result.diverged_at is None else result.diverged_at - 1)
+
+
+def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str], deadline, metrics) -> Response:
     """Objective sources: every run computes its gradients at its own parameters (no shared sequence)."""
     source = request.gradients
     steps, dim = source.shape
     problem = source.problem()
     initial = problem.start if request.initial is None else np.array(np.broadcast_to(request.initial, (dim,)))
     try:
-        results = simulate_objective(problem, specs, steps, initial, record, source.noise_std, source.seed)
+        results = simulate_objective(
+            problem, specs, steps, initial, record, source.noise_std, source.seed, deadline=deadline
+        )
     except ValueError as exc:  # the loss overflows at the start
         raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
+    count_steps(metrics, results, steps)
     objective = {
         "function": source.function,
         "parameters": source.parameters(),
