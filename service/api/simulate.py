@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Body, Depends, Response
@@ -52,17 +52,9 @@ def run_spec(spec, steps: int, index: int) -> RunSpec:
     return RunSpec(optimizer, hyperparameters, spec.label, lr, per_step)
 
 
-@router.post(
-    "/simulate",
-    response_model=SimulateResponse,
-    response_model_exclude_none=True,
-    summary="Run optimizers over a gradient sequence, step by step",
-)
-def simulate_endpoint(
-    settings: SettingsDep,
-    request: Annotated[SimulateRequest | None, Body()] = None,
-) -> Response:
-    request = request or SimulateRequest()
+def run_simulation(request: SimulateRequest, settings: Settings) -> dict[str, Any]:
+    """What POST /simulate does, without HTTP: check the limits, run the engine, and return the response
+    payload (numpy arrays, serialized by `json_response`). The command line runs local simulations here."""
     check_limits(request, settings)
     grads = np.ascontiguousarray(request.gradients.build())
     record = set(request.record)
@@ -82,4 +74,17 @@ def simulate_endpoint(
             run["state"] = result.state
         run.update(final=result.final, diverged_at=result.diverged_at)
         runs.append(run)
-    return json_response({"steps": steps, "dim": dim, "gradients": grads, "runs": runs})
+    return {"steps": steps, "dim": dim, "gradients": grads, "runs": runs}
+
+
+@router.post(
+    "/simulate",
+    response_model=SimulateResponse,
+    response_model_exclude_none=True,
+    summary="Run optimizers over a gradient sequence, step by step",
+)
+def simulate_endpoint(
+    settings: SettingsDep,
+    request: Annotated[SimulateRequest | None, Body()] = None,
+) -> Response:
+    return json_response(run_simulation(request or SimulateRequest(), settings))
