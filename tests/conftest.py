@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,3 +24,13 @@ def client_with(request):
         return TestClient(app)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """A real uvicorn server on a free loopback port for the whole session; its base URL."""
+    from tests.servers import free_port, running_server, uvicorn_command
+
+    port = free_port()
+    with running_server(uvicorn_command(port), port) as url:
+        yield url

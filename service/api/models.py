@@ -368,12 +368,51 @@ class Run(BaseModel):
         description="First step whose parameters are not finite; the run's series stop before it. Null if none."
     )
 
+    # numpy views for Python callers (the client and the command line); they do not change the schema.
+
+    def params_array(self) -> np.ndarray:
+        """Parameters as a float64 array of shape (T+1, D), row 0 the initial point."""
+        return _recorded(self.params, "params")
+
+    def learning_rates_array(self) -> np.ndarray:
+        """Effective learning rates as a float64 array of shape (T, D)."""
+        return _recorded(self.learning_rates, "learning_rates")
+
+    def updates_array(self) -> np.ndarray:
+        """Parameter changes as a float64 array of shape (T, D)."""
+        return _recorded(self.updates, "updates")
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Each optimizer state array after every step, shape (T, D)."""
+        return {name: np.array(rows, dtype=np.float64) for name, rows in _recorded(self.state, "state").items()}
+
+    def final_array(self) -> np.ndarray:
+        """Final parameters, shape (D,)."""
+        return np.array(self.final, dtype=np.float64)
+
+
+def _recorded(series: Any, name: str) -> Any:
+    if series is None:
+        raise ValueError(f"this run did not record '{name}': include it in the request's `record` list")
+    return series if isinstance(series, dict) else np.array(series, dtype=np.float64)
+
 
 class SimulateResponse(BaseModel):
     steps: int = Field(description="Number of steps T.")
     dim: int = Field(description="Number of coordinates D.")
     gradients: Rows = Field(description="The gradient sequence, T rows of D.")
     runs: list[Run]
+
+    def gradients_array(self) -> np.ndarray:
+        """The gradient sequence as a float64 array of shape (T, D)."""
+        return np.array(self.gradients, dtype=np.float64)
+
+    def run(self, label: str) -> Run:
+        """The run with this label; a KeyError lists the labels there are."""
+        for run in self.runs:
+            if run.label == label:
+                return run
+        raise KeyError(f"no run labelled {label!r}; the runs are {', '.join(r.label for r in self.runs)}")
 
 
 class UpdateRule(BaseModel):
@@ -413,6 +452,10 @@ class ScheduleSimulateResponse(BaseModel):
     step: list[int] = Field(description="Optimizer steps 1..T.")
     lr: list[float] = Field(description="Base learning rate in force at each step.")
     momentum: list[float] | None = Field(None, description="Momentum/beta1 OneCycle sets at each step, if it does.")
+
+    def lr_array(self) -> np.ndarray:
+        """The base learning rate at each step, shape (T,)."""
+        return np.array(self.lr, dtype=np.float64)
 
 
 class ScheduleInfo(BaseModel):
