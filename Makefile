@@ -6,7 +6,11 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint openapi fixtures install clean
+# The TypeScript types need node: npm installs the versions pinned in package-lock.json.
+NODE_STAMP := node_modules/.package-lock.json
+NODE_DEPS := $(if $(shell command -v npm),$(NODE_STAMP))
+
+.PHONY: run test lint openapi types fixtures install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,21 +18,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) $(NODE_DEPS)
 
 run: $(STAMP)
 	$(BIN)/uvicorn service.main:app --host $(HOST) --port $(PORT)
 
-test: lint
+test: lint $(NODE_DEPS)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests scripts
 	$(BIN)/ruff format --check --quiet service tests scripts
 
-# Regenerate the committed OpenAPI document (a test fails when it drifts from the code).
+# Regenerate the committed OpenAPI document and the TypeScript types made from it (tests fail on drift).
 openapi: $(STAMP)
 	$(BIN)/python scripts/export_openapi.py openapi/openapi.json
+	$(MAKE) types
+
+types: $(NODE_STAMP)
+	npm run --silent types
 
 # Re-record reference trajectories from torch.optim / optax (needs the `reference` extra).
 fixtures:
@@ -37,4 +48,4 @@ fixtures:
 	.venv-reference/bin/python tests/reference/record_fixtures.py
 
 clean:
-	rm -rf $(VENV) .venv-reference .pytest_cache
+	rm -rf $(VENV) .venv-reference .pytest_cache node_modules
