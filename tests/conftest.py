@@ -28,9 +28,9 @@ def client_with(request):
 
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
-    """A real uvicorn server on a free loopback port for the whole session; its base URL."""
-    from tests.servers import free_port, running_server, uvicorn_command
+    """A real uvicorn server (`optiscope serve`) on a free loopback port for the whole session; its URL."""
+    from tests.servers import free_port, running_server, serve_command
 
     port = free_port()
-    with running_server(uvicorn_command(port), port) as url:
+    with running_server(serve_command(port), port) as url:
         yield url

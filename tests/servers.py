@@ -84,5 +84,6 @@ def running_server(command: Sequence[str], port: int, env: dict[str, str] | None
                 process.wait(timeout=10)
 
 
-def uvicorn_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port)]
+def serve_command(port: int) -> list[str]:
+    """`optiscope serve` (as `python -m service.cli`, so it runs without the console script installed)."""
+    return [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]

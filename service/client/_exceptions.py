@@ -129,7 +129,11 @@ def error_from_response(response: httpx.Response) -> APIError:
         detail = response.json().get("detail", response.text)
     except (ValueError, AttributeError):
         detail = response.text or response.reason_phrase
-    status = response.status_code
+    return error_for_status(response.status_code, detail, response=response)
+
+
+def error_for_status(status: int, detail: Any, *, response: httpx.Response | None = None) -> APIError:
+    """The APIError subclass for `status` (also used when the service's code runs in-process)."""
     if status == 422:
         return ValidationError(field_errors(detail), detail=detail, response=response)
     kind = {401: AuthenticationError, 404: NotFoundError, 503: ServiceUnavailable}.get(status, APIError)
