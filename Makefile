@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 NODE_DEPS := $(if $(shell command -v npm),$(NODE_STAMP))
 
-.PHONY: run test lint openapi types fixtures install clean
+.PHONY: run test lint openapi types fixtures parity install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ fixtures:
 	$(PYTHON) -m venv .venv-reference
 	.venv-reference/bin/pip install --quiet -e '.[reference]'
 	.venv-reference/bin/python tests/reference/record_fixtures.py
+
+# Compare every optimizer live against torch.optim / optax on freshly drawn random cases (needs the
+# `reference` extra; CASES=100 SEED=7 to change the draw).
+parity:
+	$(PYTHON) -m venv .venv-reference
+	.venv-reference/bin/pip install --quiet -e '.[reference]'
+	.venv-reference/bin/python tests/reference/live_parity.py --cases $(or $(CASES),20) $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf $(VENV) .venv-reference .pytest_cache node_modules

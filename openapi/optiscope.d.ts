@@ -111,6 +111,233 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ASGDSpec
+         * @description ASGD: Averaged SGD: steps with a slowly decaying rate eta_t and, after t0 steps, keeps a running average ax of the iterates (reported in the state; the parameters themselves are not averaged).
+         */
+        ASGDSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "asgd";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Base learning rate (a schedule, if given, overrides it per step).
+             * @default 0.01
+             */
+            lr?: number;
+            /**
+             * Lambd
+             * @description Decay term λ: of the step size's schedule and of the parameters' shrink.
+             * @default 0.0001
+             */
+            lambd?: number;
+            /**
+             * Alpha
+             * @description Power α of the step size's decay.
+             * @default 0.75
+             */
+            alpha?: number;
+            /**
+             * T0
+             * @description Averaging start: mu_t = 1/max(1, t - t0), so for an integer t0 the average ax stops copying the parameters at step t0 + 3 (mu acts one step late).
+             * @default 1000000
+             */
+            t0?: number;
+            /**
+             * Weight Decay
+             * @description Weight decay (L2 penalty: weight_decay * params is added to the gradient).
+             * @default 0
+             */
+            weight_decay?: number;
+            /**
+             * Maximize
+             * @description Maximize the objective: the gradient's sign is flipped before anything else.
+             * @default false
+             */
+            maximize?: boolean;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
+         * AdaBeliefSpec
+         * @description AdaBelief: Adam with the second moment replaced by the variance of the gradient around its momentum (the 'belief'): large steps where the gradient agrees with its prediction, small where it surprises.
+         */
+        AdaBeliefSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "adabelief";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Learning rate (a schedule, if given, overrides it per step). optax has no default.
+             * @default 0.001
+             */
+            lr?: number;
+            /**
+             * Beta1
+             * @description Decay rate of the first moment (momentum).
+             * @default 0.9
+             */
+            beta1?: number;
+            /**
+             * Beta2
+             * @description Decay rate of the squared deviation from the momentum.
+             * @default 0.999
+             */
+            beta2?: number;
+            /**
+             * Eps
+             * @description Term added to sqrt(s_hat) in the denominator.
+             * @default 1e-16
+             */
+            eps?: number;
+            /**
+             * Eps Root
+             * @description Term added to the second moment s at every step (it accumulates in the state; the paper adds its eps here and uses 0 outside).
+             * @default 1e-16
+             */
+            eps_root?: number;
+            /**
+             * Nesterov
+             * @description Use Nesterov momentum for the first moment.
+             * @default false
+             */
+            nesterov?: boolean;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
+         * AdadeltaSpec
+         * @description Adadelta: Per-coordinate steps sized by the ratio of the running RMS of past updates to the running RMS of gradients, so the step has the parameters' units and needs little lr tuning.
+         */
+        AdadeltaSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "adadelta";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Base learning rate (a schedule, if given, overrides it per step).
+             * @default 1
+             */
+            lr?: number;
+            /**
+             * Rho
+             * @description Decay rate ρ of both running averages (squared gradients and squared updates).
+             * @default 0.9
+             */
+            rho?: number;
+            /**
+             * Eps
+             * @description Term added inside both roots (sqrt(u + eps) / sqrt(v + eps)).
+             * @default 0.000001
+             */
+            eps?: number;
+            /**
+             * Weight Decay
+             * @description Weight decay (L2 penalty: weight_decay * params is added to the gradient).
+             * @default 0
+             */
+            weight_decay?: number;
+            /**
+             * Maximize
+             * @description Maximize the objective: the gradient's sign is flipped before anything else.
+             * @default false
+             */
+            maximize?: boolean;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
+         * AdafactorSpec
+         * @description Adafactor: RMS-normalized steps with a relative step size: proportional to the parameters' RMS, capped by lr and 1/sqrt(t), with update clipping; no first moment.
+         */
+        AdafactorSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "adafactor";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Cap on the relative step size, rho_t = min(lr, 1/sqrt(t)), and the weight decay's multiplier (a schedule, if given, overrides it per step).
+             * @default 0.01
+             */
+            lr?: number;
+            /**
+             * Beta2 Decay
+             * @description Exponent τ of the second-moment schedule: the new g^2 enters with weight t^τ (τ <= 0).
+             * @default -0.8
+             */
+            beta2_decay?: number;
+            /**
+             * Eps1
+             * @description Floor on the root of the second moment: u = g / sqrt(max(v, eps1^2)). Null is torch's default, the machine epsilon of the dtype: 2.220446049250313e-16 for float64.
+             */
+            eps1?: number | null;
+            /**
+             * Eps2
+             * @description Floor on the parameters' RMS in the relative step size alpha.
+             * @default 0.001
+             */
+            eps2?: number;
+            /**
+             * D
+             * @description Clipping threshold on the RMS of the normalized update (d >= 1).
+             * @default 1
+             */
+            d?: number;
+            /**
+             * Weight Decay
+             * @description Weight decay (decoupled: parameters shrink by lr * weight_decay before the step).
+             * @default 0
+             */
+            weight_decay?: number;
+            /**
+             * Maximize
+             * @description Maximize the objective: the gradient's sign is flipped before anything else.
+             * @default false
+             */
+            maximize?: boolean;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
          * AdagradSpec
          * @description Adagrad: Per-coordinate rates that shrink with the accumulated squared gradients: rarely updated coordinates keep large steps.
          */
@@ -214,7 +441,7 @@ export interface components {
             weight_decay?: number;
             /**
              * Decoupled Weight Decay
-             * @description Apply weight decay as in AdamW (shrink the parameters) instead of as an L2 gradient term.
+             * @description Apply weight decay as in AdamW (shrink the parameters by lr * weight_decay) instead of as an L2 gradient term.
              * @default false
              */
             decoupled_weight_decay?: boolean;
@@ -224,6 +451,126 @@ export interface components {
              * @default false
              */
             amsgrad?: boolean;
+            /**
+             * Maximize
+             * @description Maximize the objective: the gradient's sign is flipped before anything else.
+             * @default false
+             */
+            maximize?: boolean;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
+         * AdamWSpec
+         * @description AdamW: Adam with decoupled weight decay: the parameters shrink by lr * weight_decay each step, outside the adaptive normalization; optional AMSGrad.
+         */
+        AdamWSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "adamw";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Base learning rate (a schedule, if given, overrides it per step).
+             * @default 0.001
+             */
+            lr?: number;
+            /**
+             * Beta1
+             * @description Decay rate of the first moment (momentum).
+             * @default 0.9
+             */
+            beta1?: number;
+            /**
+             * Beta2
+             * @description Decay rate of the second moment.
+             * @default 0.999
+             */
+            beta2?: number;
+            /**
+             * Eps
+             * @description Term added to sqrt(v_hat) in the denominator.
+             * @default 1e-8
+             */
+            eps?: number;
+            /**
+             * Weight Decay
+             * @description Weight decay (decoupled: parameters shrink by lr * weight_decay before the step).
+             * @default 0.01
+             */
+            weight_decay?: number;
+            /**
+             * Amsgrad
+             * @description Use the running maximum of v (AMSGrad).
+             * @default false
+             */
+            amsgrad?: boolean;
+            /**
+             * Maximize
+             * @description Maximize the objective: the gradient's sign is flipped before anything else.
+             * @default false
+             */
+            maximize?: boolean;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
+         * AdamaxSpec
+         * @description Adamax: Adam's variant normalized by an exponentially weighted infinity norm (a decaying maximum of |g|) instead of a root-mean-square.
+         */
+        AdamaxSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "adamax";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Base learning rate (a schedule, if given, overrides it per step).
+             * @default 0.002
+             */
+            lr?: number;
+            /**
+             * Beta1
+             * @description Decay rate of the first moment (momentum).
+             * @default 0.9
+             */
+            beta1?: number;
+            /**
+             * Beta2
+             * @description Decay rate of the infinity norm.
+             * @default 0.999
+             */
+            beta2?: number;
+            /**
+             * Eps
+             * @description Term added to |g| inside the max (u = max(beta2*u, |g| + eps)).
+             * @default 1e-8
+             */
+            eps?: number;
+            /**
+             * Weight Decay
+             * @description Weight decay (L2 penalty: weight_decay * params is added to the gradient).
+             * @default 0
+             */
+            weight_decay?: number;
             /**
              * Maximize
              * @description Maximize the objective: the gradient's sign is flipped before anything else.
@@ -368,6 +715,51 @@ export interface components {
             total_iters?: number;
         };
         /**
+         * LionSpec
+         * @description Lion: Evolved sign momentum: every coordinate moves by exactly lr (plus decay) in the sign of a blend of the momentum and the current gradient; the momentum itself uses a slower second rate.
+         */
+        LionSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "lion";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Learning rate (a schedule, if given, overrides it per step). optax has no default; Lion usually needs an lr 3-10x smaller than AdamW's.
+             * @default 0.001
+             */
+            lr?: number;
+            /**
+             * Beta1
+             * @description Interpolation between momentum and gradient inside the sign.
+             * @default 0.9
+             */
+            beta1?: number;
+            /**
+             * Beta2
+             * @description Decay rate of the momentum.
+             * @default 0.99
+             */
+            beta2?: number;
+            /**
+             * Weight Decay
+             * @description Decoupled weight decay: weight_decay * params is added to the sign step, then scaled by lr.
+             * @default 0.001
+             */
+            weight_decay?: number;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
          * MultiStepLRSpec
          * @description MultiStepLR (torch.optim.lr_scheduler.MultiStepLR): lr = base_lr * gamma ** (number of milestones <= epoch)
          */
@@ -389,6 +781,75 @@ export interface components {
              * @default 0.1
              */
             gamma?: number;
+        };
+        /**
+         * NAdamSpec
+         * @description NAdam: Adam with Nesterov momentum: the step mixes the current gradient and the look-ahead first moment, under Dozat's slowly warming momentum schedule.
+         */
+        NAdamSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "nadam";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Base learning rate (a schedule, if given, overrides it per step).
+             * @default 0.002
+             */
+            lr?: number;
+            /**
+             * Beta1
+             * @description Decay rate of the first moment (momentum).
+             * @default 0.9
+             */
+            beta1?: number;
+            /**
+             * Beta2
+             * @description Decay rate of the second moment.
+             * @default 0.999
+             */
+            beta2?: number;
+            /**
+             * Eps
+             * @description Term added to sqrt(v_hat) in the denominator.
+             * @default 1e-8
+             */
+            eps?: number;
+            /**
+             * Weight Decay
+             * @description Weight decay (L2 penalty: weight_decay * params is added to the gradient).
+             * @default 0
+             */
+            weight_decay?: number;
+            /**
+             * Momentum Decay
+             * @description Momentum schedule speed ψ: mu_t = beta1*(1 - 0.5*0.96^(t*psi)); 0 keeps mu_t = beta1/2.
+             * @default 0.004
+             */
+            momentum_decay?: number;
+            /**
+             * Decoupled Weight Decay
+             * @description Apply weight decay as in AdamW (shrink the parameters by lr * weight_decay) instead of as an L2 gradient term.
+             * @default false
+             */
+            decoupled_weight_decay?: boolean;
+            /**
+             * Maximize
+             * @description Maximize the objective: the gradient's sign is flipped before anything else.
+             * @default false
+             */
+            maximize?: boolean;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
         };
         /**
          * OneCycleLRSpec
@@ -528,6 +989,69 @@ export interface components {
             power?: number;
         };
         /**
+         * RAdamSpec
+         * @description RAdam: Adam with a variance rectification: plain momentum SGD for the first steps, then an adaptive step scaled by r_t, which grows towards 1 as the second-moment estimate becomes reliable.
+         */
+        RAdamSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "radam";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Base learning rate (a schedule, if given, overrides it per step).
+             * @default 0.001
+             */
+            lr?: number;
+            /**
+             * Beta1
+             * @description Decay rate of the first moment (momentum).
+             * @default 0.9
+             */
+            beta1?: number;
+            /**
+             * Beta2
+             * @description Decay rate of the second moment.
+             * @default 0.999
+             */
+            beta2?: number;
+            /**
+             * Eps
+             * @description Term added to the uncorrected sqrt(v) in the denominator.
+             * @default 1e-8
+             */
+            eps?: number;
+            /**
+             * Weight Decay
+             * @description Weight decay (L2 penalty: weight_decay * params is added to the gradient).
+             * @default 0
+             */
+            weight_decay?: number;
+            /**
+             * Decoupled Weight Decay
+             * @description Apply weight decay as in AdamW (shrink the parameters by lr * weight_decay) instead of as an L2 gradient term.
+             * @default false
+             */
+            decoupled_weight_decay?: boolean;
+            /**
+             * Maximize
+             * @description Maximize the objective: the gradient's sign is flipped before anything else.
+             * @default false
+             */
+            maximize?: boolean;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
          * RMSPropSpec
          * @description RMSProp: Steps divided by a running root-mean-square of recent gradients; optionally centered (divides by a variance estimate) and with momentum.
          */
@@ -578,6 +1102,63 @@ export interface components {
              * @default false
              */
             centered?: boolean;
+            /**
+             * Maximize
+             * @description Maximize the objective: the gradient's sign is flipped before anything else.
+             * @default false
+             */
+            maximize?: boolean;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
+         * RpropSpec
+         * @description Rprop: Resilient backpropagation: only the gradient's sign is used; each coordinate's step size grows by eta_plus while the sign holds and shrinks by eta_minus when it flips.
+         */
+        RpropSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "rprop";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Initial step size: the lr in force at the first step fills every coordinate's step size; later values (a schedule's) are never read, as in torch.
+             * @default 0.01
+             */
+            lr?: number;
+            /**
+             * Eta Minus
+             * @description Multiplicative decrease η₋ on a sign flip (torch: 0 < eta_minus < 1).
+             * @default 0.5
+             */
+            eta_minus?: number;
+            /**
+             * Eta Plus
+             * @description Multiplicative increase η₊ while the sign holds (torch: eta_plus > 1).
+             * @default 1.2
+             */
+            eta_plus?: number;
+            /**
+             * Step Size Min
+             * @description Smallest step size.
+             * @default 0.000001
+             */
+            step_size_min?: number;
+            /**
+             * Step Size Max
+             * @description Largest step size.
+             * @default 50
+             */
+            step_size_max?: number;
             /**
              * Maximize
              * @description Maximize the objective: the gradient's sign is flipped before anything else.
@@ -823,7 +1404,7 @@ export interface components {
              * Optimizers
              * @description Optimizers to run, each with its hyperparameters (unset ones take their defaults).
              */
-            optimizers?: (components["schemas"]["SGDSpec"] | components["schemas"]["AdagradSpec"] | components["schemas"]["RMSPropSpec"] | components["schemas"]["AdamSpec"])[];
+            optimizers?: (components["schemas"]["SGDSpec"] | components["schemas"]["AdagradSpec"] | components["schemas"]["RMSPropSpec"] | components["schemas"]["AdamSpec"] | components["schemas"]["AdamWSpec"] | components["schemas"]["AdamaxSpec"] | components["schemas"]["NAdamSpec"] | components["schemas"]["RAdamSpec"] | components["schemas"]["AdadeltaSpec"] | components["schemas"]["RpropSpec"] | components["schemas"]["ASGDSpec"] | components["schemas"]["AdafactorSpec"] | components["schemas"]["LionSpec"] | components["schemas"]["AdaBeliefSpec"] | components["schemas"]["YogiSpec"])[];
             /**
              * Record
              * @description Per-step series to return: params, learning_rates, updates, and state (each optimizer's named state arrays after every step); [] returns only each run's final parameters.
@@ -947,6 +1528,63 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /**
+         * YogiSpec
+         * @description Yogi: Adam with an additive second-moment update: v moves towards g^2 by at most (1 - beta2) g^2 per step, so a burst of large gradients cannot make the effective rate collapse or jump.
+         */
+        YogiSpec: {
+            /**
+             * @description Optimizer name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            name: "yogi";
+            /**
+             * Label
+             * @description Run label; defaults to the name, made unique.
+             */
+            label?: string | null;
+            /**
+             * Lr
+             * @description Learning rate (a schedule, if given, overrides it per step). optax has no default.
+             * @default 0.001
+             */
+            lr?: number;
+            /**
+             * Beta1
+             * @description Decay rate of the first moment (momentum).
+             * @default 0.9
+             */
+            beta1?: number;
+            /**
+             * Beta2
+             * @description Decay rate of the second moment (the most v moves per step, as a fraction of g^2).
+             * @default 0.999
+             */
+            beta2?: number;
+            /**
+             * Eps
+             * @description Term added to the root in the denominator (optax's default 1e-3, not Adam's 1e-8).
+             * @default 0.001
+             */
+            eps?: number;
+            /**
+             * Eps Root
+             * @description Term added to v_hat inside the root (optax.scale_by_yogi; optax.yogi fixes it at 0).
+             * @default 0
+             */
+            eps_root?: number;
+            /**
+             * Initial Accumulator Value
+             * @description Starting value of both moments m and v (optax.scale_by_yogi; optax.yogi fixes it at 1e-6).
+             * @default 0.000001
+             */
+            initial_accumulator_value?: number;
+            /**
+             * Schedule
+             * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
+             */
+            schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
         };
     };
     responses: never;
