@@ -8,6 +8,7 @@ out of range, unknown name).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -106,6 +107,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return fail(stderr, str(exc), EXIT_USAGE)
     except OptiscopeError as exc:  # unreachable server, 5xx, refused key, ...
         return fail(stderr, str(exc), EXIT_ERROR)
+    except BrokenPipeError:  # `optiscope simulate -f csv | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return fail(stderr, "interrupted", 130)
     finally:
         source.close()
     return EXIT_OK
