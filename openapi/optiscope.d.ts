@@ -89,6 +89,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/objectives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The objective functions closed-loop runs can use */
+        get: operations["objectives-list_objectives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/objectives/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One objective function's catalog entry */
+        get: operations["objectives-get_objective"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/objectives/{name}/surface": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A grid of f values for contour plots (a 2-D slice of an N-D function)
+         * @description Function parameters go in the query too, by name (`?a=1&b=100`; lists as `scales=1,10`).
+         */
+        get: operations["objectives-surface"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -166,6 +220,65 @@ export interface components {
              * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
              */
             schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
+         * AckleyObjective
+         * @description Ackley: f(x) = -a*exp(-b*sqrt(mean(x^2))) - exp(mean(cos(c*x))) + a + e. Minimum: f(0, ..., 0) = 0.
+         */
+        AckleyObjective: {
+            /**
+             * Kind
+             * @description Gradient source kind: closed loop on a function.
+             * @constant
+             */
+            kind: "objective";
+            /**
+             * @description Objective function name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            function: "ackley";
+            /**
+             * Dim
+             * @description Number of coordinates D (D >= 1).
+             * @default 2
+             */
+            dim?: number;
+            /**
+             * Steps
+             * @description Number of optimizer steps T.
+             * @default 100
+             */
+            steps?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of Gaussian noise added to every gradient (0: exact).
+             * @default 0
+             */
+            noise_std?: number;
+            /**
+             * Seed
+             * @description Seed of the gradient noise and minibatch draws (numpy PCG64: SeedSequence(seed).spawn(2), noise then minibatches).
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * A
+             * @description Depth of the funnel.
+             * @default 20
+             */
+            a?: number;
+            /**
+             * B
+             * @description Width of the funnel (larger is narrower).
+             * @default 0.2
+             */
+            b?: number;
+            /**
+             * C
+             * @description Frequency of the ripples.
+             * @default 6.283185307179586
+             */
+            c?: number;
         };
         /**
          * AdaBeliefSpec
@@ -584,6 +697,88 @@ export interface components {
             schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
         };
         /**
+         * BealeObjective
+         * @description Beale: f(x, y) = (1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2. Minimum: f(3, 0.5) = 0.
+         */
+        BealeObjective: {
+            /**
+             * Kind
+             * @description Gradient source kind: closed loop on a function.
+             * @constant
+             */
+            kind: "objective";
+            /**
+             * @description Objective function name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            function: "beale";
+            /**
+             * Dim
+             * @description Number of coordinates D (D = 2).
+             * @default 2
+             */
+            dim?: number;
+            /**
+             * Steps
+             * @description Number of optimizer steps T.
+             * @default 100
+             */
+            steps?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of Gaussian noise added to every gradient (0: exact).
+             * @default 0
+             */
+            noise_std?: number;
+            /**
+             * Seed
+             * @description Seed of the gradient noise and minibatch draws (numpy PCG64: SeedSequence(seed).spawn(2), noise then minibatches).
+             * @default 0
+             */
+            seed?: number;
+        };
+        /**
+         * BoothObjective
+         * @description Booth: f(x, y) = (x + 2*y - 7)^2 + (2*x + y - 5)^2. Minimum: f(1, 3) = 0.
+         */
+        BoothObjective: {
+            /**
+             * Kind
+             * @description Gradient source kind: closed loop on a function.
+             * @constant
+             */
+            kind: "objective";
+            /**
+             * @description Objective function name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            function: "booth";
+            /**
+             * Dim
+             * @description Number of coordinates D (D = 2).
+             * @default 2
+             */
+            dim?: number;
+            /**
+             * Steps
+             * @description Number of optimizer steps T.
+             * @default 100
+             */
+            steps?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of Gaussian noise added to every gradient (0: exact).
+             * @default 0
+             */
+            noise_std?: number;
+            /**
+             * Seed
+             * @description Seed of the gradient noise and minibatch draws (numpy PCG64: SeedSequence(seed).spawn(2), noise then minibatches).
+             * @default 0
+             */
+            seed?: number;
+        };
+        /**
          * ConstantLRSpec
          * @description ConstantLR (torch.optim.lr_scheduler.ConstantLR): lr = base_lr * factor until epoch total_iters, then base_lr
          */
@@ -605,6 +800,42 @@ export interface components {
              * @default 5
              */
             total_iters?: number;
+        };
+        /**
+         * ConstantPattern
+         * @description Synthetic `constant`: g = value (step t = 1..T, coordinate j = 0..D-1). Deterministic (no seed).
+         */
+        ConstantPattern: {
+            /**
+             * Kind
+             * @description Gradient source kind.
+             * @constant
+             */
+            kind: "synthetic";
+            /**
+             * Pattern
+             * @description Pattern name.
+             * @constant
+             */
+            pattern: "constant";
+            /**
+             * Steps
+             * @description Number of steps T.
+             * @default 50
+             */
+            steps?: number;
+            /**
+             * Dim
+             * @description Number of parameter coordinates D.
+             * @default 1
+             */
+            dim?: number;
+            /**
+             * Value
+             * @description The gradient at every step.
+             * @default 1
+             */
+            value?: number;
         };
         /**
          * CosineAnnealingLRSpec
@@ -658,6 +889,77 @@ export interface components {
              */
             eta_min?: number;
         };
+        /** Dimensions */
+        Dimensions: {
+            /**
+             * Rule
+             * @description Admissible dimensions, e.g. 'D = 2' or 'D >= 1'.
+             */
+            rule: string;
+            /** Min */
+            min: number;
+            /**
+             * Max
+             * @description Largest D, or null for any.
+             */
+            max: number | null;
+            /** Default */
+            default: number;
+        };
+        /**
+         * DriftPattern
+         * @description Synthetic `drift`: g = m_t + noise_std * z, m_1 = start, m_t = m_{t-1} + step_std * e_t (step t = 1..T, coordinate j = 0..D-1). Seed: numpy PCG64: default_rng(SeedSequence(seed).spawn(K)[k]) for random array k, filled step by step (e, then z).
+         */
+        DriftPattern: {
+            /**
+             * Kind
+             * @description Gradient source kind.
+             * @constant
+             */
+            kind: "synthetic";
+            /**
+             * Pattern
+             * @description Pattern name.
+             * @constant
+             */
+            pattern: "drift";
+            /**
+             * Steps
+             * @description Number of steps T.
+             * @default 50
+             */
+            steps?: number;
+            /**
+             * Dim
+             * @description Number of parameter coordinates D.
+             * @default 1
+             */
+            dim?: number;
+            /**
+             * Seed
+             * @description Seed: numpy PCG64: default_rng(SeedSequence(seed).spawn(K)[k]) for random array k, filled step by step (e, then z).
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Start
+             * @description Mean gradient m_1 at the first step.
+             * @default 1
+             */
+            start?: number;
+            /**
+             * Step Std
+             * @description Standard deviation of the random walk's steps.
+             * @default 0.1
+             */
+            step_std?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of the noise around the mean.
+             * @default 0.1
+             */
+            noise_std?: number;
+        };
         /**
          * ExponentialLRSpec
          * @description ExponentialLR (torch.optim.lr_scheduler.ExponentialLR): lr = base_lr * gamma ** epoch
@@ -684,6 +986,101 @@ export interface components {
         Health: {
             /** Status */
             status: string;
+        };
+        /**
+         * HeavyTailedPattern
+         * @description Synthetic `heavy_tailed`: g = mean + scale * t_df (Student-t) (step t = 1..T, coordinate j = 0..D-1). Seed: numpy PCG64: default_rng(SeedSequence(seed).spawn(K)[k]) for random array k, filled step by step (t).
+         */
+        HeavyTailedPattern: {
+            /**
+             * Kind
+             * @description Gradient source kind.
+             * @constant
+             */
+            kind: "synthetic";
+            /**
+             * Pattern
+             * @description Pattern name.
+             * @constant
+             */
+            pattern: "heavy_tailed";
+            /**
+             * Steps
+             * @description Number of steps T.
+             * @default 50
+             */
+            steps?: number;
+            /**
+             * Dim
+             * @description Number of parameter coordinates D.
+             * @default 1
+             */
+            dim?: number;
+            /**
+             * Seed
+             * @description Seed: numpy PCG64: default_rng(SeedSequence(seed).spawn(K)[k]) for random array k, filled step by step (t).
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Df
+             * @description Degrees of freedom of the Student-t (smaller is heavier-tailed).
+             * @default 2
+             */
+            df?: number;
+            /**
+             * Scale
+             * @description Scale of the Student-t noise.
+             * @default 0.2
+             */
+            scale?: number;
+            /**
+             * Mean
+             * @description Mean gradient (the signal under the noise).
+             * @default 0.1
+             */
+            mean?: number;
+        };
+        /**
+         * HimmelblauObjective
+         * @description Himmelblau: f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2. Minimum: f = 0 at (3, 2), (-2.805118, 3.131313), (-3.779310, -3.283186) and (3.584428, -1.848126).
+         */
+        HimmelblauObjective: {
+            /**
+             * Kind
+             * @description Gradient source kind: closed loop on a function.
+             * @constant
+             */
+            kind: "objective";
+            /**
+             * @description Objective function name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            function: "himmelblau";
+            /**
+             * Dim
+             * @description Number of coordinates D (D = 2).
+             * @default 2
+             */
+            dim?: number;
+            /**
+             * Steps
+             * @description Number of optimizer steps T.
+             * @default 100
+             */
+            steps?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of Gaussian noise added to every gradient (0: exact).
+             * @default 0
+             */
+            noise_std?: number;
+            /**
+             * Seed
+             * @description Seed of the gradient noise and minibatch draws (numpy PCG64: SeedSequence(seed).spawn(2), noise then minibatches).
+             * @default 0
+             */
+            seed?: number;
         };
         /**
          * LinearLRSpec
@@ -758,6 +1155,94 @@ export interface components {
              * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
              */
             schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
+         * LogisticRegressionObjective
+         * @description Logistic regression (sparse features): f(w) = mean_i [log(1 + exp(x_i.w)) - y_i * x_i.w] + l2/2 * |w|^2; x_ij in {0, 1} active with probability density^(j/(D-1)), y_i ~ Bernoulli(sigmoid(x_i.w_true)). Minimum: no closed form (and with l2 = 0 possibly none: a rare feature seen only with one label drives its weight to infinity); distance_to_optimum is omitted.
+         */
+        LogisticRegressionObjective: {
+            /**
+             * Kind
+             * @description Gradient source kind: closed loop on a function.
+             * @constant
+             */
+            kind: "objective";
+            /**
+             * @description Objective function name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            function: "logistic_regression";
+            /**
+             * Dim
+             * @description Number of coordinates D (D >= 1).
+             * @default 10
+             */
+            dim?: number;
+            /**
+             * Steps
+             * @description Number of optimizer steps T.
+             * @default 100
+             */
+            steps?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of Gaussian noise added to every gradient (0: exact).
+             * @default 0
+             */
+            noise_std?: number;
+            /**
+             * Seed
+             * @description Seed of the gradient noise and minibatch draws (numpy PCG64: SeedSequence(seed).spawn(2), noise then minibatches).
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * N Samples
+             * @description Number of training samples n.
+             * @default 200
+             */
+            n_samples?: number;
+            /**
+             * Density
+             * @description Fraction of samples in which the rarest feature is active; feature j is active with probability density^(j/(D-1)).
+             * @default 0.05
+             */
+            density?: number;
+            /**
+             * L2
+             * @description L2 regularization strength (added to the loss as l2/2 * |w|^2).
+             * @default 0
+             */
+            l2?: number;
+            /**
+             * Batch Size
+             * @description Samples per stochastic gradient, drawn without replacement at every step with the source's seed; null: the full batch (exact gradients).
+             */
+            batch_size?: number | null;
+            /**
+             * Data Seed
+             * @description Seed of the synthetic data set (numpy default_rng).
+             * @default 0
+             */
+            data_seed?: number;
+        };
+        /** Minimum */
+        Minimum: {
+            /**
+             * Text
+             * @description Where the global minima are, in words (and for other parameters).
+             */
+            text: string;
+            /**
+             * Points
+             * @description Global minimizers at the default dimension and parameters, or null.
+             */
+            points: number[][] | null;
+            /**
+             * Value
+             * @description f at those points, or null.
+             */
+            value: number | null;
         };
         /**
          * MultiStepLRSpec
@@ -850,6 +1335,72 @@ export interface components {
              * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
              */
             schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /** ObjectiveInfo */
+        ObjectiveInfo: {
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /** Summary */
+            summary: string;
+            /** Reference */
+            reference: string;
+            formula: components["schemas"]["UpdateRule"];
+            dimensions: components["schemas"]["Dimensions"];
+            /**
+             * Parameters
+             * @description JSON Schema of the function's parameters.
+             */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** Defaults */
+            defaults: {
+                [key: string]: unknown;
+            };
+            minimum: components["schemas"]["Minimum"];
+            /**
+             * Start
+             * @description Default start point at the default dimension.
+             */
+            start: number[];
+            /** @description Recommended plotting window for coordinates 0 and 1. */
+            window: components["schemas"]["Window"];
+            /**
+             * Stochastic
+             * @description Whether the function has minibatch gradients (batch_size).
+             */
+            stochastic: boolean;
+            /** Notes */
+            notes: string[];
+        };
+        /** ObjectiveSummary */
+        ObjectiveSummary: {
+            /** Function */
+            function: string;
+            /**
+             * Parameters
+             * @description Every function parameter, resolved.
+             */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /**
+             * Initial
+             * @description The start point (the function's default unless `initial` was given).
+             */
+            initial: number[];
+            /**
+             * Minima
+             * @description Known global minimizers (rows of D), or null where none is known.
+             */
+            minima: number[][] | null;
+            /**
+             * Minimum Value
+             * @description f at the global minima, or null.
+             */
+            minimum_value: number | null;
         };
         /**
          * OneCycleLRSpec
@@ -989,6 +1540,62 @@ export interface components {
             power?: number;
         };
         /**
+         * QuadraticObjective
+         * @description Quadratic: f(x) = 1/2 * x^T Q diag(lambda) Q^T x; lambda = scales, or geomspace(1, condition_number, D); Q = I, or a seeded random rotation. Minimum: f(0, ..., 0) = 0.
+         */
+        QuadraticObjective: {
+            /**
+             * Kind
+             * @description Gradient source kind: closed loop on a function.
+             * @constant
+             */
+            kind: "objective";
+            /**
+             * @description Objective function name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            function: "quadratic";
+            /**
+             * Dim
+             * @description Number of coordinates D (D >= 1).
+             * @default 2
+             */
+            dim?: number;
+            /**
+             * Steps
+             * @description Number of optimizer steps T.
+             * @default 100
+             */
+            steps?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of Gaussian noise added to every gradient (0: exact).
+             * @default 0
+             */
+            noise_std?: number;
+            /**
+             * Seed
+             * @description Seed of the gradient noise and minibatch draws (numpy PCG64: SeedSequence(seed).spawn(2), noise then minibatches).
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Scales
+             * @description Curvature (eigenvalue) of each coordinate, D positive numbers; null: log-spaced from 1 to condition_number.
+             */
+            scales?: number[] | null;
+            /**
+             * Condition Number
+             * @description Ratio of the largest to the smallest curvature when scales is null (null means 10).
+             */
+            condition_number?: number | null;
+            /**
+             * Rotation Seed
+             * @description Seed of a random rotation of the axes (numpy default_rng); null: no rotation.
+             */
+            rotation_seed?: number | null;
+        };
+        /**
          * RAdamSpec
          * @description RAdam: Adam with a variance rectification: plain momentum SGD for the first steps, then an adaptive step scaled by r_t, which grows towards 1 as the second-moment estimate becomes reliable.
          */
@@ -1115,6 +1722,106 @@ export interface components {
             schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
         };
         /**
+         * RastriginObjective
+         * @description Rastrigin: f(x) = A*D + sum_i x_i^2 - A*cos(2*pi*x_i). Minimum: f(0, ..., 0) = 0.
+         */
+        RastriginObjective: {
+            /**
+             * Kind
+             * @description Gradient source kind: closed loop on a function.
+             * @constant
+             */
+            kind: "objective";
+            /**
+             * @description Objective function name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            function: "rastrigin";
+            /**
+             * Dim
+             * @description Number of coordinates D (D >= 1).
+             * @default 2
+             */
+            dim?: number;
+            /**
+             * Steps
+             * @description Number of optimizer steps T.
+             * @default 100
+             */
+            steps?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of Gaussian noise added to every gradient (0: exact).
+             * @default 0
+             */
+            noise_std?: number;
+            /**
+             * Seed
+             * @description Seed of the gradient noise and minibatch draws (numpy PCG64: SeedSequence(seed).spawn(2), noise then minibatches).
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * A
+             * @description Amplitude of the cosine ripples (0 leaves a plain bowl).
+             * @default 10
+             */
+            A?: number;
+        };
+        /**
+         * RosenbrockObjective
+         * @description Rosenbrock: f(x) = sum_{i=1}^{D-1} b*(x_{i+1} - x_i^2)^2 + (a - x_i)^2. Minimum: f = 0 at (a, a^2) for D = 2 and at (1, ..., 1) for a = 1 (any D); for D > 2 and a not 0 or 1 no closed form (distance_to_optimum is then omitted).
+         */
+        RosenbrockObjective: {
+            /**
+             * Kind
+             * @description Gradient source kind: closed loop on a function.
+             * @constant
+             */
+            kind: "objective";
+            /**
+             * @description Objective function name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            function: "rosenbrock";
+            /**
+             * Dim
+             * @description Number of coordinates D (D >= 2).
+             * @default 2
+             */
+            dim?: number;
+            /**
+             * Steps
+             * @description Number of optimizer steps T.
+             * @default 100
+             */
+            steps?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of Gaussian noise added to every gradient (0: exact).
+             * @default 0
+             */
+            noise_std?: number;
+            /**
+             * Seed
+             * @description Seed of the gradient noise and minibatch draws (numpy PCG64: SeedSequence(seed).spawn(2), noise then minibatches).
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * A
+             * @description Position of the valley's minimum along x_1.
+             * @default 1
+             */
+            a?: number;
+            /**
+             * B
+             * @description Steepness of the valley walls.
+             * @default 100
+             */
+            b?: number;
+        };
+        /**
          * RpropSpec
          * @description Rprop: Resilient backpropagation: only the gradient's sign is used; each coordinate's step size grows by eta_plus while the sign holds and shrinks by eta_minus when it flips.
          */
@@ -1223,13 +1930,28 @@ export interface components {
                 [key: string]: number[][];
             } | null;
             /**
+             * Loss
+             * @description Objective sources only: f at the T+1 points visited (row 0 the start), exact and noise-free.
+             */
+            loss?: number[] | null;
+            /**
+             * Gradients
+             * @description Objective sources only: the T gradients this run received, noise included (rows of D).
+             */
+            gradients?: number[][] | null;
+            /**
+             * Distance To Optimum
+             * @description Objective sources whose global minima are known: T+1 Euclidean distances to the nearest one.
+             */
+            distance_to_optimum?: number[] | null;
+            /**
              * Final
              * @description Final parameters (the last finite ones if the run diverged).
              */
             final: number[];
             /**
              * Diverged At
-             * @description First step whose parameters are not finite; the run's series stop before it. Null if none.
+             * @description First step whose parameters, learning rate, state (closed loop: gradient or loss) are not finite; the run's series stop before it. Null if none.
              */
             diverged_at: number | null;
         };
@@ -1289,6 +2011,107 @@ export interface components {
              * @description Learning-rate schedule setting the base lr per step, as torch.optim.lr_scheduler.
              */
             schedule?: (components["schemas"]["ConstantLRSpec"] | components["schemas"]["StepLRSpec"] | components["schemas"]["MultiStepLRSpec"] | components["schemas"]["ExponentialLRSpec"] | components["schemas"]["CosineAnnealingLRSpec"] | components["schemas"]["CosineAnnealingWarmRestartsSpec"] | components["schemas"]["LinearLRSpec"] | components["schemas"]["PolynomialLRSpec"] | components["schemas"]["OneCycleLRSpec"] | components["schemas"]["SequentialLRSpec"]) | null;
+        };
+        /**
+         * SaddleObjective
+         * @description Saddle: f(x, y) = x^2 - y^2. Minimum: none: unbounded below (the origin is a saddle point).
+         */
+        SaddleObjective: {
+            /**
+             * Kind
+             * @description Gradient source kind: closed loop on a function.
+             * @constant
+             */
+            kind: "objective";
+            /**
+             * @description Objective function name. (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            function: "saddle";
+            /**
+             * Dim
+             * @description Number of coordinates D (D = 2).
+             * @default 2
+             */
+            dim?: number;
+            /**
+             * Steps
+             * @description Number of optimizer steps T.
+             * @default 100
+             */
+            steps?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of Gaussian noise added to every gradient (0: exact).
+             * @default 0
+             */
+            noise_std?: number;
+            /**
+             * Seed
+             * @description Seed of the gradient noise and minibatch draws (numpy PCG64: SeedSequence(seed).spawn(2), noise then minibatches).
+             * @default 0
+             */
+            seed?: number;
+        };
+        /**
+         * ScaledPattern
+         * @description Synthetic `scaled`: g = s_j * (mean + noise_std * z), s_j = geomspace(min_scale, max_scale, D) (step t = 1..T, coordinate j = 0..D-1). Seed: numpy PCG64: default_rng(SeedSequence(seed).spawn(K)[k]) for random array k, filled step by step (z).
+         */
+        ScaledPattern: {
+            /**
+             * Kind
+             * @description Gradient source kind.
+             * @constant
+             */
+            kind: "synthetic";
+            /**
+             * Pattern
+             * @description Pattern name.
+             * @constant
+             */
+            pattern: "scaled";
+            /**
+             * Steps
+             * @description Number of steps T.
+             * @default 50
+             */
+            steps?: number;
+            /**
+             * Dim
+             * @description Number of parameter coordinates D.
+             * @default 4
+             */
+            dim?: number;
+            /**
+             * Seed
+             * @description Seed: numpy PCG64: default_rng(SeedSequence(seed).spawn(K)[k]) for random array k, filled step by step (z).
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Min Scale
+             * @description Scale of coordinate 0.
+             * @default 0.01
+             */
+            min_scale?: number;
+            /**
+             * Max Scale
+             * @description Scale of coordinate D-1.
+             * @default 100
+             */
+            max_scale?: number;
+            /**
+             * Mean
+             * @description Mean before scaling.
+             * @default 0.5
+             */
+            mean?: number;
+            /**
+             * Noise Std
+             * @description Noise standard deviation before scaling.
+             * @default 1
+             */
+            noise_std?: number;
         };
         /** ScheduleInfo */
         ScheduleInfo: {
@@ -1353,8 +2176,8 @@ export interface components {
          */
         SequenceGradients: {
             /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
+             * Kind
+             * @constant
              */
             kind: "sequence";
             /**
@@ -1394,10 +2217,10 @@ export interface components {
              * Gradients
              * @description The gradient source.
              */
-            gradients?: components["schemas"]["SequenceGradients"] | components["schemas"]["SyntheticGradients"];
+            gradients?: components["schemas"]["SequenceGradients"] | (components["schemas"]["TrendNoisePattern"] | components["schemas"]["ConstantPattern"] | components["schemas"]["SinePattern"] | components["schemas"]["SparsePattern"] | components["schemas"]["ScaledPattern"] | components["schemas"]["HeavyTailedPattern"] | components["schemas"]["DriftPattern"]) | (components["schemas"]["QuadraticObjective"] | components["schemas"]["RosenbrockObjective"] | components["schemas"]["RastriginObjective"] | components["schemas"]["AckleyObjective"] | components["schemas"]["StyblinskiTangObjective"] | components["schemas"]["BealeObjective"] | components["schemas"]["HimmelblauObjective"] | components["schemas"]["BoothObjective"] | components["schemas"]["SaddleObjective"] | components["schemas"]["LogisticRegressionObjective"]);
             /**
              * Initial
-             * @description Starting parameters: one number for every coordinate, or D numbers. Default zeros.
+             * @description Starting parameters: one number for every coordinate, or D numbers. Default zeros; for objective sources the function's usual start.
              */
             initial?: number | number[] | null;
             /**
@@ -1425,11 +2248,127 @@ export interface components {
             dim: number;
             /**
              * Gradients
-             * @description The gradient sequence, T rows of D.
+             * @description The gradient sequence every run received, T rows of D (sequence and synthetic sources). Absent for objective sources: there each run computes its own gradients, reported in its `gradients`.
              */
-            gradients: number[][];
+            gradients?: number[][] | null;
+            /** @description Objective sources only: the function run on. */
+            objective?: components["schemas"]["ObjectiveSummary"] | null;
             /** Runs */
             runs: components["schemas"]["Run"][];
+        };
+        /**
+         * SinePattern
+         * @description Synthetic `sine`: g = offset + amplitude * sin(2*pi*(t-1)/period + phase + j*phase_shift) (step t = 1..T, coordinate j = 0..D-1). Deterministic (no seed).
+         */
+        SinePattern: {
+            /**
+             * Kind
+             * @description Gradient source kind.
+             * @constant
+             */
+            kind: "synthetic";
+            /**
+             * Pattern
+             * @description Pattern name.
+             * @constant
+             */
+            pattern: "sine";
+            /**
+             * Steps
+             * @description Number of steps T.
+             * @default 50
+             */
+            steps?: number;
+            /**
+             * Dim
+             * @description Number of parameter coordinates D.
+             * @default 1
+             */
+            dim?: number;
+            /**
+             * Amplitude
+             * @description Amplitude of the oscillation.
+             * @default 1
+             */
+            amplitude?: number;
+            /**
+             * Period
+             * @description Period in steps.
+             * @default 20
+             */
+            period?: number;
+            /**
+             * Phase
+             * @description Phase at the first step, in radians.
+             * @default 0
+             */
+            phase?: number;
+            /**
+             * Phase Shift
+             * @description Phase added per coordinate j, in radians.
+             * @default 0
+             */
+            phase_shift?: number;
+            /**
+             * Offset
+             * @description Constant added to the oscillation.
+             * @default 0
+             */
+            offset?: number;
+        };
+        /**
+         * SparsePattern
+         * @description Synthetic `sparse`: g = [u < probability] * (mean + noise_std * z) (step t = 1..T, coordinate j = 0..D-1). Seed: numpy PCG64: default_rng(SeedSequence(seed).spawn(K)[k]) for random array k, filled step by step (u, then z).
+         */
+        SparsePattern: {
+            /**
+             * Kind
+             * @description Gradient source kind.
+             * @constant
+             */
+            kind: "synthetic";
+            /**
+             * Pattern
+             * @description Pattern name.
+             * @constant
+             */
+            pattern: "sparse";
+            /**
+             * Steps
+             * @description Number of steps T.
+             * @default 50
+             */
+            steps?: number;
+            /**
+             * Dim
+             * @description Number of parameter coordinates D.
+             * @default 1
+             */
+            dim?: number;
+            /**
+             * Seed
+             * @description Seed: numpy PCG64: default_rng(SeedSequence(seed).spawn(K)[k]) for random array k, filled step by step (u, then z).
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Probability
+             * @description Probability that an entry is non-zero.
+             * @default 0.1
+             */
+            probability?: number;
+            /**
+             * Mean
+             * @description Mean of the non-zero entries.
+             * @default 1
+             */
+            mean?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of the non-zero entries.
+             * @default 0.5
+             */
+            noise_std?: number;
         };
         /**
          * StepLRSpec
@@ -1455,19 +2394,114 @@ export interface components {
             gamma?: number;
         };
         /**
-         * SyntheticGradients
-         * @description A seeded synthetic sequence. `trend_noise` is randn * noise_std + linspace(trend_start, trend_end):
-         *     numpy's legacy generator seeded with `seed`; with dim > 1 column j takes draws j*T .. (j+1)*T - 1,
-         *     so column 0 is the 1-D sequence. The defaults reproduce the tutorial's sequence bit for bit.
+         * StyblinskiTangObjective
+         * @description Styblinski-Tang: f(x) = 1/2 * sum_i (x_i^4 - 16*x_i^2 + 5*x_i). Minimum: f = -39.166166 * D at x_i = -2.903534 (every coordinate).
          */
-        SyntheticGradients: {
+        StyblinskiTangObjective: {
             /**
-             * @description discriminator enum property added by openapi-typescript
+             * Kind
+             * @description Gradient source kind: closed loop on a function.
+             * @constant
+             */
+            kind: "objective";
+            /**
+             * @description Objective function name. (enum property replaced by openapi-typescript)
              * @enum {string}
+             */
+            function: "styblinski_tang";
+            /**
+             * Dim
+             * @description Number of coordinates D (D >= 1).
+             * @default 2
+             */
+            dim?: number;
+            /**
+             * Steps
+             * @description Number of optimizer steps T.
+             * @default 100
+             */
+            steps?: number;
+            /**
+             * Noise Std
+             * @description Standard deviation of Gaussian noise added to every gradient (0: exact).
+             * @default 0
+             */
+            noise_std?: number;
+            /**
+             * Seed
+             * @description Seed of the gradient noise and minibatch draws (numpy PCG64: SeedSequence(seed).spawn(2), noise then minibatches).
+             * @default 0
+             */
+            seed?: number;
+        };
+        /** SurfaceResponse */
+        SurfaceResponse: {
+            /** Function */
+            function: string;
+            /** Dim */
+            dim: number;
+            /**
+             * Parameters
+             * @description Every function parameter, resolved.
+             */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /**
+             * X Axis
+             * @description Coordinate along x.
+             */
+            x_axis: number;
+            /**
+             * Y Axis
+             * @description Coordinate along y.
+             */
+            y_axis: number;
+            /**
+             * At
+             * @description The point whose other coordinates the slice keeps (D numbers).
+             */
+            at: number[];
+            /**
+             * X
+             * @description Grid values along x (resolution numbers).
+             */
+            x: number[];
+            /**
+             * Y
+             * @description Grid values along y (resolution numbers).
+             */
+            y: number[];
+            /**
+             * Z
+             * @description f on the grid: z[i][j] at (x[j], y[i]), rows over y; null where f overflows float64.
+             */
+            z: (number | null)[][];
+            /**
+             * Z Min
+             * @description Smallest finite z, or null.
+             */
+            z_min: number | null;
+            /**
+             * Z Max
+             * @description Largest finite z, or null.
+             */
+            z_max: number | null;
+        };
+        /**
+         * TrendNoisePattern
+         * @description Synthetic `trend_noise`: g = noise_std * z + linspace(trend_start, trend_end, T) (step t = 1..T, coordinate j = 0..D-1). Seed: numpy's legacy RandomState(seed); column j takes draws j*T .. (j+1)*T - 1.
+         */
+        TrendNoisePattern: {
+            /**
+             * Kind
+             * @description Gradient source kind.
+             * @constant
              */
             kind: "synthetic";
             /**
              * Pattern
+             * @description Pattern name.
              * @default trend_noise
              * @constant
              */
@@ -1486,7 +2520,7 @@ export interface components {
             dim?: number;
             /**
              * Seed
-             * @description Seed of numpy's legacy RandomState.
+             * @description Seed: numpy's legacy RandomState(seed); column j takes draws j*T .. (j+1)*T - 1.
              * @default 0
              */
             seed?: number;
@@ -1528,6 +2562,17 @@ export interface components {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** Window */
+        Window: {
+            /** X Min */
+            x_min: number;
+            /** X Max */
+            x_max: number;
+            /** Y Min */
+            y_min: number;
+            /** Y Max */
+            y_max: number;
         };
         /**
          * YogiSpec
@@ -1727,6 +2772,121 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ScheduleSimulateResponse"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "objectives-list_objectives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectiveInfo"][];
+                };
+            };
+        };
+    };
+    "objectives-get_objective": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectiveInfo"];
+                };
+            };
+            /** @description Unknown function */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "objectives-surface": {
+        parameters: {
+            query?: {
+                /** @description Left edge (default: the window's). */
+                x_min?: number | null;
+                /** @description Right edge. */
+                x_max?: number | null;
+                /** @description Bottom edge. */
+                y_min?: number | null;
+                /** @description Top edge. */
+                y_max?: number | null;
+                /** @description Grid points along each axis. */
+                resolution?: number;
+                /** @description Dimension D (default: the function's). */
+                dim?: number | null;
+                /** @description Coordinate along x. */
+                x_axis?: number;
+                /** @description Coordinate along y. */
+                y_axis?: number;
+                /** @description D numbers fixing the other coordinates (default: the start). */
+                at?: number[] | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurfaceResponse"];
+                };
+            };
+            /** @description Unknown function */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Body, Depends, Response
 
-from ..engine import REGISTRY, RunSpec, simulate
+from ..engine import REGISTRY, RunResult, RunSpec, simulate, simulate_objective
 from ..settings import Settings, get_settings
 from .errors import limit_error
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
@@ -33,11 +33,35 @@ def check_limits(request: SimulateRequest, settings: Settings) -> None:
     if runs > settings.max_optimizers:
         raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
     values = steps * dim * (1 + runs * len(set(request.record))) + runs * dim
+    if request.gradients.kind == "objective":
+        values = closed_loop_values(request)
+        check_closed_loop_work(request, settings)
     if values > settings.max_values:
         raise limit_error(
             ("gradients",),
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "
             f"{settings.max_values}: record fewer series or steps",
+        )
+
+
+def closed_loop_values(request: SimulateRequest) -> int:
+    """Numbers a closed-loop request moves: per run its own gradients, loss, distance, recorded series
+    and final point, plus the data the function stores (a data set, a dense matrix)."""
+    steps, dim = request.gradients.shape
+    per_run = steps * dim * (1 + len(set(request.record))) + 2 * (steps + 1) + dim
+    return len(request.optimizers) * per_run + request.gradients.work_per_step()
+
+
+def check_closed_loop_work(request: SimulateRequest, settings: Settings) -> None:
+    """Closed loop evaluates the function twice a step: bound runs x steps x numbers per evaluation."""
+    steps, _ = request.gradients.shape
+    runs, per_step = len(request.optimizers), request.gradients.work_per_step()
+    work = runs * steps * per_step
+    if work > settings.max_evaluation_work:
+        raise limit_error(
+            ("gradients", "steps"),
+            f"{runs} runs x {steps} steps x {per_step} numbers per evaluation = {work}, over the evaluation "
+            f"limit of {settings.max_evaluation_work}: ask for fewer steps, runs, coordinates or samples",
         )
 
 
@@ -56,24 +80,14 @@ def run_simulation(request: SimulateRequest, settings: Settings) -> dict[str, An
     """What POST /simulate does, without HTTP: check the limits, run the engine, and return the response
     payload (numpy arrays, serialized by `json_response`). The command line runs local simulations here."""
     check_limits(request, settings)
-    grads = np.ascontiguousarray(request.gradients.build())
     record = set(request.record)
-    steps, dim = grads.shape
+    steps, dim = request.gradients.shape
     specs = [run_spec(spec, steps, i) for i, spec in enumerate(request.optimizers)]
+    if request.gradients.kind == "objective":
+        return closed_loop(request, specs, record)
+    grads = np.ascontiguousarray(request.gradients.build())
     results = simulate(grads, specs, request.initial, record)
-    runs = []
-    for spec, result in zip(specs, results, strict=True):
-        run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
-        run.update(result.series)
-        done = steps if result.diverged_at is None else result.diverged_at - 1
-        if spec.lr is not None:
-            run["base_lr"] = spec.lr[:done]
-        for values in spec.per_step.values():
-            run["scheduled_momentum"] = values[:done]
-        if "state" in record:
-            run["state"] = result.state
-        run.update(final=result.final, diverged_at=result.diverged_at)
-        runs.append(run)
+    runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
     return {"steps": steps, "dim": dim, "gradients": grads, "runs": runs}
 
 
@@ -88,3 +102,38 @@ def simulate_endpoint(
     request: Annotated[SimulateRequest | None, Body()] = None,
 ) -> Response:
     return json_response(run_simulation(request or SimulateRequest(), settings))
+
+
+def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str]) -> dict[str, Any]:
+    """Objective sources: every run computes its gradients at its own parameters (no shared sequence)."""
+    source = request.gradients
+    steps, dim = source.shape
+    problem = source.problem()
+    initial = problem.start if request.initial is None else np.array(np.broadcast_to(request.initial, (dim,)))
+    try:
+        results = simulate_objective(problem, specs, steps, initial, record, source.noise_std, source.seed)
+    except ValueError as exc:  # the loss overflows at the start
+        raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
+    objective = {
+        "function": source.function,
+        "parameters": source.parameters(),
+        "initial": initial,
+        "minima": problem.minima,
+        "minimum_value": problem.minimum_value,
+    }
+    runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
+    return {"steps": steps, "dim": dim, "objective": objective, "runs": runs}
+
+
+def run_payload(spec: RunSpec, result: RunResult, steps: int, record: set[str]) -> dict:
+    run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
+    run.update(result.series)
+    done = steps if result.diverged_at is None else result.diverged_at - 1
+    if spec.lr is not None:
+        run["base_lr"] = spec.lr[:done]
+    for values in spec.per_step.values():
+        run["scheduled_momentum"] = values[:done]
+    if "state" in record:
+        run["state"] = result.state
+    run.update(final=result.final, diverged_at=result.diverged_at)
+    return run

@@ -68,7 +68,7 @@ def test_keywords_update_a_given_request(sync_client):
 
 def test_numpy_views_say_what_to_record(sync_client):
     run = sync_client.simulate(record=["params"]).run("adam")
-    with pytest.raises(ValueError, match="did not record 'learning_rates': include it in the request's `record`"):
+    with pytest.raises(ValueError, match="has no 'learning_rates': include it in the request's `record`"):
         run.learning_rates_array()
     state = sync_client.simulate(optimizers=[{"name": "adam"}], record=["state"]).run("adam").state_arrays()
     assert set(state) == set(REGISTRY["adam"].state_names)
