@@ -35,9 +35,11 @@ def test_the_python_examples_print_what_they_promise(live_server, monkeypatch):
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(blocks("python")[0], {"__name__": "readme"})
-    first, second = printed.getvalue().splitlines()
+    first, second, third, fourth = printed.getvalue().splitlines()
     assert first.startswith("(201, 1) [")
     assert second.startswith("optimizers[0].betta1 -> Unknown field 'betta1'. Did you mean 'beta1'?")
+    assert third.startswith("{'sgd': ") and "'adam': " in third
+    assert fourth == "(60, 60)"
 
 
 def console_examples() -> list[tuple[str, str]]:

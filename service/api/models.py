@@ -727,3 +727,12 @@ class SurfaceResponse(BaseModel):
     )
     z_min: float | None = Field(description="Smallest finite z, or null.")
     z_max: float | None = Field(description="Largest finite z, or null.")
+
+    def z_array(self) -> np.ndarray:
+        """f on the grid, shape (len(y), len(x)), NaN where it overflows: ready for matplotlib's contour."""
+        return np.array([[np.nan if v is None else v for v in row] for row in self.z], dtype=np.float64)
+
+    def meshgrid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(X, Y, Z) arrays of shape (len(y), len(x)): `contour(*surface.meshgrid())`."""
+        x, y = np.meshgrid(np.array(self.x, dtype=np.float64), np.array(self.y, dtype=np.float64))
+        return x, y, self.z_array()

@@ -15,7 +15,7 @@ from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 
 from ..api.errors import format_errors
-from ..api.models import OptimizerInfo, ScheduleInfo, SimulateRequest, SimulateResponse
+from ..api.models import ObjectiveInfo, OptimizerInfo, ScheduleInfo, SimulateRequest, SimulateResponse
 from ..client import OptiscopeClient
 from ..client._exceptions import ValidationError, error_for_status, field_errors
 
@@ -25,6 +25,8 @@ class Backend(Protocol):
     def optimizers(self) -> list[OptimizerInfo]: ...
     def optimizer(self, name: str) -> OptimizerInfo: ...
     def schedules(self) -> list[ScheduleInfo]: ...
+    def objectives(self) -> list[ObjectiveInfo]: ...
+    def objective(self, name: str) -> ObjectiveInfo: ...
     def close(self) -> None: ...
 
 
@@ -67,6 +69,17 @@ class Local:
         from ..api.schedules import list_schedules
 
         return list_schedules()
+
+    def objectives(self) -> list[ObjectiveInfo]:
+        from ..api.objectives import list_objectives
+
+        return list_objectives()
+
+    def objective(self, name: str) -> ObjectiveInfo:
+        from ..api.objectives import get_objective
+
+        with service_errors():
+            return get_objective(name)
 
     def close(self) -> None:
         pass

@@ -66,7 +66,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help=f"an optimizer to run, repeatable: {_specs.SPEC_SYNTAX}",
     )
-    simulate.add_argument("--steps", type=int, help="number of steps of a synthetic gradient source")
+    simulate.add_argument(
+        "--objective",
+        metavar="FUNCTION",
+        help="closed loop on a function instead of a gradient sequence: NAME[:KEY=VALUE,...], "
+        "e.g. rosenbrock or quadratic:condition_number=100,dim=10 (see `optiscope objectives`)",
+    )
+    simulate.add_argument("--steps", type=int, help="number of steps (synthetic gradients or an objective)")
     simulate.add_argument("--initial", help="starting parameters: a number, or a JSON list of D numbers")
     simulate.add_argument(
         "--record",
@@ -82,6 +88,10 @@ def parser() -> argparse.ArgumentParser:
 
     schedules = commands.add_parser("schedules", parents=[remote], help="list learning-rate schedules")
     schedules.add_argument("--format", "-f", choices=FORMATS[:2], default="table")
+
+    objectives = commands.add_parser("objectives", parents=[remote], help="list objective functions, or describe one")
+    objectives.add_argument("name", nargs="?", help="a function to describe")
+    objectives.add_argument("--format", "-f", choices=FORMATS[:2], default="table")
     return root
 
 
@@ -145,11 +155,15 @@ def simulate_request(args: argparse.Namespace) -> SimulateRequest:
     fields: dict[str, Any] = {}
     if args.request:
         fields.update(_read_request(args.request))
+    if args.gradients and args.objective:
+        raise _specs.UsageError("--gradients and --objective are alternatives: a run follows one gradient source")
     if args.gradients:
         fields["gradients"] = _specs.gradient_source(args.gradients)
+    if args.objective:
+        fields["gradients"] = _specs.objective_source(args.objective)
     if args.steps is not None:
         source = fields.setdefault("gradients", {"kind": "synthetic"})
-        if source.get("kind") != "synthetic":
+        if source.get("kind") == "sequence":
             raise _specs.UsageError("--steps sets the length of synthetic gradients; a sequence has its own length")
         source["steps"] = args.steps
     if args.optimizers:
@@ -198,8 +212,17 @@ def schedules(source: Backend, args: argparse.Namespace) -> str:
     return _output.to_json(entries) if args.format == "json" else _output.schedules_table(entries)
 
 
+def objectives(source: Backend, args: argparse.Namespace) -> str:
+    if args.name:
+        entry = source.objective(args.name)
+        return _output.to_json(entry) if args.format == "json" else _output.objective_text(entry)
+    entries = source.objectives()
+    return _output.to_json(entries) if args.format == "json" else _output.objectives_table(entries)
+
+
 COMMANDS: dict[str, Callable[[Backend, argparse.Namespace], str]] = {
     "simulate": simulate,
     "optimizers": optimizers,
     "schedules": schedules,
+    "objectives": objectives,
 }

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..api.models import OptimizerInfo, ScheduleInfo, SimulateResponse
+from ..api.models import ObjectiveInfo, OptimizerInfo, ScheduleInfo, SimulateResponse
 
 MAX_SHOWN = 4  # coordinates shown in a table cell before eliding
 
@@ -33,13 +33,23 @@ def vector(values: Sequence[float]) -> str:
 
 def simulation_table(result: SimulateResponse) -> str:
     coordinates = "coordinate" if result.dim == 1 else "coordinates"
-    head = f"{result.steps} steps, {result.dim} {coordinates}\n\n"
+    head = f"{result.steps} steps, {result.dim} {coordinates}"
+    objective = result.objective
+    if objective is not None:
+        head += f", closed loop on {objective.function}"
+        if objective.minimum_value is not None:
+            head += f" (minimum {number(objective.minimum_value)})"
+    headers = ["run", "optimizer", "steps", "final params"]
+    if objective is not None:
+        headers += ["final loss"]
     rows = []
     for run in result.runs:
         done = result.steps if run.diverged_at is None else run.diverged_at - 1
-        diverged = "-" if run.diverged_at is None else f"at step {run.diverged_at}"
-        rows.append([run.label, run.name, done, vector(run.final), diverged])
-    return head + table(["run", "optimizer", "steps", "final params", "diverged"], rows)
+        row = [run.label, run.name, done, vector(run.final)]
+        if objective is not None:
+            row.append(number(run.loss[-1]) if run.loss else "-")
+        rows.append([*row, "-" if run.diverged_at is None else f"at step {run.diverged_at}"])
+    return f"{head}\n\n" + table([*headers, "diverged"], rows)
 
 
 def simulation_csv(result: SimulateResponse) -> str:
@@ -105,6 +115,28 @@ def bounds(schema: dict[str, Any]) -> str:
 def schedules_table(entries: Sequence[ScheduleInfo]) -> str:
     rows = [[e.kind, e.reference, ", ".join(e.parameters.get("properties", {}))] for e in entries]
     return table(["kind", "torch", "parameters"], rows)
+
+
+def objectives_table(entries: Sequence[ObjectiveInfo]) -> str:
+    rows = [[e.name, e.title, e.dimensions.rule, ", ".join(f"{k}={v}" for k, v in e.defaults.items())] for e in entries]
+    return table(["name", "title", "dimensions", "parameters (defaults)"], rows)
+
+
+def objective_text(entry: ObjectiveInfo) -> str:
+    lines = [f"{entry.name}: {entry.title}", "", entry.summary, "", f"f:           {entry.formula.text}"]
+    lines += [f"dimensions:  {entry.dimensions.rule} (default {entry.dimensions.default})"]
+    lines += [f"minimum:     {entry.minimum.text}", f"start:       {vector(entry.start)}"]
+    lines += [f"reference:   {entry.reference}"]
+    properties = entry.parameters.get("properties", {})
+    if entry.defaults:
+        rows = []
+        for name, default in entry.defaults.items():
+            schema = properties.get(name, {})
+            rows.append([name, json.dumps(default), bounds(schema), schema.get("description", "")])
+        lines += ["", "parameters:", indent(table(["name", "default", "range", "meaning"], rows)).rstrip("\n")]
+    if entry.notes:
+        lines += ["", "notes:", *(f"  - {note}" for note in entry.notes)]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def indent(text: str) -> str:

@@ -81,6 +81,15 @@ def optimizer_spec(text: str) -> dict[str, Any]:
     return {"name": name, **(key_values(rest, f"--optimizer {text!r}") if rest.strip() else {})}
 
 
+def objective_source(text: str) -> dict[str, Any]:
+    """`rosenbrock:b=10,dim=2,noise_std=0.1` as an objective gradient source (closed loop)."""
+    name, _, rest = text.partition(":")
+    if not name.strip() or "=" in name:
+        raise UsageError(f"--objective {text!r}: expected NAME[:KEY=VALUE,...], e.g. rosenbrock:b=10,noise_std=0.1")
+    fields = key_values(rest, f"--objective {text!r}") if rest.strip() else {}
+    return {"kind": "objective", "function": name.strip(), **fields}
+
+
 def gradient_source(text: str) -> dict[str, Any]:
     """A gradient source object for the request, from one of GRADIENT_FORMS."""
     kind, _, rest = text.partition(":")

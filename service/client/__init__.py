@@ -12,6 +12,7 @@ definition. Errors form a small tree rooted at OptiscopeError (see `_exceptions`
 
 from ..api.health import Health
 from ..api.models import (
+    ObjectiveInfo,
     OptimizerInfo,
     Run,
     ScheduleInfo,
@@ -19,6 +20,7 @@ from ..api.models import (
     ScheduleSimulateResponse,
     SimulateRequest,
     SimulateResponse,
+    SurfaceResponse,
 )
 from ._client import AsyncOptiscopeClient, OptiscopeClient
 from ._config import DEFAULT_URL
@@ -43,6 +45,7 @@ __all__ = [
     "FieldError",
     "Health",
     "NotFoundError",
+    "ObjectiveInfo",
     "OptimizerInfo",
     "OptiscopeClient",
     "OptiscopeError",
@@ -53,6 +56,7 @@ __all__ = [
     "ServiceUnavailable",
     "SimulateRequest",
     "SimulateResponse",
+    "SurfaceResponse",
     "Timeout",
     "TransportError",
     "UnexpectedResponse",

@@ -7,7 +7,7 @@ classes differ only in how they send it and wait between retries.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
@@ -19,12 +19,14 @@ import pydantic
 from .. import __version__
 from ..api.health import Health
 from ..api.models import (
+    ObjectiveInfo,
     OptimizerInfo,
     ScheduleInfo,
     ScheduleSimulateRequest,
     ScheduleSimulateResponse,
     SimulateRequest,
     SimulateResponse,
+    SurfaceResponse,
 )
 from . import _requests
 from ._config import Retry, resolve
@@ -44,6 +46,7 @@ class _Call(Generic[T]):
     path: str
     read: Callable[[bytes], T]
     body: bytes | None = None
+    params: list[tuple[str, str]] | None = None
 
 
 def _reader(model: Any) -> Callable[[bytes], Any]:
@@ -67,6 +70,9 @@ _READ_OPTIMIZER = _reader(OptimizerInfo)
 _READ_SCHEDULES = _reader(list[ScheduleInfo])
 _READ_SCHEDULE = _reader(ScheduleSimulateResponse)
 _READ_HEALTH = _reader(Health)
+_READ_OBJECTIVES = _reader(list[ObjectiveInfo])
+_READ_OBJECTIVE = _reader(ObjectiveInfo)
+_READ_SURFACE = _reader(SurfaceResponse)
 
 
 class _Base:
@@ -122,6 +128,18 @@ class _Base:
     @staticmethod
     def _health() -> _Call[Health]:
         return _Call("GET", "/healthz", _READ_HEALTH)
+
+    @staticmethod
+    def _objectives() -> _Call[list[ObjectiveInfo]]:
+        return _Call("GET", "/objectives", _READ_OBJECTIVES)
+
+    @staticmethod
+    def _objective(name: str) -> _Call[ObjectiveInfo]:
+        return _Call("GET", f"/objectives/{quote(name, safe='')}", _READ_OBJECTIVE)
+
+    @staticmethod
+    def _surface(name: str, query: Mapping[str, Any]) -> _Call[SurfaceResponse]:
+        return _Call("GET", f"/objectives/{quote(name, safe='')}/surface", _READ_SURFACE, params=_requests.query(query))
 
     # --- one attempt's outcome ---------------------------------------------------------------------
 
@@ -208,7 +226,7 @@ class OptiscopeClient(_Base):
         while True:
             try:
                 response = self._http.request(
-                    call.method, call.path, content=call.body, headers=self._request_headers(call)
+                    call.method, call.path, content=call.body, params=call.params, headers=self._request_headers(call)
                 )
             except httpx.HTTPError as exc:
                 wait = self._failure(call, exc, attempt)
@@ -247,6 +265,38 @@ class OptiscopeClient(_Base):
     def health(self) -> Health:
         """GET /healthz: liveness."""
         return self._send(self._health())
+
+    def objectives(self) -> list[ObjectiveInfo]:
+        """GET /objectives: the functions closed-loop runs can use."""
+        return self._send(self._objectives())
+
+    def objective(self, name: str) -> ObjectiveInfo:
+        """GET /objectives/{name}; NotFoundError lists the known functions."""
+        return self._send(self._objective(name))
+
+    def surface(
+        self,
+        name: str,
+        *,
+        x_min: float | None = None,
+        x_max: float | None = None,
+        y_min: float | None = None,
+        y_max: float | None = None,
+        resolution: int | None = None,
+        dim: int | None = None,
+        x_axis: int | None = None,
+        y_axis: int | None = None,
+        at: Sequence[float] | None = None,
+        **parameters: Any,
+    ) -> SurfaceResponse:
+        """GET /objectives/{name}/surface: f on a grid over two coordinates (the others fixed at `at`).
+
+        Unset options take the service's defaults (the function's window, 50 points a side); the
+        function's own parameters go in `parameters` by name (`b=10`, `scales=[1, 10]`)."""
+        window = dict(x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max, resolution=resolution)
+        return self._send(
+            self._surface(name, {**window, "dim": dim, "x_axis": x_axis, "y_axis": y_axis, "at": at, **parameters})
+        )
 
 
 class AsyncOptiscopeClient(_Base):
@@ -292,7 +342,7 @@ class AsyncOptiscopeClient(_Base):
         while True:
             try:
                 response = await self._http.request(
-                    call.method, call.path, content=call.body, headers=self._request_headers(call)
+                    call.method, call.path, content=call.body, params=call.params, headers=self._request_headers(call)
                 )
             except httpx.HTTPError as exc:
                 wait = self._failure(call, exc, attempt)
@@ -330,3 +380,35 @@ class AsyncOptiscopeClient(_Base):
     async def health(self) -> Health:
         """GET /healthz."""
         return await self._send(self._health())
+
+    async def objectives(self) -> list[ObjectiveInfo]:
+        """GET /objectives: the functions closed-loop runs can use."""
+        return await self._send(self._objectives())
+
+    async def objective(self, name: str) -> ObjectiveInfo:
+        """GET /objectives/{name}; NotFoundError lists the known functions."""
+        return await self._send(self._objective(name))
+
+    async def surface(
+        self,
+        name: str,
+        *,
+        x_min: float | None = None,
+        x_max: float | None = None,
+        y_min: float | None = None,
+        y_max: float | None = None,
+        resolution: int | None = None,
+        dim: int | None = None,
+        x_axis: int | None = None,
+        y_axis: int | None = None,
+        at: Sequence[float] | None = None,
+        **parameters: Any,
+    ) -> SurfaceResponse:
+        """GET /objectives/{name}/surface: f on a grid over two coordinates (the others fixed at `at`).
+
+        Unset options take the service's defaults (the function's window, 50 points a side); the
+        function's own parameters go in `parameters` by name (`b=10`, `scales=[1, 10]`)."""
+        window = dict(x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max, resolution=resolution)
+        return await self._send(
+            self._surface(name, {**window, "dim": dim, "x_axis": x_axis, "y_axis": y_axis, "at": at, **parameters})
+        )

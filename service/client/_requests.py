@@ -59,3 +59,27 @@ def local_validation_error(exc: pydantic.ValidationError, body: Any) -> Validati
 def encode(request: pydantic.BaseModel) -> bytes:
     """The fields the caller set (the service fills in the same defaults), as JSON bytes."""
     return orjson.dumps(request.model_dump(exclude_unset=True), option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def query(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Query parameters as the service reads them: None left out, lists comma-separated (`at` repeated),
+    booleans as true/false, floats written to round-trip."""
+    params: list[tuple[str, str]] = []
+    for key, raw in plain(dict(values)).items():
+        if raw is None:
+            continue
+        if isinstance(raw, list) and key == "at":
+            params.extend((key, _scalar(item)) for item in raw)
+        elif isinstance(raw, list):
+            params.append((key, ",".join(map(_scalar, raw))))
+        else:
+            params.append((key, _scalar(raw)))
+    return params
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)

@@ -96,3 +96,16 @@ def test_serve_is_what_the_live_server_fixture_runs(live_server):
     import httpx
 
     assert httpx.get(f"{live_server}/openapi.json", timeout=5).json()["info"]["title"] == "Optiscope"
+
+
+def test_objectives_lists_and_describes_functions(optiscope, client):
+    from service.engine import OBJECTIVES
+
+    listing = optiscope("objectives")
+    assert listing.code == 0
+    assert [line.split()[0] for line in listing.out.splitlines()[2:]] == list(OBJECTIVES)
+    detail = optiscope("objectives", "rosenbrock")
+    assert detail.out.startswith("rosenbrock: Rosenbrock\n") and "dimensions:  D >= 2 (default 2)" in detail.out
+    assert json.loads(optiscope("objectives", "booth", "-f", "json").out) == client.get("/objectives/booth").json()
+    unknown = optiscope("objectives", "rosenbrok")
+    assert unknown.code == 2 and "Unknown function 'rosenbrok'. Known functions: quadratic, rosenbrock" in unknown.err

@@ -154,3 +154,38 @@ def test_limits_apply_to_local_runs_too(optiscope, monkeypatch):
 def test_argparse_errors_exit_2(optiscope):
     result = optiscope("simulate", "--format", "yaml")
     assert result.code == 2
+
+
+def test_closed_loop_on_an_objective_shows_the_final_loss(optiscope, client):
+    result = optiscope("simulate", "--objective", "rosenbrock:b=10", "--steps", "200", "-o", "adam:lr=0.05")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "200 steps, 2 coordinates, closed loop on rosenbrock (minimum 0)"
+    assert lines[2].split()[-3:] == ["final", "loss", "diverged"]
+    body = {
+        "gradients": {"kind": "objective", "function": "rosenbrock", "b": 10, "steps": 200},
+        "optimizers": [{"name": "adam", "lr": 0.05}],
+        "record": [],
+    }
+    run = client.post("/simulate", json=body).json()["runs"][0]
+    assert lines[4].split()[-2] == f"{run['loss'][-1]:.6g}"
+    as_json = json.loads(optiscope("simulate", "--objective", "rosenbrock:b=10", "--steps", "200",
+                                  "-o", "adam:lr=0.05", "--record", "", "-f", "json").out)  # fmt: skip
+    assert as_json["runs"][0] == run
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["--objective", "rosenbrok"],
+            "gradients.function: Unknown function 'rosenbrok'. Known functions: 'quadratic'",
+        ),
+        (["--objective", "rosenbrock:bb=1"], "gradients.bb: Unknown field 'bb'. Did you mean 'b'?"),
+        (["--objective", "beale:dim=3"], "gradients.dim"),
+        (["--objective", "booth", "-g", "tutorial"], "--gradients and --objective are alternatives"),
+    ],
+)
+def test_objective_usage_errors(optiscope, argv, says):
+    result = optiscope("simulate", *argv)
+    assert result.code == 2 and says in result.err, result.err
