@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 import orjson
 from fastapi import HTTPException
@@ -18,6 +18,7 @@ from ..api.errors import format_errors
 from ..api.models import ObjectiveInfo, OptimizerInfo, ScheduleInfo, SimulateRequest, SimulateResponse
 from ..client import OptiscopeClient
 from ..client._exceptions import ValidationError, error_for_status, field_errors
+from ._progress import Progress, over_runs
 
 
 class Backend(Protocol):
@@ -43,13 +44,23 @@ def service_errors(body: Any = None) -> Iterator[None]:
 
 
 class Local:
-    """The service's code in this process: the same request models, limits and route functions, no HTTP."""
+    """The service's code in this process: the same request models, limits and route functions, no HTTP.
+
+    Long simulations draw a progress bar on `stream` (standard error) when it is a terminal, or as
+    `progress` says (True/False)."""
+
+    def __init__(self, *, progress: bool | None = None, stream: TextIO | None = None) -> None:
+        self.progress = progress
+        self.stream = stream
 
     def simulate(self, request: SimulateRequest) -> SimulateResponse:
         from ..api.simulate import run_simulation
+        from ..engine.progress import reporting
         from ..settings import get_settings
 
-        with service_errors(request.model_dump(mode="python", exclude_unset=True)):
+        steps = request.gradients.shape[0]
+        bar = Progress(steps * len(request.optimizers), "simulate", stream=self.stream, enabled=self.progress)
+        with bar, reporting(over_runs(bar, steps)), service_errors(request.model_dump(exclude_unset=True)):
             payload = run_simulation(request, get_settings())
         # Through JSON, as a server's answer would be: the same floats, the same model.
         return SimulateResponse.model_validate_json(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
@@ -85,8 +96,10 @@ class Local:
         pass
 
 
-def backend(url: str | None, api_key: str | None) -> Backend:
+def backend(
+    url: str | None, api_key: str | None, *, progress: bool | None = None, stream: TextIO | None = None
+) -> Backend:
     """Local when `url` is None; otherwise a client for `url` ("" means OPTISCOPE_URL or the default)."""
     if url is None:
-        return Local()
+        return Local(progress=progress, stream=stream)
     return OptiscopeClient(url or None, api_key=api_key)

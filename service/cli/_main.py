@@ -42,6 +42,11 @@ def parser() -> argparse.ArgumentParser:
         help="run on the server at URL instead of locally (--url alone: OPTISCOPE_URL or http://127.0.0.1:8000)",
     )
     remote.add_argument("--api-key", help="the server's API key (default: OPTISCOPE_API_KEY)")
+    remote.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="a progress bar on standard error for long local runs (default: when it is a terminal)",
+    )
 
     serve = commands.add_parser("serve", help="run the HTTP service (what `make run` does)")
     serve.add_argument("--host", help="interface to bind (default: OPTISCOPE_HOST or 127.0.0.1)")
@@ -103,7 +108,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return serve(args)
     command: Callable[[Backend, argparse.Namespace], str] = COMMANDS[args.command]
     try:
-        source = backend(args.url, args.api_key)
+        source = backend(args.url, args.api_key, progress=args.progress, stream=stderr)
     except ValueError as exc:
         return fail(stderr, str(exc), EXIT_USAGE)
     try:
