@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,3 +22,13 @@ def client_with(request):
         return TestClient(create_app(Settings(**overrides)))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """A real uvicorn server (`optiscope serve`) on a free loopback port for the whole session; its URL."""
+    from tests.servers import free_port, running_server, serve_command
+
+    port = free_port()
+    with running_server(serve_command(port), port) as url:
+        yield url

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Body, Response
@@ -12,7 +12,7 @@ from ..engine import REGISTRY, BudgetExceeded, RunResult, RunSpec, simulate, sim
 from ..settings import Settings
 from .deps import SettingsDep
 from .errors import ErrorMessage, ValidationErrorBody, limit_error
-from .metrics import MetricsDep
+from .metrics import Metrics, MetricsDep
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
 from .responses import json_response
 from .schedules import schedule_arrays
@@ -93,6 +93,33 @@ def run_spec(spec, steps: int, index: int) -> RunSpec:
     return RunSpec(optimizer, hyperparameters, spec.label, lr, per_step)
 
 
+def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metrics | None = None) -> dict[str, Any]:
+    """What POST /simulate does, without HTTP: check the limits, run the engine within the compute budget,
+    and return the response payload (numpy arrays, serialized by `json_response`). The command line runs
+    local simulations here (without metrics)."""
+    budget = settings.compute_budget_seconds
+    deadline = time.monotonic() + budget if budget else None
+    check_limits(request, settings)
+    record = set(request.record)
+    steps, dim = request.gradients.shape
+    specs = [run_spec(spec, steps, i) for i, spec in enumerate(request.optimizers)]
+    try:
+        if request.gradients.kind == "objective":
+            results, payload = closed_loop(request, specs, record, deadline)
+        else:
+            grads = np.ascontiguousarray(request.gradients.build())
+            results = simulate(grads, specs, request.initial, record, deadline=deadline)
+            payload = {"steps": steps, "dim": dim, "gradients": grads}
+    except BudgetExceeded as exc:
+        if metrics is not None:
+            metrics.budget_exceeded.inc()
+        raise budget_error(exc, budget) from None
+    if metrics is not None:
+        count_steps(metrics, results, steps)
+    payload["runs"] = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
+    return payload
+
+
 @router.post(
     "/simulate",
     response_model=SimulateResponse,
@@ -112,25 +139,7 @@ def simulate_endpoint(
     metrics: MetricsDep,
     request: Annotated[SimulateRequest | None, Body()] = None,
 ) -> Response:
-    # A sync route: FastAPI runs it in the thread pool, so the computation never blocks the event loop.
-    budget = settings.compute_budget_seconds
-    deadline = time.monotonic() + budget if budget else None
-    request = request or SimulateRequest()
-    check_limits(request, settings)
-    record = set(request.record)
-    steps, dim = request.gradients.shape
-    specs = [run_spec(spec, steps, i) for i, spec in enumerate(request.optimizers)]
-    try:
-        if request.gradients.kind == "objective":
-            return closed_loop(request, specs, record, deadline, metrics)
-        grads = np.ascontiguousarray(request.gradients.build())
-        results = simulate(grads, specs, request.initial, record, deadline=deadline)
-    except BudgetExceeded as exc:
-        metrics.budget_exceeded.inc()
-        raise budget_error(exc, budget) from None
-    count_steps(metrics, results, steps)
-    runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
-    return json_response({"steps": steps, "dim": dim, "gradients": grads, "runs": runs})
+    return json_response(run_simulation(request or SimulateRequest(), settings, metrics))
 
 
 def count_steps(metrics, results: list[RunResult], steps: int) -> None:
@@ -139,7 +148,9 @@ def count_steps(metrics, results: list[RunResult], steps: int) -> None:
         metrics.steps.labels(result.name).inc(steps if result.diverged_at is None else result.diverged_at - 1)
 
 
-def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str], deadline, metrics) -> Response:
+def closed_loop(
+    request: SimulateRequest, specs: list[RunSpec], record: set[str], deadline: float | None
+) -> tuple[list[RunResult], dict[str, Any]]:
     """Objective sources: every run computes its gradients at its own parameters (no shared sequence)."""
     source = request.gradients
     steps, dim = source.shape
@@ -151,7 +162,6 @@ def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str]
         )
     except ValueError as exc:  # the loss overflows at the start
         raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
-    count_steps(metrics, results, steps)
     objective = {
         "function": source.function,
         "parameters": source.parameters(),
@@ -159,8 +169,7 @@ def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str]
         "minima": problem.minima,
         "minimum_value": problem.minimum_value,
     }
-    runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
-    return json_response({"steps": steps, "dim": dim, "objective": objective, "runs": runs})
+    return results, {"steps": steps, "dim": dim, "objective": objective}
 
 
 def run_payload(spec: RunSpec, result: RunResult, steps: int, record: set[str]) -> dict:
