@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .api import health, objectives, optimizers, schedules, simulate, sweep
+from .api import health, metrics, objectives, optimizers, schedules, simulate, sweep
 from .api.cache import ResponseCache
-from .api.errors import validation_handler
+from .api.errors import UNAUTHORIZED, http_error_handler, validation_handler
+from .api.metrics import Metrics
+from .api.middleware import ApiKeyGuard, BodySizeLimit, RequestTelemetry
 from .engine import warm_up
-from .settings import get_settings
+from .settings import Settings, get_settings
+
+# Simulations run in worker threads and hold the GIL in their Python loops. The event loop then waits up
+# to one switch interval for the GIL at every wake-up; 1 ms instead of Python's 5 ms keeps /healthz and
+# the other quick requests answering in milliseconds while simulations compute (tests/test_server.py).
+GIL_SWITCH_INTERVAL = 0.001
+
+
+log = logging.getLogger("optiscope")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # once per worker process, before it serves
+    # Load (or, on a fresh machine, compile once) every optimizer's kernel before the first request.
+    started = time.perf_counter()
+    warm_up()
+    log.info("engine ready in %.2f s", time.perf_counter() - started)
+    yield
 
 
 def operation_id(route: APIRoute) -> str:
@@ -23,31 +48,64 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-log = logging.getLogger("optiscope")
+def middleware(settings: Settings, telemetry: Metrics) -> list[Middleware]:
+    """Outermost first: every request is counted and logged, even one refused by a later layer; CORS
+    answers browsers' preflight requests (which carry no API key) before the key is checked; the key is
+    checked before any body is read."""
+    stack = [Middleware(RequestTelemetry, metrics=telemetry)]
+    if settings.cors_origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["content-type", "x-api-key", "x-request-id"],
+                expose_headers=["x-request-id"],
+            )
+        )
+    if settings.api_key is not None:
+        stack.append(Middleware(ApiKeyGuard, api_key=settings.api_key.get_secret_value()))
+    stack.append(Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes))
+    # Innermost: only requests that passed the key and size checks are answered from the cache.
+    stack.append(Middleware(ResponseCache, entries=settings.response_cache_entries))
+    return stack
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI):
-    """Load (or, on a fresh machine, compile once) every optimizer's kernel before the first request."""
-    started = time.perf_counter()
-    warm_up()
-    log.info("engine ready in %.2f s", time.perf_counter() - started)
-    yield
+def settings_of(settings: Settings):
+    """The settings dependency of one app. Async on purpose: FastAPI runs a plain `def` dependency in its
+    thread pool, one more thread round trip per request (as much as a tutorial-sized simulation)."""
+
+    async def current() -> Settings:
+        return settings
+
+    return current
 
 
-def create_app() -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. Without `settings` it reads the environment (cached `get_settings()`); with them,
+    routes and middleware both use the ones given."""
+    settings = settings or get_settings()
+    telemetry = Metrics()
     app = FastAPI(
-        lifespan=lifespan,
         title="Optiscope",
         version=__version__,
         summary="Step-by-step behaviour of gradient-based optimizers: effective learning rates and "
         "parameter trajectories, at parity with torch.optim.",
         generate_unique_id_function=operation_id,
+        middleware=middleware(settings, telemetry),
+        lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.metrics = telemetry
+    app.dependency_overrides[get_settings] = settings_of(settings)
     app.add_exception_handler(RequestValidationError, validation_handler)
-    for module in (simulate, sweep, optimizers, schedules, objectives, health):
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    # Every resource router sits behind the optional API key, so each of its routes documents the 401;
+    # health and metrics hold the open probes (OPEN_PATHS) and document /version's 401 themselves.
+    for module in (simulate, sweep, optimizers, schedules, objectives):
+        app.include_router(module.router, responses=UNAUTHORIZED)
+    for module in (health, metrics):
         app.include_router(module.router)
-    app.add_middleware(ResponseCache, entries=get_settings().response_cache_entries)
     return app
 
 

@@ -31,6 +31,7 @@ class ResponseCache:
         self.max_entry_bytes = max_entry_bytes
         self.max_body_bytes = max_body_bytes
         self.store: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
+        self.routes: dict[str, object] = {}  # path -> the route that answered it, for telemetry on a hit
         self.stats = CacheStats()
 
     async def __call__(self, scope, receive, send) -> None:
@@ -62,6 +63,8 @@ class ResponseCache:
         if found is not None:
             self.store.move_to_end(key)
             self.stats.hits += 1
+            if scope["path"] in self.routes:  # outer layers (metrics, logs) see the route as on a miss
+                scope["route"] = self.routes[scope["path"]]
             status, headers, payload = found
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
@@ -79,6 +82,8 @@ class ResponseCache:
             await send(message)
 
         await self.app(scope, replay, capture)
+        if "route" in scope:
+            self.routes[scope["path"]] = scope["route"]
 
     def _keep(self, key: tuple, captured: dict) -> None:
         payload = b"".join(captured["parts"])

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Body, Response
 
-from ..engine import REGISTRY, RunResult, RunSpec, simulate_objective, simulate_source
+from ..engine import (
+    REGISTRY,
+    BudgetExceeded,
+    RunResult,
+    RunSpec,
+    compiled,
+    gradients,
+    simulate_objective,
+    simulate_source,
+)
 from ..engine.batch import recorded_count, recorded_steps
-from ..settings import Settings, current_settings
+from ..settings import Settings
 from .concurrency import estimated_work, run_sized
-from .errors import limit_error
+from .deps import SettingsDep
+from .errors import ErrorMessage, ValidationErrorBody, limit_error
+from .metrics import Metrics, MetricsDep
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
 from .responses import json_response
 from .schedules import schedule_arrays
 from .tuning import tune_runs
 
 router = APIRouter(tags=["simulate"])
-
-SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
 def check_limits(request: SimulateRequest, settings: Settings) -> None:
@@ -35,7 +45,6 @@ def check_limits(request: SimulateRequest, settings: Settings) -> None:
     runs = len(request.optimizers)
     if runs > settings.max_optimizers:
         raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
-    check_work(runs, steps, dim, settings)
     rows = recorded_count(steps, request.record_every)
     values = steps * dim * explicit + rows * dim * request.include_gradients
     values += runs * (rows * dim * len(set(request.record)) + dim)
@@ -48,16 +57,42 @@ def check_limits(request: SimulateRequest, settings: Settings) -> None:
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "
             f"{settings.max_values}: record fewer series, record_every more steps, or set include_gradients false",
         )
+    work = steps * dim * runs
+    if work > settings.max_work:
+        raise limit_error(
+            ("gradients",),
+            f"this request asks for {work} coordinate-steps ({steps} steps x D = {dim} x {runs} optimizers), "
+            f"over the limit of {settings.max_work}: ask for fewer steps, coordinates or optimizers",
+        )
 
 
-def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple = ("gradients", "steps")) -> None:
+def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple) -> None:
+    """Sweeps and tuning: configurations x steps x D against max_work (422 at `field`)."""
     work = runs * steps * dim
     if work > settings.max_work:
         raise limit_error(
             field,
             f"{runs} runs x {steps} steps x D = {dim} is {work} coordinate-steps, over the limit of "
-            f"{settings.max_work}: ask for fewer runs, steps or coordinates",
+            f"{settings.max_work}: ask for fewer configurations, steps or coordinates",
         )
+
+
+def non_finite_error(pattern: str):
+    """A synthetic source generated block by block overflowed (the same 422 as a whole one)."""
+    return limit_error(
+        ("gradients",),
+        f"these {pattern} parameters give gradients beyond float64: use smaller magnitudes",
+        kind="finite_number",
+    )
+
+
+def budget_error(exc: BudgetExceeded, seconds: float):
+    return limit_error(
+        (),
+        f"the simulation ran over the compute budget of {seconds:g} s and was stopped ({exc}): ask for fewer "
+        "steps, coordinates or optimizers",
+        kind="compute_budget_exceeded",
+    )
 
 
 def closed_loop_values(request: SimulateRequest) -> int:
@@ -94,64 +129,111 @@ def run_spec(spec, steps: int, index: int, lr: float | None = None) -> RunSpec:
     return RunSpec(optimizer, hyperparameters, spec.label, rates, per_step)
 
 
+def ready(specs) -> None:
+    """Load the optimizers' kernels first (the app's start-up has; a bare app compiles them on first use),
+    so that the compute budget measures the simulation, not a one-time compilation."""
+    for spec in specs:
+        optimizer = REGISTRY[spec.name]
+        if compiled.supports(optimizer) and compiled.available():
+            compiled.kernel_function(optimizer)
+
+
+def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metrics | None = None) -> dict[str, Any]:
+    """What POST /simulate does, without HTTP: check the limits, tune if asked, run the engine within the
+    compute budget, and return the response payload (numpy arrays, serialized by `json_response`). The
+    command line runs local simulations here (without metrics)."""
+    check_limits(request, settings)
+    ready(request.optimizers)
+    budget = settings.compute_budget_seconds
+    deadline = time.monotonic() + budget if budget else None
+    record = set(request.record)
+    steps, dim = request.gradients.shape
+    kept = recorded_steps(steps, request.record_every)
+    payload: dict[str, Any] = {"steps": steps, "dim": dim}
+    if request.record_every > 1:
+        payload["recorded_steps"] = kept
+    try:
+        tuning = tune_runs(request, settings, deadline) if request.tune else {}
+        chosen = {i: entry["chosen"] for i, entry in tuning.items()}
+        specs = [run_spec(spec, steps, i, chosen.get(i)) for i, spec in enumerate(request.optimizers)]
+        if request.gradients.kind == "objective":
+            results, objective = closed_loop(request, specs, record, kept, deadline)
+            payload["objective"] = objective
+        else:
+            simulation = simulate_source(
+                request.gradients.source(),
+                specs,
+                request.initial,
+                record,
+                deadline=deadline,
+                record_every=request.record_every,
+                include_gradients=request.include_gradients,
+            )
+            if request.include_gradients:
+                payload["gradients"] = simulation.gradients
+            results = simulation.runs
+    except BudgetExceeded as exc:
+        if metrics is not None:
+            metrics.budget_exceeded.inc()
+        raise budget_error(exc, budget) from None
+    except gradients.NonFiniteGradients as exc:
+        raise non_finite_error(str(exc)) from None
+    if metrics is not None:
+        count_steps(metrics, results, steps)
+    payload["runs"] = [run_payload(spec, result, kept, record) for spec, result in zip(specs, results, strict=True)]
+    for i, run in enumerate(payload["runs"]):
+        if i in tuning:
+            run["tuning"] = tuning[i]
+    return payload
+
+
 @router.post(
     "/simulate",
     response_model=SimulateResponse,
     response_model_exclude_none=True,
     summary="Run optimizers over a gradient sequence, step by step",
+    responses={
+        413: {"model": ErrorMessage, "description": "The body is over OPTISCOPE_MAX_BODY_BYTES."},
+        422: {
+            "model": ValidationErrorBody,
+            "description": "Malformed request, request over a size limit, or simulation over the compute budget: "
+            "each entry names the field, the limit and the value.",
+        },
+    },
 )
 async def simulate_endpoint(
     settings: SettingsDep,
+    metrics: MetricsDep,
     request: Annotated[SimulateRequest | None, Body()] = None,
 ) -> Response:
     request = request or SimulateRequest()
     tuned = 1 + (len(request.tune_values) if request.tune else 0)
-    return await run_sized(estimated_work(request, request.optimizers) * tuned, simulate_response, request, settings)
+    work = estimated_work(request, request.optimizers) * tuned
+    return await run_sized(work, simulate_response, request, settings, metrics)
 
 
-def simulate_response(request: SimulateRequest, settings: Settings) -> Response:
-    check_limits(request, settings)
-    record = set(request.record)
-    steps, dim = request.gradients.shape
-    tuning = tune_runs(request, settings) if request.tune else {}
-    specs = [
-        run_spec(spec, steps, i, tuning[i]["chosen"] if i in tuning else None)
-        for i, spec in enumerate(request.optimizers)
-    ]
-    kept = recorded_steps(steps, request.record_every)
-    payload: dict = {"steps": steps, "dim": dim}
-    if request.record_every > 1:
-        payload["recorded_steps"] = kept
-    if request.gradients.kind == "objective":
-        payload.update(closed_loop(request, specs, record, kept))
-    else:
-        simulation = simulate_source(
-            request.gradients.source(),
-            specs,
-            request.initial,
-            record,
-            record_every=request.record_every,
-            include_gradients=request.include_gradients,
-        )
-        if request.include_gradients:
-            payload["gradients"] = simulation.gradients
-        payload["runs"] = [
-            run_payload(spec, result, kept, record) for spec, result in zip(specs, simulation.runs, strict=True)
-        ]
-    for i, run in enumerate(payload["runs"]):
-        if i in tuning:
-            run["tuning"] = tuning[i]
-    return json_response(payload)
+def simulate_response(request: SimulateRequest, settings: Settings, metrics: Metrics | None = None) -> Response:
+    return json_response(run_simulation(request, settings, metrics))
 
 
-def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str], kept: np.ndarray) -> dict:
+def count_steps(metrics, results: list[RunResult], steps: int) -> None:
+    """Simulated steps per optimizer, for /metrics (a diverged run counts the steps it completed)."""
+    for result in results:
+        metrics.steps.labels(result.name).inc(steps if result.diverged_at is None else result.diverged_at - 1)
+
+
+def closed_loop(
+    request: SimulateRequest, specs: list[RunSpec], record: set[str], kept: np.ndarray, deadline: float | None
+) -> tuple[list[RunResult], dict[str, Any]]:
     """Objective sources: every run computes its gradients at its own parameters (no shared sequence)."""
     source = request.gradients
     steps, dim = source.shape
     problem = source.problem()
     initial = problem.start if request.initial is None else np.array(np.broadcast_to(request.initial, (dim,)))
     try:
-        results = simulate_objective(problem, specs, steps, initial, record, source.noise_std, source.seed)
+        results = simulate_objective(
+            problem, specs, steps, initial, record, source.noise_std, source.seed, deadline=deadline
+        )
     except ValueError as exc:  # the loss overflows at the start
         raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
     if request.record_every > 1:
@@ -164,8 +246,7 @@ def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str]
         "minima": problem.minima,
         "minimum_value": problem.minimum_value,
     }
-    runs = [run_payload(spec, result, kept, record) for spec, result in zip(specs, results, strict=True)]
-    return {"objective": objective, "runs": runs}
+    return results, objective
 
 
 def thin(result: RunResult, kept: np.ndarray) -> None:

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Body, Response
 
-from ..engine import REGISTRY
+from ..engine import REGISTRY, BudgetExceeded, gradients
 from ..engine.simulate import unique_labels
-from ..settings import Settings, current_settings
+from ..settings import Settings
 from .concurrency import estimated_work, run_sized
+from .deps import SettingsDep
 from .errors import limit_error
 from .models import SweepRequest, SweepResponse
 from .responses import json_response
+from .simulate import budget_error, non_finite_error, ready
 from .tuning import check_sweep_limits, configuration_payloads, configurations, run_sweep, score_kind, scores
 
 router = APIRouter(tags=["sweep"])
-
-SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
 @router.post(
@@ -57,10 +58,18 @@ def sweep_response(request: SweepRequest, settings: Settings) -> Response:
             f"this sweep returns {values} numbers, over the limit of {settings.max_values}: fewer configurations, "
             "no trajectories, or a larger record_every",
         )
+    ready(request.optimizers)
+    budget = settings.compute_budget_seconds
+    deadline = time.monotonic() + budget if budget else None
     labels = unique_labels([spec.label or spec.name for spec in request.optimizers])
     optimizers, kept = [], None
     for i, (spec, configs, label) in enumerate(zip(request.optimizers, per_spec, labels, strict=True)):
-        result = run_sweep(request, spec, i, configs, request.trajectories, request.record_every)
+        try:
+            result = run_sweep(request, spec, i, configs, request.trajectories, request.record_every, deadline)
+        except BudgetExceeded as exc:
+            raise budget_error(exc, settings.compute_budget_seconds) from None
+        except gradients.NonFiniteGradients as exc:
+            raise non_finite_error(str(exc)) from None
         kept, chosen = result.recorded_steps, result.best()
         optimizers.append(
             {

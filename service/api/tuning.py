@@ -83,7 +83,15 @@ def check_sweep_limits(request, total: int, settings: Settings, field: str) -> N
         check_closed_loop_work(request, settings, total)
 
 
-def run_sweep(request, spec, index: int, configs: list[dict], trajectories: bool = False, record_every: int = 1):
+def run_sweep(
+    request,
+    spec,
+    index: int,
+    configs: list[dict],
+    trajectories: bool = False,
+    record_every: int = 1,
+    deadline: float | None = None,
+):
     """One optimizer's configurations over the request's gradient source."""
     optimizer = REGISTRY[spec.name]
     source = request.gradients
@@ -94,25 +102,37 @@ def run_sweep(request, spec, index: int, configs: list[dict], trajectories: bool
         initial = problem.start if request.initial is None else request.initial
         initial = np.array(np.broadcast_to(np.asarray(initial, dtype=np.float64), (dim,)))
         return sweep_closed_loop(
-            problem, optimizer, configs, plan, initial, steps, source.noise_std, source.seed, record_every, trajectories
+            problem,
+            optimizer,
+            configs,
+            plan,
+            initial,
+            steps,
+            source.noise_std,
+            source.seed,
+            record_every,
+            trajectories,
+            deadline,
         )
     initial = np.broadcast_to(np.asarray(0.0 if request.initial is None else request.initial, dtype=np.float64), (dim,))
     target = np.broadcast_to(np.asarray(0.0 if request.target is None else request.target, dtype=np.float64), (dim,))
-    return sweep_open_loop(source.source(), optimizer, configs, plan, initial, target, record_every, trajectories)
+    return sweep_open_loop(
+        source.source(), optimizer, configs, plan, initial, target, record_every, trajectories, deadline
+    )
 
 
 def score_kind(request) -> str:
     return "final_loss" if request.gradients.kind == "objective" else "final_distance"
 
 
-def tune_runs(request, settings: Settings) -> dict[int, dict]:
+def tune_runs(request, settings: Settings, deadline: float | None = None) -> dict[int, dict]:
     """`tune: "lr"`: per optimizer, the lr values' scores and the best one (see `Tuning`)."""
     values = list(request.tune_values)
     per_spec = [configurations(spec, {"lr": values}, "tune_values") for spec in request.optimizers]
     check_sweep_limits(request, sum(map(len, per_spec)), settings, "tune_values")
     tuning = {}
     for i, (spec, configs) in enumerate(zip(request.optimizers, per_spec, strict=True)):
-        result = run_sweep(request, spec, i, configs)
+        result = run_sweep(request, spec, i, configs, deadline=deadline)
         chosen = result.best()
         tuning[i] = {
             "parameter": "lr",

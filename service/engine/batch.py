@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import compiled
+from . import compiled, progress
 from .registry import Optimizer
 
 # Coordinates x configurations per block: the state of one block stays in the core's cache.
@@ -34,6 +34,8 @@ BLOCK_VALUES = 1 << 14
 BLOCK_GRADIENTS = 1 << 19
 # Coordinate-steps per kernel call between two looks at the clock.
 CHUNK_WORK = 1 << 22
+# Steps between progress reports (the numpy loop's DEADLINE_CHECK_EVERY).
+CHECKPOINT = 1024
 # Coordinate-steps below which a call stays on one thread (handing work over costs tens of microseconds).
 PARALLEL_WORK = 1 << 18
 
@@ -214,15 +216,21 @@ def _block_width(source_steps: int, dim: int, configs: int, synthetic: bool) -> 
 
 def _run_unit(unit: _Unit, block, offset: int, steps: int, stops, deadline, on_stop) -> _Unit:
     chunk = max(1, CHUNK_WORK // max(1, (unit.last - unit.first) * unit.width))
-    if chunk >= steps and not stops:
+    # Progress, as the numpy loop reports it: at every multiple of its checkpoint interval (the first
+    # unit of the first block only, so that a run reports each step once).
+    reporting = progress.active() and unit.first == 0 and unit.start == 0
+    checkpoints = range(CHECKPOINT, steps + 1, CHECKPOINT) if reporting else ()
+    if chunk >= steps and not stops and not checkpoints:
         marks = (0, steps)
     else:
-        marks = sorted({*range(0, steps, chunk), *(s for s in stops if 0 < s < steps), steps})
+        marks = sorted({*range(0, steps, chunk), *(s for s in stops if 0 < s < steps), *checkpoints, steps})
     for t_start, t_stop in zip(marks, marks[1:], strict=False):
         if deadline is not None and time.monotonic() > deadline:
             name = unit.runner.job.optimizer.name
             raise BudgetExceeded(f"{name} stopped at step {t_start} of {steps}: over the time budget")
         unit.advance(block, offset, t_start, t_stop)
+        if reporting and t_stop % CHECKPOINT == 0:
+            progress.report(t_stop, steps)
         if on_stop is not None:
             on_stop(unit, t_stop)
     return unit

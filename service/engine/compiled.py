@@ -26,6 +26,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import tempfile
 import threading
 import time
 import types
@@ -66,12 +67,24 @@ _SUPPORTED: dict[str, bool] = {}
 
 
 def cache_dir() -> Path:
-    """Where generated kernels and numba's cache live: $OPTISCOPE_KERNEL_CACHE, else the user cache."""
+    """Where generated kernels and numba's cache live: $OPTISCOPE_KERNEL_CACHE, else the user cache; the
+    temporary directory when that cannot be written (a container user without a home, a read-only image)."""
     configured = os.environ.get(CACHE_ENV)
     if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "optiscope" / "kernels"
+        preferred = Path(configured)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        preferred = Path(base) / "optiscope" / "kernels"
+    for candidate in (preferred, Path(tempfile.gettempdir()) / f"optiscope-kernels-{os.getuid()}"):
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+            probe = candidate / f".writable-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+            return candidate
+        except OSError:
+            continue
+    raise OSError(f"no writable directory for compiled kernels: set {CACHE_ENV}")
 
 
 def hyper_values(hyper: Any) -> np.ndarray:

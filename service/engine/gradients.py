@@ -232,6 +232,10 @@ def generate(pattern: str, steps: int, dim: int, seed: int | None = None, **para
     return spec.generate(steps=steps, dim=dim, **seeded, **parameters)
 
 
+class NonFiniteGradients(ValueError):
+    """A synthetic source's parameters give gradients beyond float64 (found as its blocks are generated)."""
+
+
 class Explicit:
     """A gradient sequence already in memory, (T, D), read-only and in C order."""
 
@@ -273,12 +277,16 @@ class TrendNoise:
             yield from Explicit(values).blocks(width)
             return
         stream = np.random.RandomState(self.seed)
-        trend = np.linspace(self.trend_start, self.trend_end, self.steps)[:, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            trend = np.linspace(self.trend_start, self.trend_end, self.steps)[:, None]
         for start in range(0, self.dim, width):
             count = min(width, self.dim - start)
             block = np.empty((self.steps, count))
-            np.multiply(stream.randn(count, self.steps).T, self.noise_std, out=block)
-            block += trend
+            with np.errstate(over="ignore", invalid="ignore"):
+                np.multiply(stream.randn(count, self.steps).T, self.noise_std, out=block)
+                block += trend
+            if not np.isfinite(block).all():
+                raise NonFiniteGradients("trend_noise")
             block.flags.writeable = False
             yield start, count, block, 0
 
@@ -294,6 +302,9 @@ SMALL = 1 << 16
 
 @lru_cache(maxsize=64)
 def _small_trend_noise(steps, dim, seed, noise_std, trend_start, trend_end) -> np.ndarray:
-    values = trend_noise(steps, dim, seed, noise_std, trend_start, trend_end)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = trend_noise(steps, dim, seed, noise_std, trend_start, trend_end)
+    if not np.isfinite(values).all():
+        raise NonFiniteGradients("trend_noise")
     values.flags.writeable = False
     return values

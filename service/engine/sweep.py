@@ -4,7 +4,8 @@ Configurations that differ only in `lr` form one job of the compiled engine (the
 batch dimension of the kernel), so a log-spaced lr sweep of 1,000 values is one pass over the
 gradients. Configurations that differ in anything else form one job per distinct value.
 
-Scores (lower is better; a configuration that diverged has none and is never the best):
+Scores (lower is better; a configuration that diverged, or whose score overflows float64, has none and is
+never the best):
 
 - open loop (a gradient sequence that does not depend on the parameters): there is no loss, so the
   score is the Euclidean distance from the final parameters to a `target` the caller names (where
@@ -122,8 +123,9 @@ def sweep_open_loop(
             diverged_at[i] = diverged or 0
             if trajectories:
                 params[i] = series["params"]
-    score = np.linalg.norm(final - target, axis=1)
-    score[diverged_at > 0] = np.nan
+    with np.errstate(over="ignore", invalid="ignore"):  # a distance beyond float64 is no score either
+        score = np.linalg.norm(final - target, axis=1)
+    score[(diverged_at > 0) | ~np.isfinite(score)] = np.nan
     return Sweep(configs, final, diverged_at, score, kept, params)
 
 

@@ -233,4 +233,4 @@ def test_limits_count_only_what_is_returned(client_with):
     answer = post(client, "/simulate", {"gradients": wide, "record": [], "include_gradients": False})
     assert len(answer["runs"][0]["final"]) == 100
     detail = error(client_with(max_work=1000), "/simulate", {"gradients": wide, "include_gradients": False})
-    assert detail["field"] == "gradients.steps" and "4 runs x 100 steps x D = 100 is 40000" in detail["msg"]
+    assert detail["field"] == "gradients" and "asks for 40000 coordinate-steps" in detail["msg"]
