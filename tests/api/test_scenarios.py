@@ -1,0 +1,67 @@
+"""GET /scenarios: every preset is a body POST /simulate accepts, and shows what it says it shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.api.scenarios import SCENARIOS
+
+# The issue's list; every one of them must be served (the objective-based ones once objectives exist).
+REQUIRED = {"tutorial", "sparse_features", "noisy_gradients", "adam_vs_amsgrad", "warmup_vs_none"}
+
+
+def runs(client, name):
+    response = client.post("/simulate", json=client.get(f"/scenarios/{name}").json()["request"])
+    assert response.status_code == 200, response.text
+    return {run["label"]: run for run in response.json()["runs"]}
+
+
+def test_scenarios_are_listed_with_a_sentence_each(client):
+    listed = client.get("/scenarios").json()
+    names = [s["name"] for s in listed]
+    assert REQUIRED <= set(names) and len(set(names)) == len(names)
+    for scenario in listed:
+        assert scenario["title"] and scenario["description"].endswith(".")
+        assert scenario["description"].count(". ") == 0, "one sentence"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_every_preset_body_is_accepted_by_simulate(client, scenario):
+    response = client.post("/simulate", json=scenario.request)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["steps"] > 1 and all(run["diverged_at"] is None for run in answer["runs"])
+    assert 0 <= scenario.coordinate < answer["dim"]
+
+
+def test_one_scenario_and_an_unknown_one(client):
+    assert client.get("/scenarios/tutorial").json()["name"] == "tutorial"
+    response = client.get("/scenarios/nope")
+    assert response.status_code == 404
+    assert "tutorial" in response.json()["detail"]
+
+
+def test_the_tutorial_preset_is_the_empty_body(client):
+    preset = client.post("/simulate", json=client.get("/scenarios/tutorial").json()["request"]).json()
+    assert preset == client.post("/simulate", json={}).json()
+
+
+def test_sparse_features_adagrad_moves_the_rare_coordinate_further(client):
+    result = runs(client, "sparse_features")
+    sgd, adagrad = result["sgd"]["final"], result["adagrad"]["final"]
+    assert abs(adagrad[0] - sgd[0]) < 0.1 * sgd[0]  # about as far on the frequent coordinate
+    assert adagrad[1] / sgd[1] > 2.4
+
+
+def test_adam_drifts_the_wrong_way_and_amsgrad_the_right_way(client):
+    result = runs(client, "adam_vs_amsgrad")
+    assert result["adam"]["final"][0] > 1  # the gradients sum to +1 per period: x should decrease
+    assert result["amsgrad"]["final"][0] < -1
+    assert result["sgd"]["final"][0] < -1
+
+
+def test_warmup_starts_small(client):
+    result = runs(client, "warmup_vs_none")
+    none, warm = result["no warmup"], result["linear warmup"]
+    assert warm["base_lr"][0] == pytest.approx(0.005) and "base_lr" not in none
+    assert warm["learning_rates"][0][0] < none["learning_rates"][0][0] / 10
