@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from . import __version__
-from .api import health, optimizers, scenarios, schedules, simulate
+from .api import health, optimizers, playground, scenarios, schedules, simulate
 from .api.errors import validation_handler
 
 
@@ -27,6 +27,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_handler)
     for module in (simulate, optimizers, schedules, scenarios, health):
         app.include_router(module.router)
+    playground.mount(app)
     return app
 
 
