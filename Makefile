@@ -6,7 +6,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint openapi fixtures install clean
+.PHONY: run test lint openapi fixtures parity install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ fixtures:
 	$(PYTHON) -m venv .venv-reference
 	.venv-reference/bin/pip install --quiet -e '.[reference]'
 	.venv-reference/bin/python tests/reference/record_fixtures.py
+
+# Compare every optimizer live against torch.optim / optax on freshly drawn random cases (needs the
+# `reference` extra; CASES=100 SEED=7 to change the draw).
+parity:
+	$(PYTHON) -m venv .venv-reference
+	.venv-reference/bin/pip install --quiet -e '.[reference]'
+	.venv-reference/bin/python tests/reference/live_parity.py --cases $(or $(CASES),20) $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf $(VENV) .venv-reference .pytest_cache

@@ -1,6 +1,12 @@
-"""Hyperparameters shared by many optimizers, so each is described once."""
+"""Hyperparameters and arithmetic shared by many optimizers, so each is described once.
+
+The helpers below are plain numpy arithmetic (no in-place ops, no boolean indexing), so a compiled
+path can reuse them unchanged.
+"""
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..registry import Hyperparameter
 
@@ -31,3 +37,24 @@ def beta(name: str, default: float, what: str) -> Hyperparameter:
 MAXIMIZE = Hyperparameter(
     "maximize", False, "Maximize the objective: the gradient's sign is flipped before anything else.", kind="bool"
 )
+
+DECOUPLED_WEIGHT_DECAY = Hyperparameter(
+    "decoupled_weight_decay",
+    False,
+    "Apply weight decay as in AdamW (shrink the parameters by lr * weight_decay) instead of as an L2 gradient term.",
+    kind="bool",
+)
+
+
+def lerp(start, end, weight):
+    """torch.lerp: ``start + weight * (end - start)``, evaluated from the nearer end as torch does.
+
+    torch computes ``end - (end - start) * (1 - weight)`` when ``|weight| >= 0.5``; matching that keeps
+    moments bit-for-bit closer to torch's (e.g. Adafactor's first step, weight 1, gives exactly ``end``).
+    """
+    return np.where(np.abs(weight) < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
+
+
+def rms(x):
+    """Root mean square over the coordinate axis (the last), kept as a length-1 axis to broadcast back."""
+    return np.sqrt(np.mean(x * x, axis=-1, keepdims=True))

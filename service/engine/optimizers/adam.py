@@ -29,15 +29,16 @@ def init(params: np.ndarray, hyper: Any) -> AdamState:
     return AdamState(zeros, zeros, zeros)
 
 
-def step(grad, params, state: AdamState, hyper, lr, t: int):
+def adam_step(grad, params, state: AdamState, lr, t: int, hyper, decoupled: bool):
+    """The Adam/AdamW step; `decoupled` selects AdamW's weight decay (shared with adamw.py)."""
     g = -grad if hyper.maximize else grad
     decay = 0.0
     if hyper.weight_decay != 0:
-        if hyper.decoupled_weight_decay:
+        if decoupled:
             decay = -(lr * hyper.weight_decay) * params
         else:
             g = g + hyper.weight_decay * params
-    exp_avg = state.exp_avg + (1 - hyper.beta1) * (g - state.exp_avg)
+    exp_avg = _common.lerp(state.exp_avg, g, 1 - hyper.beta1)
     exp_avg_sq = hyper.beta2 * state.exp_avg_sq + (1 - hyper.beta2) * (g * g)
     max_exp_avg_sq = state.max_exp_avg_sq
     second = exp_avg_sq
@@ -49,6 +50,10 @@ def step(grad, params, state: AdamState, hyper, lr, t: int):
     rate = lr / (np.sqrt(second) / correction2_sqrt + hyper.eps)
     update = decay - rate * (exp_avg / correction1)
     return update, rate, AdamState(exp_avg, exp_avg_sq, max_exp_avg_sq)
+
+
+def step(grad, params, state: AdamState, hyper, lr, t: int):
+    return adam_step(grad, params, state, lr, t, hyper, hyper.decoupled_weight_decay)
 
 
 OPTIMIZER = Optimizer(
@@ -71,12 +76,7 @@ OPTIMIZER = Optimizer(
         _common.beta("beta2", 0.999, "second moment"),
         _common.eps(1e-8, "added to sqrt(v_hat) in the denominator"),
         _common.weight_decay(),
-        Hyperparameter(
-            "decoupled_weight_decay",
-            False,
-            "Apply weight decay as in AdamW (shrink the parameters) instead of as an L2 gradient term.",
-            kind="bool",
-        ),
+        _common.DECOUPLED_WEIGHT_DECAY,
         Hyperparameter("amsgrad", False, "Use the running maximum of v (AMSGrad).", kind="bool"),
         _common.MAXIMIZE,
     ),
