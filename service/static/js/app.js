@@ -72,18 +72,46 @@ function presetState(preset) {
 
 // --- gradient sources -------------------------------------------------------------------------------
 
+/**
+ * The gradient sources the server documents, read from its OpenAPI document: kind -> {key, variants},
+ * where `variants` maps each value of `key` (the property that tells a kind's models apart: a synthetic
+ * source's `pattern`, an objective's `function`) to that model's JSON Schema.
+ */
 function sourceSchemas(openapi) {
   const schemas = openapi?.components?.schemas || {};
-  const mapping = schemas.SimulateRequest?.properties?.gradients?.discriminator?.mapping || {};
-  const out = {};
-  for (const [kind, ref] of Object.entries(mapping)) out[kind] = schemas[ref.split("/").pop()];
-  return out;
+  const resolve = (schema) => (schema?.$ref ? schemas[schema.$ref.split("/").pop()] : schema);
+  const leaves = [];
+  const walk = (node) => {
+    const schema = resolve(node);
+    if (!schema) return;
+    const branches = schema.oneOf || schema.anyOf;
+    if (branches) branches.forEach(walk);
+    else if (schema.properties?.kind?.const) leaves.push(schema);
+  };
+  walk(schemas.SimulateRequest?.properties?.gradients);
+  const byKind = {};
+  for (const leaf of leaves) (byKind[leaf.properties.kind.const] ||= []).push(leaf);
+  const sources = {};
+  for (const [kind, models] of Object.entries(byKind)) {
+    const key = Object.keys(models[0].properties)
+      .find((p) => p !== "kind" && models.every((m) => m.properties[p]?.const !== undefined)) ?? null;
+    const variants = Object.fromEntries(models.map((m) => [key ? m.properties[key].const : kind, m]));
+    sources[kind] = { key, variants };
+  }
+  return sources;
 }
 
-function isDefaultSynthetic(gradients) {
-  const schema = catalog.sources.synthetic;
-  if (!gradients || gradients.kind !== "synthetic" || !schema) return false;
-  return Object.entries(gradients).every(([k, v]) => k === "kind" || schema.properties?.[k]?.default === v);
+/** The model a gradient source body uses: by its key, else the one whose key has a default. */
+function variantOf(g) {
+  const source = catalog.sources[g?.kind];
+  if (!source) return null;
+  const models = Object.values(source.variants);
+  return source.variants[g[source.key]] ?? models.find((m) => m.properties[source.key]?.default !== undefined) ?? models[0];
+}
+
+function isDefaultSynthetic(g) {
+  const schema = g?.kind === "synthetic" && variantOf(g);
+  return Boolean(schema) && Object.entries(g).every(([k, v]) => k === "kind" || schema.properties?.[k]?.default === v);
 }
 
 function inferSource(body) {
@@ -112,8 +140,8 @@ function setSource(kind) {
 }
 
 function defaultObjective() {
-  const first = catalog.objectives?.[0];
-  return { kind: "objective", function: first?.name ?? "rosenbrock", steps: 200 };
+  const names = Object.keys(catalog.sources.objective?.variants || {});
+  return { kind: "objective", function: names.includes("rosenbrock") ? "rosenbrock" : names[0] };
 }
 
 function sourcePanel() {
@@ -147,7 +175,7 @@ function sourcePanel() {
   } else if (current === "objective") {
     body.append(objectiveEditor(g));
   } else if (catalog.sources[current]) {
-    body.append(objectFields(catalog.sources[current], g, changed, "gradients", { skip: ["kind"] }));
+    body.append(variantEditor(g, "pattern"));
   }
   body.append(initialField());
   box.replaceChildren(h("h2", {}, "Gradients"), buttons, body);
@@ -213,36 +241,33 @@ function sequenceEditor(g) {
     area, summary, h("div", { class: "field-error", hidden: true }));
 }
 
-function objectiveEditor(g) {
-  const entries = catalog.objectives || [];
-  const entry = entries.find((o) => o.name === g.function);
-  const select = h("select", { id: "objective-function", "data-field": "gradients.function" });
-  for (const o of entries) select.append(h("option", { value: o.name, selected: o.name === g.function }, o.title || o.name));
-  select.addEventListener("change", () => {
-    state.body.gradients = { kind: "objective", function: select.value, steps: g.steps };
-    delete state.body.initial;
-    rebuild();
-  });
-  const wrap = h("div", { class: "block" },
-    h("div", { class: "field wide" }, h("label", { for: "objective-function" }, "function"), select,
+/** A select over a source kind's models (patterns, functions) and the chosen model's fields. */
+function variantEditor(g, noun) {
+  const source = catalog.sources[g.kind];
+  const schema = variantOf(g);
+  const wrap = h("div", { class: "block" });
+  const names = Object.keys(source.variants);
+  if (source.key && names.length > 1) {
+    const current = g[source.key] ?? schema.properties[source.key].const;
+    const titles = Object.fromEntries((catalog.objectives || []).map((o) => [o.name, o.title]));
+    const id = `source-${source.key}`;
+    const select = h("select", { id, "data-field": `gradients.${source.key}` },
+      names.map((n) => h("option", { value: n, selected: n === current }, titles[n] || n.replace(/_/g, " "))));
+    select.addEventListener("change", () => {
+      state.body.gradients = { kind: g.kind, [source.key]: select.value, ...(g.steps ? { steps: g.steps } : {}) };
+      if (g.kind === "objective") delete state.body.initial;
+      rebuild();
+    });
+    wrap.append(h("div", { class: "field wide" }, h("label", { for: id }, noun), select,
       h("div", { class: "field-error", hidden: true })));
-  if (entry?.formula) wrap.append(h("p", { class: "note formula" }, formulaText(entry.formula)));
-  const schema = catalog.sources.objective;
-  if (schema) wrap.append(objectFields(schema, g, changed, "gradients", { skip: ["kind", "function", "parameters"] }));
-  const params = entry?.parameters;
-  if (params?.properties && Object.keys(params.properties).length) {
-    if (schema?.properties?.parameters) {
-      g.parameters ||= {};
-      wrap.append(objectFields(params, g.parameters, changed, "gradients.parameters"));
-    } else {
-      wrap.append(objectFields(params, g, changed, "gradients"));
-    }
   }
+  if (schema.description) wrap.append(h("p", { class: "note formula", title: schema.description }, schema.description));
+  wrap.append(objectFields(schema, g, changed, "gradients", { skip: ["kind", source.key] }));
   return wrap;
 }
 
-function formulaText(formula) {
-  return typeof formula === "string" ? formula : formula.text || formula.latex || "";
+function objectiveEditor(g) {
+  return variantEditor(g, "function");
 }
 
 function initialField() {
