@@ -6,7 +6,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint openapi fixtures parity install clean
+.PHONY: run test lint openapi docs fixtures parity install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ lint: $(STAMP)
 # Regenerate the committed OpenAPI document (a test fails when it drifts from the code).
 openapi: $(STAMP)
 	$(BIN)/python scripts/export_openapi.py openapi/openapi.json
+
+# The README's pictures: figures rendered by the service, and the playground as the browser test sees it.
+docs: $(STAMP)
+	$(BIN)/python scripts/render_docs.py docs
+	$(BIN)/python -m pytest -q tests/test_playground_browser.py -k tutorial_preset
+	cp test-output/playground-tutorial.png docs/playground.png
 
 # Re-record reference trajectories from torch.optim / optax (needs the `reference` extra).
 fixtures:

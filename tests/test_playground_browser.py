@@ -131,6 +131,7 @@ def test_tutorial_preset_draws_both_charts_and_follows_a_hyperparameter(page, se
     draws = drawn(page)
     page.select_option("#scenario", "tutorial")
     draws = drawn(page, draws)
+    page.screenshot(path=OUTPUT / "playground-tutorial.png")
     learning_rates, trajectories = series(page, "lr"), series(page, "trajectory")
     assert list(learning_rates) == list(trajectories) == RUN_LABELS
     assert all(d.count("L") == 50 for d in trajectories.values()), "steps 0..50: one vertex each"

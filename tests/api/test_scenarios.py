@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from service.api.scenarios import SCENARIOS
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 # The list; every one of them must be served (the objective-based ones once objectives exist).
 REQUIRED = {"tutorial", "sparse_features", "noisy_gradients", "adam_vs_amsgrad", "warmup_vs_none"}
@@ -65,3 +69,9 @@ def test_warmup_starts_small(client):
     none, warm = result["no warmup"], result["linear warmup"]
     assert warm["base_lr"][0] == pytest.approx(0.005) and "base_lr" not in none
     assert warm["learning_rates"][0][0] < none["learning_rates"][0][0] / 10
+
+
+def test_the_readme_lists_every_scenario():
+    text = README.read_text(encoding="utf-8")
+    for scenario in SCENARIOS:
+        assert f"| `{scenario.name}` |" in text, scenario.name

@@ -1,0 +1,31 @@
+"""Render the README's figures through the service itself: `python scripts/render_docs.py docs`.
+
+Each figure is what POST /simulate answers with `Accept: image/svg+xml` for a scenario's body (the
+playground's screenshot comes from the browser test: `make docs` copies it).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+FIGURES = {"tutorial.svg": "tutorial"}
+
+
+def render(target: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+
+    client = TestClient(create_app())
+    target.mkdir(exist_ok=True)
+    for filename, scenario in FIGURES.items():
+        body = client.get(f"/scenarios/{scenario}").json()["request"]
+        response = client.post("/simulate", json=body, headers={"accept": "image/svg+xml"})
+        response.raise_for_status()
+        (target / filename).write_bytes(response.content)
+        print(f"wrote {target / filename}")
+
+
+if __name__ == "__main__":
+    render(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"))
