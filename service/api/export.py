@@ -69,7 +69,7 @@ def simulation_csv(payload: Mapping[str, Any]) -> bytes:
         rows = (done + 1) * dim
         sources = {**{c: run.get(SOURCE[c]) for c in PER_COORDINATE}, **{c: run.get(c) for c in PER_STEP}}
         if sources["gradient"] is None:  # open loop: every run saw the request's gradients
-            sources["gradient"] = payload["gradients"]
+            sources["gradient"] = payload.get("gradients")
         columns = [
             [run["label"]] * rows,
             [run["name"]] * rows,

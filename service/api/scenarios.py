@@ -71,8 +71,9 @@ SCENARIOS = [
     Scenario(
         name="noisy_gradients",
         title="Noisy gradients",
-        description="A constant gradient of 0.3 buried in noise of standard deviation 1: RMSProp's rate jumps "
-        "with every draw, while momentum and Adam's averages smooth the path.",
+        description="A constant gradient of 0.3 buried in noise of standard deviation 1: RMSProp's and Adam's "
+        "rates settle near lr / RMS(g), about lr, set by the noise rather than the signal, and momentum at a "
+        "tenth of the rate moves SGD about as far on a path half as jagged.",
         request={
             "gradients": {
                 "kind": "synthetic",
@@ -119,8 +120,8 @@ SCENARIOS = [
     Scenario(
         name="warmup_vs_none",
         title="Warmup vs none",
-        description="Adam's first steps are its largest (its rate starts near lr / |g|); a 20-step linear warmup "
-        "tames them, and a cosine decay after it settles the end of the run.",
+        description="Adam's first step is a full lr whatever the gradient's size (its rate starts at lr / |g|); "
+        "a 20-step linear warmup shrinks the early steps, and a cosine decay after it settles the end of the run.",
         request={
             "gradients": {"kind": "synthetic", "pattern": "trend_noise", "steps": 100, "seed": 0},
             "optimizers": [

@@ -57,6 +57,20 @@ def test_sparse_features_adagrad_moves_the_rare_coordinate_further(client):
     assert adagrad[1] / sgd[1] > 2.4
 
 
+def test_noisy_gradients_adaptive_rates_follow_the_noise_and_momentum_smooths(client):
+    result = runs(client, "noisy_gradients")
+    for label in ("rmsprop", "adam"):
+        late = [row[0] for row in result[label]["learning_rates"][-50:]]
+        assert sum(late) / len(late) == pytest.approx(0.05, rel=0.15), label
+
+    def jaggedness(label):
+        path = [row[0] for row in result[label]["params"]]
+        return sum(abs(b - a) for a, b in zip(path, path[1:], strict=False))
+
+    assert jaggedness("sgd-momentum") < 0.6 * jaggedness("sgd")
+    assert result["sgd-momentum"]["final"][0] / result["sgd"]["final"][0] > 0.85
+
+
 def test_adam_drifts_the_wrong_way_and_amsgrad_the_right_way(client):
     result = runs(client, "adam_vs_amsgrad")
     assert result["adam"]["final"][0] > 1  # the gradients sum to +1 per period: x should decrease
