@@ -41,6 +41,7 @@ fixtures:
 	$(PYTHON) -m venv .venv-reference
 	.venv-reference/bin/pip install --quiet -e '.[reference]'
 	.venv-reference/bin/python tests/reference/record_fixtures.py
+	.venv-reference/bin/python tests/reference/record_closed_loop.py
 
 # Compare every optimizer live against torch.optim / optax on freshly drawn random cases (needs the
 # `reference` extra; CASES=100 SEED=7 to change the draw).

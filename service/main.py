@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from . import __version__
-from .api import health, optimizers, playground, scenarios, schedules, simulate
+from .api import health, objectives, optimizers, playground, scenarios, schedules, simulate
 from .api.errors import validation_handler
 
 
@@ -25,7 +25,7 @@ def create_app() -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.add_exception_handler(RequestValidationError, validation_handler)
-    for module in (simulate, optimizers, schedules, scenarios, health):
+    for module in (simulate, optimizers, schedules, objectives, scenarios, health):
         app.include_router(module.router)
     playground.mount(app)
     return app

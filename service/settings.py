@@ -21,6 +21,15 @@ class Settings(BaseSettings):
         10_000_000, ge=1, description="Most numbers a request may send or ask back (gradients plus recorded series)."
     )
     max_optimizers: int = Field(64, ge=1, description="Most optimizer runs in one request.")
+    max_evaluation_work: int = Field(
+        2_000_000_000,
+        ge=1,
+        description="Most numbers a request may touch evaluating an objective function: closed-loop runs x steps "
+        "x numbers per evaluation (D, times the samples of a data-backed function), or surface points x the same.",
+    )
+    max_surface_points: int = Field(
+        1_000_000, ge=4, description="Most grid points (resolution squared) one surface request may evaluate."
+    )
 
 
 @lru_cache

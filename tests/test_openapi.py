@@ -21,4 +21,7 @@ def test_operation_ids_are_stable():
         "optimizers-list_optimizers",
         "optimizers-get_optimizer",
         "health-healthz",
+        "objectives-list_objectives",
+        "objectives-get_objective",
+        "objectives-surface",
     } <= ids

@@ -24,7 +24,8 @@ Loc = Sequence[str | int]
 
 def path_error(kind: str, message: str, *path: str | int) -> PydanticCustomError:
     """A validation error located at `path` below the field being validated."""
-    return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"), {"path": list(path)})
+    # pydantic substitutes only `{key}` for each context key (here `{path}`): other braces print as they are.
+    return PydanticCustomError(kind, message, {"path": list(path)})
 
 
 def limit_error(field: Loc, message: str, kind: str = "limit_exceeded") -> RequestValidationError:
@@ -38,9 +39,14 @@ def readable_path(loc: Loc, body: Any) -> str:
     text, node = "", body
     for i, part in enumerate(parts):
         if isinstance(part, str) and isinstance(node, dict) and part not in node:
-            following = parts[i + 1] if i + 1 < len(parts) else None
-            if following is not None and following in node:
-                continue  # a discriminated-union tag such as "adam" or "sequence"
+            # Discriminated-union tags such as "adam" or "synthetic", "trend_noise" (nested unions): the
+            # value of a field of this object, or parts absent from the body followed by one present.
+            if part in node.values():
+                continue
+            rest = parts[i + 1 :]
+            present = next((j for j, later in enumerate(rest) if isinstance(later, str) and later in node), None)
+            if present is not None and all(isinstance(tag, str) and tag not in node for tag in rest[:present]):
+                continue
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
         if isinstance(node, dict):
             node = node.get(part)

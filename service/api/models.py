@@ -8,9 +8,20 @@ from difflib import get_close_matches
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    Tag,
+    WithJsonSchema,
+    create_model,
+    model_validator,
+)
 
-from ..engine import REGISTRY, SERIES, Hyperparameter, Optimizer
+from ..engine import OBJECTIVES, REGISTRY, SERIES, Hyperparameter, Objective, Optimizer, Problem, gradients
 from ..engine.schedules import SCHEDULES, Schedule, horizon_problem
 from .errors import path_error
 
@@ -130,33 +141,6 @@ class SequenceGradients(StrictModel):
         return self.values
 
 
-class SyntheticGradients(StrictModel):
-    """A seeded synthetic sequence. `trend_noise` is randn * noise_std + linspace(trend_start, trend_end):
-    numpy's legacy generator seeded with `seed`; with dim > 1 column j takes draws j*T .. (j+1)*T - 1,
-    so column 0 is the 1-D sequence. The defaults reproduce the tutorial's sequence bit for bit."""
-
-    kind: Literal["synthetic"]
-    pattern: Literal["trend_noise"] = "trend_noise"
-    steps: int = Field(50, ge=1, description="Number of steps T.")
-    dim: int = Field(1, ge=1, description="Number of parameter coordinates D.")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of numpy's legacy RandomState.")
-    noise_std: float = Field(0.2, ge=0, description="Standard deviation of the Gaussian noise.")
-    trend_start: float = Field(-0.5, description="Trend value at the first step.")
-    trend_end: float = Field(0.5, description="Trend value at the last step.")
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.steps, self.dim
-
-    def build(self) -> np.ndarray:
-        from ..engine import gradients
-
-        return gradients.trend_noise(self.steps, self.dim, self.seed, self.noise_std, self.trend_start, self.trend_end)
-
-
-GradientSource = Annotated[SequenceGradients | SyntheticGradients, Field(discriminator="kind")]
-
-
 # --- optimizer specs, one model per registry entry ---------------------------------------------
 
 
@@ -164,21 +148,22 @@ MAX_MILESTONES = 1000
 
 
 def _hyperparameter_field(h: Hyperparameter) -> tuple[Any, Any]:
-    python_type: Any = {
-        "float": float,
-        "int": int,
-        "bool": bool,
-        "int_list": Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=MAX_MILESTONES)],
-        "choice": Literal[h.choices] if h.choices else str,
-    }[h.kind]
-    if h.nullable:
-        python_type = python_type | None
     bounds: dict[str, float] = {}
     if h.minimum is not None:
         bounds["gt" if h.exclusive_minimum else "ge"] = h.minimum
     if h.maximum is not None:
         bounds["lt" if h.exclusive_maximum else "le"] = h.maximum
-    if h.kind in ("int_list", "choice", "bool"):
+    python_type: Any = {
+        "float": float,
+        "int": int,
+        "bool": bool,
+        "int_list": Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=MAX_MILESTONES)],
+        "float_list": Annotated[list[Annotated[float, Field(**bounds)]], Field(min_length=1)],
+        "choice": Literal[h.choices] if h.choices else str,
+    }[h.kind]
+    if h.nullable:
+        python_type = python_type | None
+    if h.kind in ("int_list", "float_list", "choice", "bool"):
         bounds = {}
     default = list(h.default) if isinstance(h.default, list | tuple) else h.default
     return python_type, Field(default, description=h.description, **bounds)
@@ -292,6 +277,188 @@ SPEC_MODELS: dict[str, type[StrictModel]] = {name: _spec_model(o) for name, o in
 OptimizerSpec = Annotated[Union[tuple(SPEC_MODELS.values())], Field(discriminator="name")]  # noqa: UP007
 
 
+# --- synthetic patterns and objective functions, one model per engine table entry ---------------
+
+MAX_SEED = 2**63 - 1
+
+
+class SyntheticBase(StrictModel):
+    """A seeded synthetic sequence (one model per pattern in the engine's table)."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.steps, self.dim
+
+    def build(self) -> np.ndarray:
+        return gradients.generate(
+            self.pattern, self.steps, self.dim, **self.model_dump(exclude={"kind", "pattern", "steps", "dim"})
+        )
+
+
+def _pattern_model(pattern: gradients.Pattern) -> type[StrictModel]:
+    legacy = pattern.name == "trend_noise"
+    fields: dict[str, Any] = {
+        "kind": (Literal["synthetic"], Field(description="Gradient source kind.")),
+        # trend_noise is the default pattern: `{"kind": "synthetic"}` is the tutorial's sequence.
+        "pattern": (Literal[pattern.name], Field(pattern.name if legacy else ..., description="Pattern name.")),
+        "steps": (int, Field(50, ge=1, description="Number of steps T.")),
+        "dim": (int, Field(pattern.default_dim, ge=1, description="Number of parameter coordinates D.")),
+    }
+    if pattern.seed is not None:
+        fields["seed"] = (
+            int,
+            Field(0, ge=0, le=2**32 - 1 if legacy else MAX_SEED, description=f"Seed: {pattern.seed}."),
+        )
+    fields.update({h.name: _hyperparameter_field(h) for h in pattern.parameters})
+    seeds = f" Seed: {pattern.seed}." if pattern.seed else " Deterministic (no seed)."
+    return create_model(
+        f"{pattern.name.title().replace('_', '')}Pattern",
+        __base__=SyntheticBase,
+        __doc__=f"Synthetic `{pattern.name}`: {pattern.formula} (step t = 1..T, coordinate j = 0..D-1).{seeds}",
+        **fields,
+    )
+
+
+PATTERN_MODELS: dict[str, type[StrictModel]] = {name: _pattern_model(p) for name, p in gradients.PATTERNS.items()}
+
+
+def _pattern_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("pattern", "trend_noise")
+    return getattr(value, "pattern", None)
+
+
+def _known_pattern(value: Any) -> Any:
+    tag = _pattern_tag(value)
+    if isinstance(value, dict) and not (isinstance(tag, str) and tag in PATTERN_MODELS):
+        raise path_error(
+            "union_tag_invalid",
+            f"Unknown pattern {value['pattern']!r}. Known patterns: {', '.join(map(repr, PATTERN_MODELS))}.",
+            "pattern",
+        )
+    return value
+
+
+# Discriminated by `pattern`, which defaults to trend_noise; an unknown pattern is an error at `pattern`.
+SyntheticGradients = Annotated[
+    Union[tuple(Annotated[m, Tag(name)] for name, m in PATTERN_MODELS.items())],  # noqa: UP007
+    Discriminator(_pattern_tag),
+    BeforeValidator(_known_pattern),
+]
+
+OBJECTIVE_SOURCE_FIELDS = ("kind", "function", "dim", "steps", "noise_std", "seed")
+
+
+class ObjectiveBase(StrictModel):
+    """Closed loop on an objective function (one model per function in the engine's catalog)."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.steps, self.dim
+
+    @property
+    def objective(self) -> Objective:
+        return OBJECTIVES[self.function]
+
+    def parameters(self) -> dict[str, Any]:
+        return self.model_dump(exclude=set(OBJECTIVE_SOURCE_FIELDS))
+
+    def work_per_step(self) -> int:
+        """Numbers one evaluation touches: D times the function's cost per coordinate."""
+        return self.dim * self.objective.cost_per_coordinate(self.dim, self.objective.params(self.parameters()))
+
+    def problem(self) -> Problem:
+        return self.objective.problem(self.dim, self.parameters())
+
+
+def _check_objective(self: ObjectiveBase) -> ObjectiveBase:
+    objective = self.objective
+    for field, message in objective.problems(self.dim, objective.params(self.parameters())):
+        raise path_error("dimension" if field == "dim" else "constraint", message, field)
+    return self
+
+
+def _objective_model(objective: Objective) -> type[StrictModel]:
+    clash = {p.name for p in objective.parameters} & set(OBJECTIVE_SOURCE_FIELDS)
+    assert not clash, f"{objective.name}: parameter names {clash} are taken by the source's own fields"
+    fields: dict[str, Any] = {
+        "kind": (Literal["objective"], Field(description="Gradient source kind: closed loop on a function.")),
+        "function": (Literal[objective.name], Field(description="Objective function name.")),
+        "dim": (
+            int,
+            Field(objective.default_dim, ge=1, description=f"Number of coordinates D ({objective.dimension_rule})."),
+        ),
+        "steps": (int, Field(100, ge=1, description="Number of optimizer steps T.")),
+        "noise_std": (
+            float,
+            Field(0.0, ge=0, description="Standard deviation of Gaussian noise added to every gradient (0: exact)."),
+        ),
+        "seed": (
+            int,
+            Field(
+                0,
+                ge=0,
+                le=MAX_SEED,
+                description="Seed of the gradient noise and minibatch draws (numpy PCG64: "
+                "SeedSequence(seed).spawn(2), noise then minibatches).",
+            ),
+        ),
+    }
+    fields.update({p.name: _hyperparameter_field(p) for p in objective.parameters})
+    return create_model(
+        f"{objective.name.title().replace('_', '')}Objective",
+        __base__=ObjectiveBase,
+        __doc__=f"{objective.title}: {objective.formula_text}. Minimum: {objective.minimum_text}.",
+        __validators__={"_objective": model_validator(mode="after")(_check_objective)},
+        **fields,
+    )
+
+
+OBJECTIVE_MODELS: dict[str, type[StrictModel]] = {name: _objective_model(o) for name, o in OBJECTIVES.items()}
+
+
+def _known_function(value: Any) -> Any:
+    tag = value.get("function") if isinstance(value, dict) else None
+    if isinstance(value, dict) and not (isinstance(tag, str) and tag in OBJECTIVE_MODELS):
+        problem = "function is required" if "function" not in value else f"Unknown function {value['function']!r}"
+        raise path_error(
+            "union_tag_invalid", f"{problem}. Known functions: {', '.join(map(repr, OBJECTIVE_MODELS))}.", "function"
+        )
+    return value
+
+
+ObjectiveGradients = Annotated[
+    Union[tuple(OBJECTIVE_MODELS.values())],  # noqa: UP007
+    Field(discriminator="function"),
+    BeforeValidator(_known_function),
+]
+
+SOURCE_KINDS = ("sequence", "synthetic", "objective")
+
+
+def _source_kind(value: Any) -> str | None:
+    return value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+
+
+def _known_kind(value: Any) -> Any:
+    if isinstance(value, dict) and not (isinstance(value.get("kind"), str) and value["kind"] in SOURCE_KINDS):
+        problem = "kind is required" if "kind" not in value else f"Unknown kind {value['kind']!r}"
+        raise path_error("union_tag_invalid", f"{problem}. Known kinds: {', '.join(map(repr, SOURCE_KINDS))}.")
+    return value
+
+
+# A callable discriminator: OpenAPI's discriminator mapping cannot point at the nested unions.
+GradientSource = Annotated[
+    Union[  # noqa: UP007
+        Annotated[SequenceGradients, Tag("sequence")],
+        Annotated[SyntheticGradients, Tag("synthetic")],
+        Annotated[ObjectiveGradients, Tag("objective")],
+    ],
+    Discriminator(_source_kind),
+    BeforeValidator(_known_kind),
+]
+
+
 def tutorial_optimizers() -> list[Any]:
     """The tutorial's four optimizers: SGD, Adagrad, RMSProp (decay 0.9) and Adam, lr 0.1, eps 1e-8."""
     return [
@@ -302,8 +469,8 @@ def tutorial_optimizers() -> list[Any]:
     ]
 
 
-def tutorial_gradients() -> SyntheticGradients:
-    return SyntheticGradients(kind="synthetic")
+def tutorial_gradients() -> StrictModel:
+    return PATTERN_MODELS["trend_noise"](kind="synthetic")
 
 
 Series = Literal["params", "learning_rates", "updates", "state"]
@@ -315,7 +482,9 @@ class SimulateRequest(StrictModel):
 
     gradients: GradientSource = Field(default_factory=tutorial_gradients, description="The gradient source.")
     initial: Initial = Field(
-        None, description="Starting parameters: one number for every coordinate, or D numbers. Default zeros."
+        None,
+        description="Starting parameters: one number for every coordinate, or D numbers. Default zeros; for "
+        "objective sources the function's usual start.",
     )
     optimizers: list[OptimizerSpec] = Field(
         default_factory=tutorial_optimizers,
@@ -363,16 +532,40 @@ class Run(BaseModel):
     state: dict[str, Rows] | None = Field(
         None, description="Optimizer state after each step, T rows of D per state array (when recorded)."
     )
+    loss: list[float] | None = Field(
+        None, description="Objective sources only: f at the T+1 points visited (row 0 the start), exact and noise-free."
+    )
+    gradients: Rows | None = Field(
+        None, description="Objective sources only: the T gradients this run received, noise included (rows of D)."
+    )
+    distance_to_optimum: list[float] | None = Field(
+        None,
+        description="Objective sources whose global minima are known: T+1 Euclidean distances to the nearest one.",
+    )
     final: list[float] = Field(description="Final parameters (the last finite ones if the run diverged).")
     diverged_at: int | None = Field(
-        description="First step whose parameters are not finite; the run's series stop before it. Null if none."
+        description="First step whose parameters, learning rate, state (closed loop: gradient or loss) are not "
+        "finite; the run's series stop before it. Null if none."
     )
+
+
+class ObjectiveSummary(BaseModel):
+    function: str
+    parameters: dict[str, Any] = Field(description="Every function parameter, resolved.")
+    initial: list[float] = Field(description="The start point (the function's default unless `initial` was given).")
+    minima: Rows | None = Field(description="Known global minimizers (rows of D), or null where none is known.")
+    minimum_value: float | None = Field(description="f at the global minima, or null.")
 
 
 class SimulateResponse(BaseModel):
     steps: int = Field(description="Number of steps T.")
     dim: int = Field(description="Number of coordinates D.")
-    gradients: Rows = Field(description="The gradient sequence, T rows of D.")
+    gradients: Rows | None = Field(
+        None,
+        description="The gradient sequence every run received, T rows of D (sequence and synthetic sources). "
+        "Absent for objective sources: there each run computes its own gradients, reported in its `gradients`.",
+    )
+    objective: ObjectiveSummary | None = Field(None, description="Objective sources only: the function run on.")
     runs: list[Run]
 
 
@@ -421,3 +614,55 @@ class ScheduleInfo(BaseModel):
     reference: str
     formula: UpdateRule
     parameters: dict[str, Any] = Field(description="JSON Schema of the schedule's parameters.")
+
+
+class Dimensions(BaseModel):
+    rule: str = Field(description="Admissible dimensions, e.g. 'D = 2' or 'D >= 1'.")
+    min: int
+    max: int | None = Field(description="Largest D, or null for any.")
+    default: int
+
+
+class Minimum(BaseModel):
+    text: str = Field(description="Where the global minima are, in words (and for other parameters).")
+    points: Rows | None = Field(description="Global minimizers at the default dimension and parameters, or null.")
+    value: float | None = Field(description="f at those points, or null.")
+
+
+class Window(BaseModel):
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+
+
+class ObjectiveInfo(BaseModel):
+    name: str
+    title: str
+    summary: str
+    reference: str
+    formula: UpdateRule
+    dimensions: Dimensions
+    parameters: dict[str, Any] = Field(description="JSON Schema of the function's parameters.")
+    defaults: dict[str, Any]
+    minimum: Minimum
+    start: list[float] = Field(description="Default start point at the default dimension.")
+    window: Window = Field(description="Recommended plotting window for coordinates 0 and 1.")
+    stochastic: bool = Field(description="Whether the function has minibatch gradients (batch_size).")
+    notes: list[str]
+
+
+class SurfaceResponse(BaseModel):
+    function: str
+    dim: int
+    parameters: dict[str, Any] = Field(description="Every function parameter, resolved.")
+    x_axis: int = Field(description="Coordinate along x.")
+    y_axis: int = Field(description="Coordinate along y.")
+    at: list[float] = Field(description="The point whose other coordinates the slice keeps (D numbers).")
+    x: list[float] = Field(description="Grid values along x (resolution numbers).")
+    y: list[float] = Field(description="Grid values along y (resolution numbers).")
+    z: list[list[float | None]] = Field(
+        description="f on the grid: z[i][j] at (x[j], y[i]), rows over y; null where f overflows float64."
+    )
+    z_min: float | None = Field(description="Smallest finite z, or null.")
+    z_max: float | None = Field(description="Largest finite z, or null.")

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 
 from .. import figures
-from ..engine import REGISTRY, RunSpec, simulate
+from ..engine import REGISTRY, RunResult, RunSpec, simulate, simulate_objective
+from ..engine.objectives import surface as surface_grid
 from ..settings import Settings, get_settings
 from .errors import limit_error
 from .export import simulation_csv
@@ -37,11 +38,35 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str])
     if runs > settings.max_optimizers:
         raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
     values = steps * dim * (1 + runs * len(record)) + runs * dim
+    if request.gradients.kind == "objective":
+        values = closed_loop_values(request, record)
+        check_closed_loop_work(request, settings)
     if values > settings.max_values:
         raise limit_error(
             ("gradients",),
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "
             f"{settings.max_values}: record fewer series or steps",
+        )
+
+
+def closed_loop_values(request: SimulateRequest, record: set[str]) -> int:
+    """Numbers a closed-loop request moves: per run its own gradients, loss, distance, recorded series
+    and final point, plus the data the function stores (a data set, a dense matrix)."""
+    steps, dim = request.gradients.shape
+    per_run = steps * dim * (1 + len(record)) + 2 * (steps + 1) + dim
+    return len(request.optimizers) * per_run + request.gradients.work_per_step()
+
+
+def check_closed_loop_work(request: SimulateRequest, settings: Settings) -> None:
+    """Closed loop evaluates the function twice a step: bound runs x steps x numbers per evaluation."""
+    steps, _ = request.gradients.shape
+    runs, per_step = len(request.optimizers), request.gradients.work_per_step()
+    work = runs * steps * per_step
+    if work > settings.max_evaluation_work:
+        raise limit_error(
+            ("gradients", "steps"),
+            f"{runs} runs x {steps} steps x {per_step} numbers per evaluation = {work}, over the evaluation "
+            f"limit of {settings.max_evaluation_work}: ask for fewer steps, runs, coordinates or samples",
         )
 
 
@@ -65,28 +90,71 @@ MEDIA_DOC = {
     SVG: {"schema": {"type": "string"}},
     PNG: {"schema": {"type": "string", "format": "binary"}},
 }
+CONTOUR_RESOLUTION = 121
+# The contour's window is the function's plotting window, widened to hold the paths, but never to more
+# than this many times its own size (a diverging run would otherwise shrink the picture to a dot).
+CONTOUR_MAX_WIDENING = 3.0
 
 
 def simulation(request: SimulateRequest, record: set[str]) -> dict:
     """The answer as a dict of numpy arrays: what JSON, CSV and figures are all made from."""
-    grads = np.ascontiguousarray(request.gradients.build())
-    steps, dim = grads.shape
+    steps, dim = request.gradients.shape
     specs = [run_spec(spec, steps, i) for i, spec in enumerate(request.optimizers)]
+    if request.gradients.kind == "objective":
+        return closed_loop(request, specs, record)
+    grads = np.ascontiguousarray(request.gradients.build())
     results = simulate(grads, specs, request.initial, record)
-    runs = []
-    for spec, result in zip(specs, results, strict=True):
-        run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
-        run.update(result.series)
-        done = steps if result.diverged_at is None else result.diverged_at - 1
-        if spec.lr is not None:
-            run["base_lr"] = spec.lr[:done]
-        for values in spec.per_step.values():
-            run["scheduled_momentum"] = values[:done]
-        if "state" in record:
-            run["state"] = result.state
-        run.update(final=result.final, diverged_at=result.diverged_at)
-        runs.append(run)
+    runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
     return {"steps": steps, "dim": dim, "gradients": grads, "runs": runs}
+
+
+def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str]) -> dict:
+    """Objective sources: every run computes its gradients at its own parameters (no shared sequence)."""
+    source = request.gradients
+    steps, dim = source.shape
+    problem = source.problem()
+    initial = problem.start if request.initial is None else np.array(np.broadcast_to(request.initial, (dim,)))
+    try:
+        results = simulate_objective(problem, specs, steps, initial, record, source.noise_std, source.seed)
+    except ValueError as exc:  # the loss overflows at the start
+        raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
+    objective = {
+        "function": source.function,
+        "parameters": source.parameters(),
+        "initial": initial,
+        "minima": problem.minima,
+        "minimum_value": problem.minimum_value,
+    }
+    runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
+    return {"steps": steps, "dim": dim, "objective": objective, "runs": runs}
+
+
+def run_payload(spec: RunSpec, result: RunResult, steps: int, record: set[str]) -> dict:
+    run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
+    run.update(result.series)
+    done = steps if result.diverged_at is None else result.diverged_at - 1
+    if spec.lr is not None:
+        run["base_lr"] = spec.lr[:done]
+    for values in spec.per_step.values():
+        run["scheduled_momentum"] = values[:done]
+    if "state" in record:
+        run["state"] = result.state
+    run.update(final=result.final, diverged_at=result.diverged_at)
+    return run
+
+
+def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
+    """f of a 2-D objective on a grid covering its plotting window and the runs' paths (for the figure)."""
+    source = request.gradients
+    if source.kind != "objective" or payload["dim"] != 2:
+        return None
+    window = np.array(source.objective.window, dtype=np.float64).reshape(2, 2)  # rows: x and y (min, max)
+    points = np.concatenate([np.asarray(run["params"], dtype=np.float64) for run in payload["runs"]])
+    center, half = window.mean(axis=1), (window[:, 1] - window[:, 0]) / 2
+    low = np.maximum(np.minimum(window[:, 0], points.min(axis=0)), center - CONTOUR_MAX_WIDENING * half)
+    high = np.minimum(np.maximum(window[:, 1], points.max(axis=0)), center + CONTOUR_MAX_WIDENING * half)
+    xs, ys = (np.linspace(lo, hi, CONTOUR_RESOLUTION) for lo, hi in zip(low, high, strict=True))
+    return {"x": xs, "y": ys, "z": surface_grid(source.problem(), xs, ys)}
 
 
 @router.post(
@@ -97,9 +165,10 @@ def simulation(request: SimulateRequest, record: set[str]) -> dict:
     description="The `Accept` header picks the answer's form: `application/json` (the default), `text/csv` "
     "(long format, one row per run, step and coordinate: label, name, step, coordinate, gradient, param, "
     "learning_rate, update, base_lr, scheduled_momentum, loss, distance_to_optimum), or the tutorial's "
-    "figure as `image/svg+xml` or `image/png` (learning rates and trajectories; for D > 1 of the coordinate "
-    "given by `coordinate`). Figures need the server's optional `figures` extra; without it, and for any "
-    "other type, the answer is a 406 naming what is available.",
+    "figure as `image/svg+xml` or `image/png` (learning rates and trajectories, for D > 1 of the coordinate "
+    "given by `coordinate`; the loss for objectives; for 2-D objectives the contour with every run's path). "
+    "Figures need the server's optional `figures` extra; without it, and for any other type, the answer is "
+    "a 406 naming what is available.",
     responses={
         200: {"description": "The simulation, in the negotiated media type.", "content": MEDIA_DOC},
         406: {
@@ -119,21 +188,16 @@ def simulate_endpoint(
     request = request or SimulateRequest()
     record = set(request.record) if media == JSON else RECORDED_FOR[media]
     check_limits(request, settings, record)
-    if media in IMAGES and coordinate >= request.gradients.shape[1]:
+    dim = request.gradients.shape[1]
+    if media in IMAGES and coordinate >= dim:
+        message = f"coordinate {coordinate} is out of range: the gradients have D = {dim} coordinates (0 to {dim - 1})"
         raise RequestValidationError(
-            [
-                {
-                    "type": "coordinate",
-                    "loc": ("query", "coordinate"),
-                    "msg": f"coordinate {coordinate} is out of range: the gradients have D = "
-                    f"{request.gradients.shape[1]} coordinates (0 to {request.gradients.shape[1] - 1})",
-                    "input": coordinate,
-                }
-            ]
+            [{"type": "coordinate", "loc": ("query", "coordinate"), "msg": message, "input": coordinate}]
         )
     payload = simulation(request, record)
     if media == CSV:
         return Response(simulation_csv(payload), media_type="text/csv; charset=utf-8")
     if media in IMAGES:
-        return Response(figures.render(payload, media, coordinate), media_type=media)
+        surface = contour_surface(request, payload)
+        return Response(figures.render(payload, media, coordinate, surface), media_type=media)
     return json_response(payload)

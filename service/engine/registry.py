@@ -29,13 +29,14 @@ State = tuple[np.ndarray, ...]
 
 @dataclass(frozen=True)
 class Hyperparameter:
-    """One hyperparameter (or schedule parameter): its type, default and admissible range (inclusive
-    unless said otherwise). `int_list` is a list of non-negative integers; `choice` one of `choices`."""
+    """One hyperparameter (or schedule or objective parameter): its type, default and admissible range
+    (inclusive unless said otherwise). `int_list` is a list of non-negative integers; `float_list` a
+    list of numbers, each within the bounds; `choice` one of `choices`."""
 
     name: str
     default: Any
     description: str
-    kind: Literal["float", "int", "bool", "int_list", "choice"] = "float"
+    kind: Literal["float", "int", "bool", "int_list", "float_list", "choice"] = "float"
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False

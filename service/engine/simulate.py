@@ -18,6 +18,8 @@ import numpy as np
 from .registry import Number, Optimizer
 
 SERIES = ("params", "learning_rates", "updates", "state")
+# Series recorded at every point visited (T+1 rows, row 0 the start) rather than at every step (T rows).
+POINT_SERIES = ("params", "loss", "distance_to_optimum")
 # How many steps run between two looks at the clock when a deadline is set.
 DEADLINE_CHECK_EVERY = 1024
 
@@ -67,48 +69,90 @@ def run(
     "state" is recorded, each state array's per-step values (T rows, recorded after each step).
     """
     steps, dim = gradients.shape
-    rates = np.full(steps, hyper.lr, dtype=np.float64) if lr is None else np.asarray(lr, dtype=np.float64)
+    rates = base_rates(hyper, lr, steps)
     params = np.array(initial, dtype=np.float64)
-    series = {name: np.empty((steps + (name == "params"), dim)) for name in SERIES[:3] if name in record}
-    if "params" in series:
-        series["params"][0] = params
-    states: dict[str, np.ndarray] = {}
-    if "state" in record:
-        states = {name: np.empty((steps, dim)) for name in optimizer.state_names}
+    series, states = allocate(optimizer, record, params, steps)
     diverged_at = None
     per_step = per_step or {}
     base = hyper
     with np.errstate(all="ignore"):
-        state = optimizer.init(params, hyper._replace(lr=rates[0], **{k: v[0] for k, v in per_step.items()}))
+        state = optimizer.init(params, initial_hyper(base, rates, per_step))
         for t in range(1, steps + 1):
-            if deadline is not None and t % DEADLINE_CHECK_EVERY == 0 and time.monotonic() > deadline:
-                raise BudgetExceeded(f"{optimizer.name} stopped at step {t} of {steps}: over the time budget")
+            check_deadline(deadline, t, steps, optimizer.name)
             if per_step:
-                hyper = base._replace(**{name: values[t - 1] for name, values in per_step.items()})
+                hyper = hyper_at(base, per_step, t)
             update, rate, state = optimizer.step(gradients[t - 1], params, state, hyper, rates[t - 1], t)
             new_params = params + update
-            if not (np.isfinite(new_params).all() and np.isfinite(rate).all() and _finite(state)):
+            if not finite_step(new_params, rate, state):
                 diverged_at = t
                 break
             params = new_params
-            if "params" in series:
-                series["params"][t] = params
-            if "learning_rates" in series:
-                series["learning_rates"][t - 1] = rate
-            if "updates" in series:
-                series["updates"][t - 1] = update
-            for name, values in zip(optimizer.state_names, state, strict=True):
-                if name in states:
-                    states[name][t - 1] = values
+            record_step(series, states, optimizer, t, params, rate, update, state)
     if diverged_at is not None:
-        kept = diverged_at - 1
-        series = {name: values[: kept + (name == "params")] for name, values in series.items()}
-        states = {name: values[:kept] for name, values in states.items()}
+        series, states = truncate(series, states, diverged_at)
     return params, diverged_at, series, states
 
 
-def _finite(state: tuple) -> bool:
-    return all(np.isfinite(values).all() for values in state)
+# --- pieces shared with the closed-loop driver (closed_loop.py) ---------------------------------
+
+
+def base_rates(hyper: Any, lr: np.ndarray | None, steps: int) -> np.ndarray:
+    """The base learning rate at each of `steps` steps: the schedule's, or the constant `hyper.lr`."""
+    return np.full(steps, hyper.lr, dtype=np.float64) if lr is None else np.asarray(lr, dtype=np.float64)
+
+
+def initial_hyper(base: Any, rates: np.ndarray, per_step: Mapping[str, np.ndarray]) -> Any:
+    """The hyperparameters `init` sees: those in force at step 1 (torch creates state at the first step)."""
+    return base._replace(lr=rates[0], **{name: values[0] for name, values in per_step.items()})
+
+
+def hyper_at(base: Any, per_step: Mapping[str, np.ndarray], t: int) -> Any:
+    """The hyperparameters in force at step t (1-based): `base` with this step's scheduled values."""
+    return base._replace(**{name: values[t - 1] for name, values in per_step.items()})
+
+
+def allocate(
+    optimizer: Optimizer, record: Collection[str], initial: np.ndarray, steps: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Empty recorded series (params with `initial` as row 0) and, if recorded, state arrays."""
+    dim = initial.shape[-1]
+    series = {name: np.empty((steps + (name == "params"), dim)) for name in SERIES[:3] if name in record}
+    if "params" in series:
+        series["params"][0] = initial
+    states = {name: np.empty((steps, dim)) for name in optimizer.state_names} if "state" in record else {}
+    return series, states
+
+
+def record_step(series, states, optimizer: Optimizer, t: int, params, rate, update, state) -> None:
+    """Store step t's results in the series and state arrays that `allocate` made."""
+    if "params" in series:
+        series["params"][t] = params
+    if "learning_rates" in series:
+        series["learning_rates"][t - 1] = rate
+    if "updates" in series:
+        series["updates"][t - 1] = update
+    for name, values in zip(optimizer.state_names, state, strict=True):
+        if name in states:
+            states[name][t - 1] = values
+
+
+def check_deadline(deadline: float | None, t: int, steps: int, name: str) -> None:
+    if deadline is not None and t % DEADLINE_CHECK_EVERY == 0 and time.monotonic() > deadline:
+        raise BudgetExceeded(f"{name} stopped at step {t} of {steps}: over the time budget")
+
+
+def finite_step(new_params: np.ndarray, rate: Any, state: tuple) -> bool:
+    """False when a step diverged: its parameters, learning rate or any state array is not finite."""
+    return bool(np.isfinite(new_params).all() and np.isfinite(rate).all() and all(np.isfinite(v).all() for v in state))
+
+
+def truncate(
+    series: dict[str, np.ndarray], states: dict[str, np.ndarray], diverged_at: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Keep the finite steps before `diverged_at`: T+1-row series (params, loss) keep one row more."""
+    kept = diverged_at - 1
+    series = {name: values[: kept + (name in POINT_SERIES)] for name, values in series.items()}
+    return series, {name: values[:kept] for name, values in states.items()}
 
 
 def unique_labels(labels: Sequence[str]) -> list[str]:

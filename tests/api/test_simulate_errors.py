@@ -57,8 +57,8 @@ def error(client, body, raw: bytes | None = None):
         (
             {"gradients": {"kind": "synthetic", "pattern": "sawtooth"}},
             "gradients.pattern",
-            "literal_error",
-            "trend_noise",
+            "union_tag_invalid",
+            "Unknown pattern 'sawtooth'. Known patterns: 'trend_noise', 'constant'",
         ),
         ({"gradients": SEQ, "initial": [0.0, 1.0]}, "initial", "initial_length", "D = 1"),
         ({"initial": "zero"}, "initial", "float_type", "number"),
