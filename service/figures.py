@@ -4,7 +4,7 @@ Panels, each 700 x 500 px (7 x 5 in at 100 dpi, the tutorial's size):
   1. learning rates over steps (a run whose rate never changes, like plain SGD's, is dashed and marked "fixed");
   2. parameter trajectories (step 0 is the starting point);
   3. the loss, when the runs carry one (closed-loop objectives);
-  4. the contour of a 2-D objective with every run's path, when a surface is given.
+  4. the contour of a 2-D objective with every run's path (and its minima), when a surface is given.
 Two or three panels sit in one row; four make a 2 x 2 grid. With D > 1, panels 1 and 2 show one coordinate.
 
 Every run's line carries an SVG id naming its panel and label (`lr-adam`, `trajectory-adam`, `loss-adam`,
@@ -88,7 +88,7 @@ def render(
             elif panel == "loss":
                 draw_loss(ax, runs, ids)
             else:
-                draw_contour(ax, runs, ids, surface)
+                draw_contour(ax, runs, ids, surface, (payload.get("objective") or {}).get("minima"))
         buffer = io.BytesIO()
         fmt = FORMATS[media_type]
         metadata = {"Date": None} if fmt == "svg" else {"Software": None}
@@ -160,13 +160,14 @@ def draw_loss(ax, runs, ids) -> None:
     _legend(ax, len(series))
 
 
-def draw_contour(ax, runs, ids, surface) -> None:
+def draw_contour(ax, runs, ids, surface, minima) -> None:
     x, y, z = (np.asarray(surface[k], dtype=float) for k in ("x", "y", "z"))
     finite = z[np.isfinite(z)]
     # Levels at quantiles follow any function's shape: narrow valleys, plateaus, saddles below zero.
     levels = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, 16) ** 2)) if finite.size else 10
-    ax.contourf(x, y, z, levels=levels, cmap="Blues_r", alpha=0.55)
-    ax.contour(x, y, z, levels=levels, colors="#607080", linewidths=0.5)
+    # A neutral ground (low: white, high: grey) so that every run's colour stands out on it.
+    ax.contourf(x, y, z, levels=levels, cmap="Greys", alpha=0.45)
+    ax.contour(x, y, z, levels=levels, colors="#8a8f96", linewidths=0.5)
     for i, (run, gid) in enumerate(zip(runs, ids, strict=True)):
         points = np.asarray(run["params"], dtype=float)
         color = COLORS[i % len(COLORS)]
@@ -176,8 +177,20 @@ def draw_contour(ax, runs, ids, surface) -> None:
         ax.plot(points[-1, 0], points[-1, 1], marker="o", color=color, markersize=5)
     start = np.asarray(runs[0]["params"], dtype=float)[0]
     ax.plot(start[0], start[1], marker="s", color="black", markersize=6, linestyle="none", label="start")
+    if minima is not None and len(minima):
+        best = np.asarray(minima, dtype=float).reshape(-1, 2)
+        ax.plot(
+            best[:, 0],
+            best[:, 1],
+            marker="*",
+            color="#f2b705",
+            markeredgecolor="#5c4400",
+            markersize=13,
+            linestyle="none",
+            label="minimum",
+        )
     ax.set(xlim=(x[0], x[-1]), ylim=(y[0], y[-1]), title="Paths on the objective", xlabel="x₀", ylabel="x₁")
-    _legend(ax, len(runs) + 1)
+    _legend(ax, len(runs) + 2)
 
 
 def _log_if_wide(ax, series: list[np.ndarray], positive: bool) -> None:

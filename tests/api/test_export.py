@@ -75,3 +75,19 @@ def test_the_tutorial_as_csv(client):
     assert len(rows) == 4 * 51
     sgd_lr = {row["learning_rate"] for row in rows if row["label"] == "sgd" and row["step"] != "0"}
     assert sgd_lr == {"0.1"}
+
+
+def test_closed_loop_rows_carry_each_runs_own_gradients_loss_and_distance(client):
+    body = {
+        "gradients": {"kind": "objective", "function": "quadratic", "dim": 2, "steps": 5},
+        "optimizers": [{"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.1}],
+    }
+    answer = client.post("/simulate", json=body).json()
+    rows = as_csv(client, body)
+    assert len(rows) == 2 * 6 * 2
+    for run in answer["runs"]:
+        for row in (r for r in rows if r["label"] == run["label"]):
+            t, c = int(row["step"]), int(row["coordinate"])
+            assert number(row["loss"]) == run["loss"][t]
+            assert number(row["distance_to_optimum"]) == run["distance_to_optimum"][t]
+            assert number(row["gradient"]) == (run["gradients"][t - 1][c] if t else None)

@@ -145,3 +145,32 @@ def test_run_ids_are_unique_and_svg_safe(labels):
     ids = figures.run_ids(labels)
     assert len(set(ids)) == len(ids)
     assert all(i and all(ch.isalnum() or ch in "_.-" for ch in i) for i in ids)
+
+
+ROSENBROCK = {
+    "gradients": {"kind": "objective", "function": "rosenbrock", "steps": 60},
+    "optimizers": [{"name": "sgd", "lr": 0.001, "momentum": 0.9}, {"name": "adam", "lr": 0.05}],
+}
+
+
+def test_a_2d_objective_adds_the_loss_and_a_contour_with_every_path(client):
+    answer = client.post("/simulate", json=ROSENBROCK).json()
+    svg = figure(client, ROSENBROCK, "image/svg+xml")
+    root = ET.fromstring(svg)
+    assert (root.get("width"), root.get("height")) == ("1008pt", "720pt")  # 2 x 2 panels
+    groups = lines_by_id(svg)
+    for panel in ("lr", "trajectory", "loss", "path"):
+        assert sorted(i for i in groups if i.startswith(f"{panel}-")) == [f"{panel}-adam", f"{panel}-sgd"]
+    texts = {"".join(t.itertext()).strip() for t in root.iter(f"{SVG_NS}text")}
+    assert {"Loss", "Paths on the objective", "start", "minimum"} <= texts
+    path = next(groups["path-adam"].iter(f"{SVG_NS}path")).get("d")
+    assert path.count("L") == len(answer["runs"][1]["params"]) - 1
+    assert png_size(figure(client, ROSENBROCK, "image/png")) == (1400, 1000)
+
+
+def test_an_objective_beyond_2d_has_the_loss_but_no_contour(client):
+    body = {**ROSENBROCK, "gradients": {**ROSENBROCK["gradients"], "dim": 3}}
+    svg = figure(client, body, "image/svg+xml", "?coordinate=2")
+    ids = set(lines_by_id(svg))
+    assert {"loss-adam", "trajectory-adam"} <= ids and not any(i.startswith("path-") for i in ids)
+    assert ET.fromstring(svg).get("width") == "1512pt"  # three panels in a row
