@@ -26,7 +26,6 @@ async function getJSON(path) {
   return response.json();
 }
 
-
 function simulateURL(query = "") {
   return new URL(`simulate${query}`, document.baseURI).href;
 }
@@ -187,7 +186,7 @@ function formatSequence(values) {
 }
 
 /** Numbers separated by commas or spaces (one coordinate), or one row of D numbers per line; or JSON. */
-export function parseSequence(textValue) {
+function parseSequence(textValue) {
   const trimmed = textValue.trim();
   if (!trimmed) return [null, "enter at least one number"];
   if (trimmed.startsWith("[")) {
@@ -674,7 +673,7 @@ function shellQuote(value) {
   return `'${value.replace(/'/g, "'\\''")}'`;
 }
 
-export function curlCommand(body, url = simulateURL()) {
+function curlCommand(body, url = simulateURL()) {
   return `curl -s -X POST ${shellQuote(url)} -H 'content-type: application/json' -d ${shellQuote(JSON.stringify(body))}`;
 }
 
@@ -735,6 +734,12 @@ function wireToolbar() {
   });
   $("#copy-dialog button").addEventListener("click", () => $("#copy-dialog").close());
   $("#reset-scenario").addEventListener("click", () => loadScenario(state.view.scenario));
+  // A link pasted into this tab's address bar changes only the hash: follow it.
+  window.addEventListener("hashchange", () => {
+    state = stateFromURL();
+    describeScenario();
+    rebuild();
+  });
   let frame = 0;
   new ResizeObserver(() => {
     cancelAnimationFrame(frame);
