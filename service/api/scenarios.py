@@ -93,6 +93,62 @@ SCENARIOS = [
         },
     ),
     Scenario(
+        name="ill_conditioned_quadratic",
+        title="Ill-conditioned quadratic",
+        description="On f = (x0² + 100 x1²) / 2, SGD's one rate must stay under 2/100 for the steep coordinate and "
+        "so crawls along the flat one, while Adagrad, RMSProp and Adam scale each coordinate by its own gradients "
+        "and reach the minimum on both.",
+        request={
+            "gradients": {
+                "kind": "objective",
+                "function": "quadratic",
+                "dim": 2,
+                "condition_number": 100.0,
+                "steps": 100,
+            },
+            "optimizers": [
+                {"name": "sgd", "lr": 0.019},
+                {"name": "adagrad", "lr": 0.5},
+                {"name": "rmsprop", "lr": 0.02},
+                {"name": "adam", "lr": 0.1},
+            ],
+        },
+    ),
+    Scenario(
+        name="rosenbrock_valley",
+        title="Rosenbrock valley",
+        description="Every run reaches the floor of Rosenbrock's curved valley within a few steps, but following "
+        "it to the minimum at (1, 1) is slow: after 500 steps heavy-ball momentum is nearly there, Adam is past "
+        "the bend, and plain SGD has not reached it.",
+        request={
+            "gradients": {"kind": "objective", "function": "rosenbrock", "steps": 500},
+            "optimizers": [
+                {"name": "sgd", "lr": 0.001},
+                {"name": "sgd", "label": "sgd-momentum", "lr": 0.001, "momentum": 0.9},
+                {"name": "adagrad", "lr": 0.5},
+                {"name": "rmsprop", "lr": 0.01},
+                {"name": "adam", "lr": 0.05},
+            ],
+        },
+    ),
+    Scenario(
+        name="saddle_point",
+        title="Saddle point",
+        description="From (1, 0.01), just off the ridge of f = x² - y², SGD's steps are as small as the y-gradient, "
+        "so it slides into the saddle and lingers there, while Adagrad, RMSProp and Adam rescale the small "
+        "gradient and escape in under half the steps.",
+        request={
+            "gradients": {"kind": "objective", "function": "saddle", "steps": 60},
+            "optimizers": [
+                {"name": "sgd", "lr": 0.05},
+                {"name": "adagrad", "lr": 0.1},
+                {"name": "rmsprop", "lr": 0.01},
+                {"name": "adam", "lr": 0.05},
+            ],
+        },
+        coordinate=1,
+    ),
+    Scenario(
         name="adam_vs_amsgrad",
         title="Adam vs AMSGrad (Reddi et al.)",
         description=f"Reddi et al.'s online problem, gradient {REDDI_C} once then -1 twice (on average the "

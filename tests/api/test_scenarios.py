@@ -10,8 +10,17 @@ from service.api.scenarios import SCENARIOS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
-# The list; every one of them must be served (the objective-based ones once objectives exist).
-REQUIRED = {"tutorial", "sparse_features", "noisy_gradients", "adam_vs_amsgrad", "warmup_vs_none"}
+# The list; every one of them must be served.
+REQUIRED = {
+    "tutorial",
+    "sparse_features",
+    "ill_conditioned_quadratic",
+    "noisy_gradients",
+    "rosenbrock_valley",
+    "saddle_point",
+    "adam_vs_amsgrad",
+    "warmup_vs_none",
+}
 
 
 def runs(client, name):
@@ -69,6 +78,33 @@ def test_noisy_gradients_adaptive_rates_follow_the_noise_and_momentum_smooths(cl
 
     assert jaggedness("sgd-momentum") < 0.6 * jaggedness("sgd")
     assert result["sgd-momentum"]["final"][0] / result["sgd"]["final"][0] > 0.85
+
+
+def test_ill_conditioning_slows_sgd_on_the_flat_coordinate_only(client):
+    result = runs(client, "ill_conditioned_quadratic")
+    assert result["sgd"]["final"][0] > 0.1 and abs(result["sgd"]["final"][1]) < 1e-4
+    for label in ("adagrad", "rmsprop"):
+        assert max(map(abs, result[label]["final"])) < 1e-3, label
+    assert result["adam"]["loss"][-1] < result["sgd"]["loss"][-1] / 10
+
+
+def test_rosenbrock_momentum_follows_the_valley_furthest(client):
+    result = runs(client, "rosenbrock_valley")
+    assert result["sgd-momentum"]["distance_to_optimum"][-1] < 0.1
+    assert result["adam"]["final"][0] > 0 > result["sgd"]["final"][0]  # past the bend at x = 0, or not
+    for label, run in result.items():
+        assert run["loss"][20] < run["loss"][0] / 4, label  # the valley floor, within a few steps
+
+
+def test_adaptive_methods_escape_the_saddle_sooner(client):
+    result = runs(client, "saddle_point")
+
+    def escape(label):
+        return next(t for t, (_, y) in enumerate(result[label]["params"]) if abs(y) > 1)
+
+    for label in ("adagrad", "rmsprop", "adam"):
+        assert 2 * escape(label) < escape("sgd"), label
+    assert min(abs(x) for x, _ in result["sgd"]["params"]) < 0.01  # it slid into the saddle
 
 
 def test_adam_drifts_the_wrong_way_and_amsgrad_the_right_way(client):
