@@ -194,3 +194,25 @@ def test_the_view_lives_in_the_url(page, browser, server):
         assert series(other, "trajectory") == drawn_paths
     finally:
         other.close()
+
+
+def test_a_2d_objective_draws_its_contour_with_every_path_and_the_loss(page):
+    page.goto("/#scenario=rosenbrock_valley")
+    draws = drawn(page)
+    paths, losses = series(page, "contour"), series(page, "loss")
+    assert list(paths) == list(losses) == ["sgd", "sgd-momentum", "adagrad", "rmsprop", "adam"]
+    assert all(d.count("L") == 500 for d in paths.values()), "steps 0..500: one vertex each"
+    contours = page.eval_on_selector_all(
+        "[data-chart=contour] .contours path", "lines => lines.map(l => l.getAttribute('d'))"
+    )
+    assert len(contours) >= 8
+    assert page.locator("[data-chart=contour] .minimum").count() == 1
+    page.screenshot(path=OUTPUT / "playground-rosenbrock.png", full_page=True)
+
+    page.fill('[data-field="gradients.b"]', "10")  # a shallower valley: a new surface, new paths
+    drawn(page, draws)
+    page.wait_for_function(
+        "before => document.querySelector('[data-chart=contour] .contours path').getAttribute('d') !== before",
+        arg=contours[0],
+    )
+    assert series(page, "contour")["adam"] != paths["adam"]

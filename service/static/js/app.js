@@ -269,6 +269,15 @@ function objectiveEditor(g) {
   return variantEditor(g, "function");
 }
 
+function startHint() {
+  const g = state.body.gradients;
+  if (g?.kind !== "objective") return "0";
+  const entry = catalog.objectives?.find((o) => o.name === g.function);
+  return entry && (g.dim ?? entry.dimensions?.default) === entry.start.length
+    ? `the function's start: ${entry.start.join(", ")}`
+    : "the function's start";
+}
+
 function initialField() {
   const input = h("input", {
     type: "text",
@@ -276,7 +285,7 @@ function initialField() {
     "data-field": "initial",
     autocomplete: "off",
     value: state.body.initial === undefined ? "" : [state.body.initial].flat().join(", "),
-    placeholder: state.body.gradients?.kind === "objective" ? "the function's default start" : "0",
+    placeholder: startHint(),
   });
   input.addEventListener("input", () => {
     const parts = input.value.split(/[\s,;]+/).filter(Boolean).map(Number);
@@ -625,24 +634,35 @@ function summary() {
 
 // --- contour of 2-D objectives ----------------------------------------------------------------------------
 
-/** The objective's plotting window, from its catalog entry, as [x_min, x_max, y_min, y_max]. */
+// The contour's window: the function's plotting window, widened to hold the paths, but at most this many
+// times its own size (the service's figure does the same).
+const MAX_WIDENING = 3;
+
+/** [x_min, x_max, y_min, y_max]: the catalog's window for the function, widened to hold every path. */
 function plotWindow(entry, runs) {
-  const w = entry?.window || entry?.plot_window || entry?.plotting_window || entry?.bounds;
-  if (w && Array.isArray(w.x) && Array.isArray(w.y)) return [w.x[0], w.x[1], w.y[0], w.y[1]];
-  if (w && "x_min" in w) return [w.x_min, w.x_max, w.y_min, w.y_max];
-  if (Array.isArray(w) && w.length === 4) return w;
-  if (Array.isArray(w) && w.length === 2 && Array.isArray(w[0])) return [w[0][0], w[0][1], w[1][0], w[1][1]];
+  const w = entry.window;
+  const box = [[w.x_min, w.x_max], [w.y_min, w.y_max]];
   const points = runs.flatMap(({ run }) => run.params || []);
-  const xs = points.map((p) => p[0]);
-  const ys = points.map((p) => p[1]);
-  const pad = (a, b) => (b - a) * 0.15 || 1;
-  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  return [x0 - pad(x0, x1), x1 + pad(x0, x1), y0 - pad(y0, y1), y1 + pad(y0, y1)];
+  return box.flatMap(([lo, hi], axis) => {
+    const center = (lo + hi) / 2;
+    const half = (hi - lo) / 2;
+    const values = points.map((p) => p[axis]).filter(Number.isFinite);
+    const low = Math.max(Math.min(lo, ...values), center - MAX_WIDENING * half);
+    const high = Math.min(Math.max(hi, ...values), center + MAX_WIDENING * half);
+    return [low, high];
+  });
 }
 
-function minimaOf(entry) {
-  const minima = entry?.minima || [];
-  return minima.map((m) => (Array.isArray(m) ? m : m.x || m.point || m.location)).filter((p) => Array.isArray(p) && p.length === 2);
+/** The function's own parameters in a body, as the surface endpoint takes them in its query. */
+function surfaceQuery(entry, g, window) {
+  const [x0, x1, y0, y1] = window;
+  const query = new URLSearchParams({ x_min: x0, x_max: x1, y_min: y0, y_max: y1, resolution: SURFACE_RESOLUTION });
+  if (g.dim !== undefined) query.set("dim", g.dim);
+  for (const name of Object.keys(entry.parameters?.properties || {})) {
+    if (g[name] === undefined) continue;
+    query.set(name, g[name] === null ? "null" : Array.isArray(g[name]) ? g[name].join(",") : g[name]);
+  }
+  return query;
 }
 
 async function contour(runs) {
@@ -652,11 +672,12 @@ async function contour(runs) {
   const show = g?.kind === "objective" && answer.dim === 2 && entry;
   figure.hidden = !show;
   if (!show) return;
-  const [x0, x1, y0, y1] = plotWindow(entry, runs);
-  const query = new URLSearchParams({ x_min: x0, x_max: x1, y_min: y0, y_max: y1, resolution: SURFACE_RESOLUTION });
-  for (const [k, v] of Object.entries(g.parameters || {})) query.set(k, v);
+  const query = surfaceQuery(entry, g, plotWindow(entry, runs));
   const url = `objectives/${encodeURIComponent(g.function)}/surface?${query}`;
-  if (!surfaces.has(url)) surfaces.set(url, getJSON(url).catch((error) => ({ error })));
+  if (!surfaces.has(url)) {
+    if (surfaces.size >= 16) surfaces.delete(surfaces.keys().next().value); // keep the latest few
+    surfaces.set(url, getJSON(url).catch((error) => ({ error })));
+  }
   const surface = await surfaces.get(url);
   const plot = figure.querySelector(".plot");
   if (surface.error) {
@@ -664,7 +685,8 @@ async function contour(runs) {
     return;
   }
   const paths = runs.filter(({ run }) => run.params).map(({ run, color }) => ({ label: run.label, color, points: run.params }));
-  contourChart(plot, surface, paths, { minima: minimaOf(entry) });
+  const minima = answer.objective?.minima || entry.minimum?.points || [];
+  contourChart(plot, surface, paths, { minima: minima.filter((m) => m.length === 2) });
 }
 
 // --- toolbar ------------------------------------------------------------------------------------------------

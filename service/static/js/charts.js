@@ -184,8 +184,8 @@ function linePath(xs, ys, sx, sy, width, log) {
 
 // --- axes ---------------------------------------------------------------------------------------
 
-function drawAxes(svg, box, sx, sy, xTicks, yTicks, xLabel, yLabel) {
-  const grid = node("g", { class: "grid" }, svg);
+function drawAxes(svg, box, sx, sy, xTicks, yTicks, xLabel, yLabel, { grid: withGrid = true } = {}) {
+  const grid = node("g", { class: "grid", visibility: withGrid ? "visible" : "hidden" }, svg);
   const labels = node("g", { class: "ticks" }, svg);
   for (const t of yTicks) {
     const y = sy(t);
@@ -365,8 +365,8 @@ export function isolines(x, y, z, level) {
   return segments;
 }
 
-// Low values dark blue, high values near white (matplotlib's Blues_r), blended over the page.
-const RAMP = [[8, 48, 107], [33, 113, 181], [107, 174, 214], [198, 219, 239], [247, 251, 255]];
+// Low values white, high values grey (as the service's figure): every run's colour stands out on it.
+const RAMP = [[255, 255, 255], [236, 237, 239], [214, 216, 220], [186, 189, 195], [150, 154, 161]];
 
 function rampColor(t) {
   const p = Math.min(Math.max(t, 0), 1) * (RAMP.length - 1);
@@ -403,13 +403,27 @@ function heatmap(x, y, z, levels) {
  * A contour map of `surface` ({x, y, z}: z[j][i] at (x[i], y[j])) with `paths` ([{label, color, points}])
  * drawn over it, each ending in a dot; `start` is a square, `minima` are stars.
  */
-export function contourChart(host, surface, paths, { minima = [], height = 420 } = {}) {
-  const width = Math.max(320, Math.floor(host.clientWidth || 560));
-  const svg = frame(host, width, height);
-  const box = { left: 62, right: width - 14, top: 12, bottom: height - 40 };
+export function contourChart(host, surface, paths, { minima = [], maxHeight = 480 } = {}) {
   const { x, y, z } = surface;
   const xDomain = [x[0], x[x.length - 1]];
   const yDomain = [y[0], y[y.length - 1]];
+  // Equal scales on both axes, so that valleys and bowls keep their true shape.
+  const available = Math.max(320, Math.floor(host.clientWidth || 560));
+  const aspect = (yDomain[1] - yDomain[0]) / (xDomain[1] - xDomain[0]);
+  const margin = { left: 62, right: 14, top: 12, bottom: 40 };
+  let plotWidth = available - margin.left - margin.right;
+  let plotHeight = plotWidth * aspect;
+  if (plotHeight > maxHeight) {
+    plotHeight = maxHeight;
+    plotWidth = plotHeight / aspect;
+  }
+  const offset = Math.max(0, (available - margin.left - margin.right - plotWidth) / 2);
+  const width = available;
+  const height = Math.round(plotHeight + margin.top + margin.bottom);
+  const svg = frame(host, width, height);
+  const box = {
+    left: margin.left + offset, right: margin.left + offset + plotWidth, top: margin.top, bottom: margin.top + plotHeight,
+  };
   const sx = scale(xDomain, [box.left, box.right], false);
   const sy = scale(yDomain, [box.bottom, box.top], false);
   const levels = quantileLevels(z);
@@ -418,7 +432,7 @@ export function contourChart(host, surface, paths, { minima = [], height = 420 }
     x: box.left, y: box.top, width: box.right - box.left, height: box.bottom - box.top,
     preserveAspectRatio: "none", class: "heat",
   }, svg);
-  drawAxes(svg, box, sx, sy, linearTicks(...xDomain, 6), linearTicks(...yDomain, 5), "x₀", "x₁");
+  drawAxes(svg, box, sx, sy, linearTicks(...xDomain, 6), linearTicks(...yDomain, 5), "x₀", "x₁", { grid: false });
   const clipped = node("g", { "clip-path": clip(svg, box) }, svg);
   const contours = node("g", { class: "contours" }, clipped);
   for (const level of levels.slice(1, -1)) {
@@ -426,11 +440,6 @@ export function contourChart(host, surface, paths, { minima = [], height = 420 }
       .map(([a, b]) => `M${sx(a[0]).toFixed(1)} ${sy(a[1]).toFixed(1)}L${sx(b[0]).toFixed(1)} ${sy(b[1]).toFixed(1)}`)
       .join("");
     if (d) node("path", { d, "data-level": level }, contours);
-  }
-  const marks = node("g", { class: "marks" }, clipped);
-  for (const [mx, my] of minima) {
-    const star = text(marks, sx(mx), sy(my) + 5, "★", { class: "minimum", "text-anchor": "middle" });
-    star.setAttribute("aria-label", "minimum");
   }
   for (const p of paths) {
     if (!p.points.length) continue;
@@ -446,6 +455,10 @@ export function contourChart(host, surface, paths, { minima = [], height = 420 }
   if (first) {
     const [s0, s1] = first.points[0];
     node("rect", { class: "start", x: sx(s0) - 4, y: sy(s1) - 4, width: 8, height: 8 }, clipped);
+  }
+  for (const [mx, my] of minima) {
+    const star = text(clipped, sx(mx), sy(my) + 7, "★", { class: "minimum", "text-anchor": "middle" });
+    star.setAttribute("aria-label", "minimum");
   }
   return svg;
 }
