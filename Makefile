@@ -33,8 +33,9 @@ openapi: $(STAMP)
 # The README's pictures: figures rendered by the service, and the playground as the browser test sees it.
 docs: $(STAMP)
 	$(BIN)/python scripts/render_docs.py docs
-	$(BIN)/python -m pytest -q tests/test_playground_browser.py -k tutorial_preset
+	$(BIN)/python -m pytest -q tests/test_playground_browser.py -k "tutorial_preset or 2d_objective"
 	cp test-output/playground-tutorial.png docs/playground.png
+	cp test-output/playground-rosenbrock.png docs/playground-rosenbrock.png
 
 # Re-record reference trajectories from torch.optim / optax (needs the `reference` extra).
 fixtures:

@@ -1,7 +1,8 @@
 """Render the README's figures through the service itself: `python scripts/render_docs.py docs`.
 
-Each figure is what POST /simulate answers with `Accept: image/svg+xml` for a scenario's body (the
-playground's screenshot comes from the browser test: `make docs` copies it).
+Each figure is what POST /simulate answers for a scenario's body with `Accept: image/svg+xml` or
+`image/png`, after the file's extension (the playground's screenshots come from the browser test:
+`make docs` copies them).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-FIGURES = {"tutorial.svg": "tutorial"}
+FIGURES = {"tutorial.svg": "tutorial", "rosenbrock.png": "rosenbrock_valley"}  # a contour is smaller as PNG
+MEDIA = {".svg": "image/svg+xml", ".png": "image/png"}
 
 
 def render(target: Path) -> None:
@@ -21,7 +23,7 @@ def render(target: Path) -> None:
     target.mkdir(exist_ok=True)
     for filename, scenario in FIGURES.items():
         body = client.get(f"/scenarios/{scenario}").json()["request"]
-        response = client.post("/simulate", json=body, headers={"accept": "image/svg+xml"})
+        response = client.post("/simulate", json=body, headers={"accept": MEDIA[Path(filename).suffix]})
         response.raise_for_status()
         (target / filename).write_bytes(response.content)
         print(f"wrote {target / filename}")

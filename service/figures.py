@@ -190,6 +190,7 @@ def draw_contour(ax, runs, ids, surface, minima) -> None:
             label="minimum",
         )
     ax.set(xlim=(x[0], x[-1]), ylim=(y[0], y[-1]), title="Paths on the objective", xlabel="x₀", ylabel="x₁")
+    ax.set_aspect("equal", adjustable="box")  # bowls and valleys keep their true shape
     _legend(ax, len(runs) + 2)
 
 
