@@ -90,7 +90,7 @@ MEDIA_DOC = {
     SVG: {"schema": {"type": "string"}},
     PNG: {"schema": {"type": "string", "format": "binary"}},
 }
-CONTOUR_RESOLUTION = 121
+CONTOUR_RESOLUTION = 81
 # The contour's window is the function's plotting window, widened to hold the paths, but never to more
 # than this many times its own size (a diverging run would otherwise shrink the picture to a dot).
 CONTOUR_MAX_WIDENING = 3.0
