@@ -134,7 +134,8 @@ function setSource(kind) {
   else if (kind === "sequence") state.body.gradients = { kind, values: [1, 0.5, -0.25, 0.125, 0.5, -1, 0.75, 0.25] };
   else if (kind === "objective") state.body.gradients = defaultObjective();
   else state.body.gradients = { kind };
-  if (kind !== "objective" && state.body.initial !== undefined && Array.isArray(state.body.initial)) delete state.body.initial;
+  // An objective starts at its own start point; a D-vector start rarely fits another source.
+  if (kind === "objective" || Array.isArray(state.body.initial)) delete state.body.initial;
   rebuild();
 }
 
