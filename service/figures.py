@@ -110,13 +110,14 @@ def _legend_label(run: Mapping[str, Any], extra: str = "") -> str:
 
 
 def _legend(ax, count: int) -> None:
-    ax.legend(fontsize="small", ncols=2 if count > 8 else 1)
+    if ax.get_legend_handles_labels()[0]:  # a panel can be empty: every run diverged at its first step
+        ax.legend(fontsize="small", ncols=2 if count > 8 else 1)
 
 
 def draw_learning_rates(ax, runs, ids, coordinate: int, suffix: str) -> None:
-    positive = True
+    drawn = []
     for i, (run, gid) in enumerate(zip(runs, ids, strict=True)):
-        rates = np.asarray(run["learning_rates"], dtype=float)[:, coordinate]
+        rates = np.asarray(run["learning_rates"], dtype=float).reshape(-1, run_dim(run))[:, coordinate]
         if rates.size == 0:
             continue
         fixed = bool(np.all(rates == rates[0]))
@@ -129,10 +130,15 @@ def draw_learning_rates(ax, runs, ids, coordinate: int, suffix: str) -> None:
             label=_legend_label(run, " (fixed)" if fixed else ""),
         )
         line.set_gid(f"lr-{gid}")
-        positive &= bool(np.all(rates > 0))
-    _log_if_wide(ax, [np.asarray(r["learning_rates"], dtype=float)[:, coordinate] for r in runs], positive)
+        drawn.append(rates)
+    _log_if_wide(ax, drawn)
     ax.set(title="Learning rates over steps" + suffix, xlabel="Step", ylabel="Learning rate")
     _legend(ax, len(runs))
+
+
+def run_dim(run) -> int:
+    """D, read off the run's starting point (its series may be empty when it diverged at step 1)."""
+    return np.asarray(run["params"]).shape[-1]
 
 
 def draw_trajectories(ax, runs, ids, coordinate: int, suffix: str) -> None:
@@ -155,7 +161,7 @@ def draw_loss(ax, runs, ids) -> None:
         at = thinned(loss.size)
         (line,) = ax.plot(at, loss[at], color=COLORS[i % len(COLORS)], label=_legend_label(run))
         line.set_gid(f"loss-{gid}")
-    _log_if_wide(ax, series, all(np.all(s > 0) for s in series))
+    _log_if_wide(ax, series)
     ax.set(title="Loss", xlabel="Step", ylabel="Loss")
     _legend(ax, len(series))
 
@@ -194,8 +200,8 @@ def draw_contour(ax, runs, ids, surface, minima) -> None:
     _legend(ax, len(runs) + 2)
 
 
-def _log_if_wide(ax, series: list[np.ndarray], positive: bool) -> None:
+def _log_if_wide(ax, series: list[np.ndarray]) -> None:
     """A log scale when the values are positive and span more than three decades (else lines hug zero)."""
-    values = np.concatenate([s for s in series if s.size]) if series else np.empty(0)
-    if positive and values.size and values.max() / values.min() > 1e3:
+    values = np.concatenate(series) if series else np.empty(0)
+    if values.size and values.min() > 0 and values.max() / values.min() > 1e3:
         ax.set_yscale("log")

@@ -48,7 +48,7 @@ def _aligned(values: Any, first: int, done: int, width: int) -> np.ndarray:
     out = np.full((done + 1, width), np.nan)
     if values is not None:
         array = np.asarray(values, dtype=np.float64)
-        array = array.reshape(len(array), -1)[: done + 1 - first]
+        array = (array[:, None] if array.ndim == 1 else array)[: done + 1 - first]  # rows of width
         out[first : first + len(array)] = array
     return out
 

@@ -91,3 +91,12 @@ def test_closed_loop_rows_carry_each_runs_own_gradients_loss_and_distance(client
             assert number(row["loss"]) == run["loss"][t]
             assert number(row["distance_to_optimum"]) == run["distance_to_optimum"][t]
             assert number(row["gradient"]) == (run["gradients"][t - 1][c] if t else None)
+
+
+def test_a_run_that_diverges_at_its_first_step_has_only_its_start(client):
+    body = {"gradients": {"kind": "sequence", "values": [[1e300, 1.0]]}, "optimizers": [{"name": "sgd", "lr": 1e10}]}
+    rows = as_csv(client, body)
+    assert [(row["step"], row["coordinate"], row["param"], row["learning_rate"]) for row in rows] == [
+        ("0", "0", "0.0", ""),
+        ("0", "1", "0.0", ""),
+    ]

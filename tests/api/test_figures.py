@@ -174,3 +174,9 @@ def test_an_objective_beyond_2d_has_the_loss_but_no_contour(client):
     ids = set(lines_by_id(svg))
     assert {"loss-adam", "trajectory-adam"} <= ids and not any(i.startswith("path-") for i in ids)
     assert ET.fromstring(svg).get("width") == "1512pt"  # three panels in a row
+
+
+def test_runs_that_diverge_at_their_first_step_leave_their_panels_empty(client):
+    body = {"gradients": {"kind": "sequence", "values": [1e300, 1.0]}, "optimizers": [{"name": "sgd", "lr": 1e10}]}
+    svg = figure(client, body, "image/svg+xml")
+    assert "trajectory-sgd" in lines_by_id(svg) and "lr-sgd" not in lines_by_id(svg)
