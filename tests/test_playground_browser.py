@@ -107,9 +107,16 @@ def page(browser, server):
     tab.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    # Console errors too (an SVG path the browser cannot read, say), but for the API's 4xx answers.
+    tab.on(
+        "console",
+        lambda message: (
+            message.type == "error" and "Failed to load resource" not in message.text and errors.append(message.text)
+        ),
+    )
     yield tab
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"errors on the page: {errors}"
 
 
 def drawn(page, after: int = 0) -> int:
@@ -216,3 +223,12 @@ def test_a_2d_objective_draws_its_contour_with_every_path_and_the_loss(page):
         arg=contours[0],
     )
     assert series(page, "contour")["adam"] != paths["adam"]
+
+
+def test_a_run_flying_off_to_1e300_is_drawn_without_errors(page):
+    page.goto("/#scenario=rosenbrock_valley")
+    draws = drawn(page)
+    page.fill('[data-field="optimizers[0].lr"]', "0.1")  # plain SGD at 0.1 flies past 1e50, then overflows
+    drawn(page, draws)
+    assert "diverged at" in page.inner_text("#legend")
+    assert len(series(page, "contour")) == 5

@@ -131,6 +131,32 @@ function paddedDomain(min, max, log) {
 
 // --- path building ------------------------------------------------------------------------------
 
+// Browsers read path numbers as 32-bit floats: a run heading for 1e300 must not reach the path as such.
+// A point beyond this many screen units is moved towards the previous one, along the same direction,
+// so the visible part of the segment is unchanged (the clip path hides the rest).
+const SCREEN_LIMIT = 1e6;
+
+function onScreen(previous, point) {
+  const [x, y] = point;
+  if (Math.abs(x) <= SCREEN_LIMIT && Math.abs(y) <= SCREEN_LIMIT) return point;
+  const [px, py] = previous ?? [0, 0];
+  const dx = x - px;
+  const dy = y - py;
+  const t = Math.min(1, SCREEN_LIMIT / Math.max(Math.abs(dx), Math.abs(dy)));
+  return [px + dx * t, py + dy * t];
+}
+
+/** "M x y L x y ..." for screen points, each kept within SCREEN_LIMIT (see onScreen). */
+function pathData(points) {
+  let previous = null;
+  return points
+    .map((point, i) => {
+      previous = onScreen(previous, point);
+      return `${i ? "L" : "M"}${previous[0].toFixed(2)} ${previous[1].toFixed(2)}`;
+    })
+    .join("");
+}
+
 /** "M x y L ..." for points; with more points than pixels, each pixel column keeps its first, lowest,
  *  highest and last point, so the drawn shape is the same as drawing them all. */
 function linePath(xs, ys, sx, sy, width, log) {
@@ -443,13 +469,12 @@ export function contourChart(host, surface, paths, { minima = [], maxHeight = 48
   }
   for (const p of paths) {
     if (!p.points.length) continue;
-    const d = p.points
-      .filter(([px, py]) => Number.isFinite(px) && Number.isFinite(py))
-      .map(([px, py], i) => `${i ? "L" : "M"}${sx(px).toFixed(2)} ${sy(py).toFixed(2)}`)
-      .join("");
+    const d = pathData(p.points.filter((q) => q.every(Number.isFinite)).map(([px, py]) => [sx(px), sy(py)]));
     node("path", { class: "series", d, stroke: p.color, "data-label": p.label }, clipped);
     const [ex, ey] = p.points[p.points.length - 1];
-    node("circle", { class: "end", cx: sx(ex), cy: sy(ey), r: 4, fill: p.color }, clipped);
+    if (Math.abs(sx(ex)) < SCREEN_LIMIT && Math.abs(sy(ey)) < SCREEN_LIMIT) {
+      node("circle", { class: "end", cx: sx(ex), cy: sy(ey), r: 4, fill: p.color }, clipped);
+    }
   }
   const first = paths.find((p) => p.points.length);
   if (first) {
