@@ -4,7 +4,7 @@
 const NS = "http://www.w3.org/2000/svg";
 
 // matplotlib's tab10: the figures the service draws use the same colours in the same order.
-export const PALETTE = [
+const PALETTE = [
   "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 ];
@@ -346,7 +346,7 @@ function hover(host, svg, box, sx, sy, series, log) {
 // --- contour map --------------------------------------------------------------------------------
 
 /** Levels at quantiles of z (squared spacing: denser near the minimum), as the service's figure does. */
-export function quantileLevels(z, count = 16) {
+function quantileLevels(z, count = 16) {
   const values = z.flat().filter(Number.isFinite).sort((a, b) => a - b);
   if (!values.length) return [];
   const levels = [];
@@ -365,7 +365,7 @@ const CASES = {
   8: [["T", "L"]], 9: [["B", "T"]], 11: [["R", "T"]], 12: [["L", "R"]], 13: [["B", "R"]], 14: [["L", "B"]],
 };
 
-export function isolines(x, y, z, level) {
+function isolines(x, y, z, level) {
   const segments = [];
   for (let j = 0; j + 1 < y.length; j++) {
     for (let i = 0; i + 1 < x.length; i++) {

@@ -37,7 +37,7 @@ export function icon(name) {
 }
 
 /** The non-null branch of `anyOf: [X, {type: null}]`, and whether null is allowed. */
-export function unwrapNullable(schema) {
+function unwrapNullable(schema) {
   const branches = schema.anyOf || schema.oneOf;
   if (!branches) return [schema, false];
   const real = branches.filter((b) => b.type !== "null");
@@ -54,7 +54,7 @@ function pick(object, keys) {
 }
 
 /** "≥ 0", "[0, 1)", "> 0": the bounds a number must respect, as a short hint. */
-export function boundsHint(schema) {
+function boundsHint(schema) {
   const lo = schema.minimum ?? schema.exclusiveMinimum;
   const hi = schema.maximum ?? schema.exclusiveMaximum;
   const open = schema.exclusiveMinimum !== undefined ? "(" : "[";
@@ -70,7 +70,7 @@ function numberText(value) {
 }
 
 /** Parse what a person typed into a number field: [value, error]. Empty means "use the default". */
-export function parseNumber(raw, schema) {
+function parseNumber(raw, schema) {
   const textValue = raw.trim();
   if (textValue === "") return [undefined, null];
   const value = Number(textValue);
@@ -91,7 +91,7 @@ function parseList(raw, schema) {
 }
 
 /** True for properties a generic field can edit (scalars, enums, lists of numbers). */
-export function isSimple(schema) {
+function isSimple(schema) {
   const [s] = unwrapNullable(schema);
   if (s.enum || s.const !== undefined) return true;
   if (["number", "integer", "boolean", "string"].includes(s.type)) return true;
@@ -102,7 +102,7 @@ export function isSimple(schema) {
  * One labelled input for property `name` of `schema`. `value` is the current value (undefined: the
  * default applies); `onChange(value)` receives the parsed value, or undefined to go back to the default.
  */
-export function field(name, rawSchema, value, onChange, path) {
+function field(name, rawSchema, value, onChange, path) {
   const [schema, nullable] = unwrapNullable(rawSchema);
   const fallback = schema.default;
   const current = value === undefined ? fallback : value;
