@@ -20,10 +20,34 @@ const $ = (selector) => document.querySelector(selector);
 
 // --- talking to the API ---------------------------------------------------------------------------
 
+// A server started with an API key answers 401 without it: the page asks once and keeps the key for
+// this tab only (sessionStorage), sending it as X-API-Key.
+const KEY_STORE = "optiscope-api-key";
+
+function headers(extra = {}) {
+  const key = sessionStorage.getItem(KEY_STORE);
+  return key ? { ...extra, "x-api-key": key } : extra;
+}
+
+class Unauthorized extends Error {}
+
 async function getJSON(path) {
-  const response = await fetch(path, { headers: { accept: "application/json" } });
+  const response = await fetch(path, { headers: headers({ accept: "application/json" }) });
+  if (response.status === 401) throw new Unauthorized(path);
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   return response.json();
+}
+
+function askForKey() {
+  const input = h("input", { type: "password", id: "api-key", placeholder: "X-API-Key", autocomplete: "off" });
+  const use = h("button", { type: "button", onclick: () => {
+    sessionStorage.setItem(KEY_STORE, input.value.trim());
+    location.reload();
+  } }, "Use this key");
+  const box = $("#banner");
+  box.replaceChildren(h("strong", {}, "This server needs an API key. "), input, " ", use);
+  box.hidden = false;
+  document.body.dataset.state = "error";
 }
 
 function simulateURL(query = "") {
@@ -468,7 +492,7 @@ async function run() {
   try {
     response = await fetch(simulateURL(), {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
+      headers: headers({ "content-type": "application/json", accept: "application/json" }),
       body: JSON.stringify(state.body),
       signal: controller.signal,
     });
@@ -479,6 +503,7 @@ async function run() {
   const payload = await response.json().catch(() => null);
   if (token !== runToken) return;
   clearErrors();
+  if (response.status === 401) return askForKey();
   if (response.status === 422 && payload?.detail) return invalid(payload.detail);
   if (!response.ok) return failed(`The service answered ${response.status}: ${payload?.detail ?? response.statusText}`);
   answer = payload;
@@ -697,7 +722,9 @@ function shellQuote(value) {
 }
 
 function curlCommand(body, url = simulateURL()) {
-  return `curl -s -X POST ${shellQuote(url)} -H 'content-type: application/json' -d ${shellQuote(JSON.stringify(body))}`;
+  // The key itself stays out of the clipboard: the command reads it from the environment.
+  const key = sessionStorage.getItem(KEY_STORE) ? ` -H "x-api-key: $OPTISCOPE_API_KEY"` : "";
+  return `curl -s -X POST ${shellQuote(url)} -H 'content-type: application/json'${key} -d ${shellQuote(JSON.stringify(body))}`;
 }
 
 async function copy(textValue, what) {
@@ -724,7 +751,7 @@ async function download(accept, extension) {
   const query = accept.startsWith("image/") && answer?.dim > 1 ? `?coordinate=${state.view.coordinate || 0}` : "";
   const response = await fetch(simulateURL(query), {
     method: "POST",
-    headers: { "content-type": "application/json", accept },
+    headers: headers({ "content-type": "application/json", accept }),
     body: JSON.stringify(state.body),
   });
   if (!response.ok) {
@@ -814,4 +841,7 @@ async function start() {
   await run();
 }
 
-start().catch((error) => failed(`The playground could not start: ${error.message}`));
+start().catch((error) => {
+  if (error instanceof Unauthorized) askForKey();
+  else failed(`The playground could not start: ${error.message}`);
+});
