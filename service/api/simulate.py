@@ -196,8 +196,11 @@ def simulate_endpoint(
         )
     payload = simulation(request, record)
     if media == CSV:
-        return Response(simulation_csv(payload), media_type="text/csv; charset=utf-8")
-    if media in IMAGES:
+        response = Response(simulation_csv(payload), media_type="text/csv; charset=utf-8")
+    elif media in IMAGES:
         surface = contour_surface(request, payload)
-        return Response(figures.render(payload, media, coordinate, surface), media_type=media)
-    return json_response(payload)
+        response = Response(figures.render(payload, media, coordinate, surface), media_type=media)
+    else:
+        response = json_response(payload)
+    response.headers["vary"] = "Accept"  # one body, several answers: caches must key on Accept too
+    return response

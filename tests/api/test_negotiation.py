@@ -71,3 +71,11 @@ def test_json_stays_the_default_and_unchanged(client):
     explicit = client.post("/simulate", json={}, headers={"accept": JSON})
     assert plain.headers["content-type"] == explicit.headers["content-type"] == JSON
     assert plain.content == explicit.content
+
+
+def test_the_same_body_answers_each_accept_in_its_own_type(client):
+    # Anything that remembers answers by body (a cache) must tell these apart: the answers say Vary: Accept.
+    for media in (JSON, SVG, CSV, PNG, JSON):
+        response = client.post("/simulate", json={}, headers={"accept": media})
+        assert response.headers["content-type"].split(";")[0] == media
+        assert response.headers["vary"] == "Accept"
