@@ -6,7 +6,11 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint openapi docs fixtures parity install clean
+# The TypeScript types need node: npm installs the versions pinned in package-lock.json.
+NODE_STAMP := node_modules/.package-lock.json
+NODE_DEPS := $(if $(shell command -v npm),$(NODE_STAMP))
+
+.PHONY: run test lint openapi types docs constraints loadtest fixtures parity install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,21 +18,46 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 
+install: $(STAMP) $(NODE_DEPS)
+
+# The container's command, on this machine: settings from OPTISCOPE_ variables (see the README).
 run: $(STAMP)
-	$(BIN)/uvicorn service.main:app --host $(HOST) --port $(PORT)
+	OPTISCOPE_HOST=$(HOST) OPTISCOPE_PORT=$(PORT) $(BIN)/python -m service
 
-test: lint
+test: lint $(NODE_DEPS)
 	$(BIN)/python -m pytest
 
+# Code style, and the container files checked structurally (no Docker engine is needed).
 lint: $(STAMP)
 	$(BIN)/ruff check service tests scripts
 	$(BIN)/ruff format --check --quiet service tests scripts
+	$(BIN)/hadolint --failure-threshold warning Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	scripts/check-nginx.sh deploy/nginx.conf
 
-# Regenerate the committed OpenAPI document (a test fails when it drifts from the code).
+# Regenerate the committed OpenAPI document and the TypeScript types made from it (tests fail on drift).
 openapi: $(STAMP)
 	$(BIN)/python scripts/export_openapi.py openapi/openapi.json
+	$(MAKE) types
+
+types: $(NODE_STAMP)
+	npm run --silent types
+
+# Pin the image's runtime dependencies: a fresh environment with only the package installed.
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/pip install --quiet .
+	{ echo "# Runtime dependencies of the container image, pinned (make constraints regenerates this file)."; \
+	  .venv-constraints/bin/pip freeze --exclude optiscope; } > deploy/constraints.txt
+	rm -rf .venv-constraints
+
+# Throughput, latency and memory of the tutorial request at 1 and 2 workers (wrk, loopback, 60 s each).
+loadtest: $(STAMP)
+	scripts/loadtest.sh
 
 # The README's pictures: figures rendered by the service, and the playground as the browser test sees it.
 docs: $(STAMP)
@@ -52,4 +81,4 @@ parity:
 	.venv-reference/bin/python tests/reference/live_parity.py --cases $(or $(CASES),20) $(if $(SEED),--seed $(SEED))
 
 clean:
-	rm -rf $(VENV) .venv-reference .pytest_cache
+	rm -rf $(VENV) .venv-reference .venv-constraints .pytest_cache node_modules

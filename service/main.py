@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .api import health, objectives, optimizers, playground, scenarios, schedules, simulate
-from .api.errors import validation_handler
+from .api import health, metrics, objectives, optimizers, playground, scenarios, schedules, simulate
+from .api.errors import UNAUTHORIZED, http_error_handler, validation_handler
+from .api.metrics import Metrics
+from .api.middleware import ApiKeyGuard, BodySizeLimit, RequestTelemetry
+from .settings import Settings, get_settings
+
+# Simulations run in worker threads and hold the GIL in their Python loops. The event loop then waits up
+# to one switch interval for the GIL at every wake-up; 1 ms instead of Python's 5 ms keeps /healthz and
+# the other quick requests answering in milliseconds while simulations compute (tests/test_server.py).
+GIL_SWITCH_INTERVAL = 0.001
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # once per worker process, before it serves
+    yield
 
 
 def operation_id(route: APIRoute) -> str:
@@ -16,18 +37,53 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def create_app() -> FastAPI:
+def middleware(settings: Settings, telemetry: Metrics) -> list[Middleware]:
+    """Outermost first: every request is counted and logged, even one refused by a later layer; CORS
+    answers browsers' preflight requests (which carry no API key) before the key is checked; the key is
+    checked before any body is read."""
+    stack = [Middleware(RequestTelemetry, metrics=telemetry)]
+    if settings.cors_origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["content-type", "x-api-key", "x-request-id"],
+                expose_headers=["x-request-id"],
+            )
+        )
+    if settings.api_key is not None:
+        stack.append(Middleware(ApiKeyGuard, api_key=settings.api_key.get_secret_value()))
+    stack.append(Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes))
+    return stack
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. Without `settings` it reads the environment (cached `get_settings()`); with them,
+    routes and middleware both use the ones given."""
+    settings = settings or get_settings()
+    telemetry = Metrics()
     app = FastAPI(
         title="Optiscope",
         version=__version__,
         summary="Step-by-step behaviour of gradient-based optimizers: effective learning rates and "
         "parameter trajectories, at parity with torch.optim.",
         generate_unique_id_function=operation_id,
+        middleware=middleware(settings, telemetry),
+        lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.metrics = telemetry
+    app.dependency_overrides[get_settings] = lambda: settings
     app.add_exception_handler(RequestValidationError, validation_handler)
-    for module in (simulate, optimizers, schedules, objectives, scenarios, health):
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    # Every resource router sits behind the optional API key, so each of its routes documents the 401;
+    # health and metrics hold the open probes (OPEN_PATHS) and document /version's 401 themselves.
+    for module in (simulate, optimizers, schedules, objectives, scenarios):
+        app.include_router(module.router, responses=UNAUTHORIZED)
+    for module in (health, metrics):
         app.include_router(module.router)
-    playground.mount(app)
+    playground.mount(app)  # open like the probes: the page asks for the key when the API wants one
     return app
 
 

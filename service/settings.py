@@ -1,20 +1,43 @@
-"""Service settings, read from environment variables prefixed OPTISCOPE_ (e.g. OPTISCOPE_MAX_STEPS)."""
+"""Service settings, read from environment variables prefixed OPTISCOPE_ (e.g. OPTISCOPE_MAX_STEPS).
+
+`get_settings()` is cached and is the dependency routes use; tests override it with
+`app.dependency_overrides[get_settings]`, or build an app with `create_app(Settings(...))`, which does
+the same and also hands the settings to the middleware.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPTISCOPE_", extra="ignore")
 
-    host: str = Field("127.0.0.1", description="Interface the server binds to.")
+    # --- server ---
+    host: str = Field("127.0.0.1", description="Interface the server binds to (the container sets 0.0.0.0).")
     port: int = Field(8000, ge=1, le=65535, description="TCP port the server listens on.")
-    workers: int = Field(1, ge=1, description="Server worker processes.")
-    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    workers: int = Field(1, ge=1, description="Server worker processes (scale out by replicas first).")
+    shutdown_timeout: float = Field(
+        25.0, gt=0, description="Seconds a stopping server waits for requests in flight before closing them."
+    )
+    log_level: LogLevel = Field("info", description="Log level: debug, info, warning, error, critical.")
+    log_format: Literal["json", "text"] = Field("json", description="json: one JSON object per line; text: plain.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS, comma-separated; empty turns CORS off."
+    )
+    api_key: SecretStr | None = Field(
+        None, description="When set, every endpoint but /healthz, /readyz and /metrics needs header X-API-Key."
+    )
+    git_revision: str | None = Field(None, description="Source revision reported by /version (set at image build).")
+
+    # --- limits, checked before any compute ---
+    max_body_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest request body, in bytes (413 above).")
     max_steps: int = Field(1_000_000, ge=1, description="Most steps T one request may simulate.")
     max_dim: int = Field(1_000_000, ge=1, description="Most parameter coordinates D per request.")
     max_values: int = Field(
@@ -30,6 +53,29 @@ class Settings(BaseSettings):
     max_surface_points: int = Field(
         1_000_000, ge=4, description="Most grid points (resolution squared) one surface request may evaluate."
     )
+    max_work: int = Field(
+        200_000_000, ge=1, description="Most steps x coordinates x optimizer runs in one request (T * D * runs)."
+    )
+    compute_budget_seconds: float = Field(
+        10.0, ge=0, description="Wall-clock seconds one simulation may compute before it is stopped; 0 = no limit."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lowercase(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("api_key", "git_revision", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 @lru_cache

@@ -15,9 +15,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from pydantic_core import PydanticCustomError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 Loc = Sequence[str | int]
 
@@ -29,8 +32,36 @@ def path_error(kind: str, message: str, *path: str | int) -> PydanticCustomError
 
 
 def limit_error(field: Loc, message: str, kind: str = "limit_exceeded") -> RequestValidationError:
-    """A 422 raised by a route before any compute (a size over its limit, an unusable schedule)."""
+    """A 422 for a request over a configured limit: a size (before any compute) or the compute budget."""
     return RequestValidationError([{"type": kind, "loc": ("body", *field), "msg": message}])
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where the error is, FastAPI style: ['body', 'optimizers', 0, ...].")
+    field: str = Field(description="The same place, readable: optimizers[0].betta1.")
+    msg: str = Field(description="What is wrong and what is accepted.")
+    type: str = Field(description="Error kind, e.g. float_type, limit_exceeded, compute_budget_exceeded.")
+    input: Any = Field(None, description="The offending value, when it is a small scalar.")
+
+
+class ValidationErrorBody(BaseModel):
+    """The 422 body: one entry per problem."""
+
+    detail: list[FieldError]
+
+
+class ErrorMessage(BaseModel):
+    """Errors that are not about one field (401, 404, 413): one sentence saying what to do."""
+
+    detail: str
+
+
+UNAUTHORIZED = {
+    401: {
+        "model": ErrorMessage,
+        "description": "The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong.",
+    }
+}
 
 
 def readable_path(loc: Loc, body: Any) -> str:
@@ -76,3 +107,14 @@ def format_errors(errors: Iterable[dict[str, Any]], body: Any) -> list[dict[str,
 
 async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": format_errors(exc.errors(), exc.body)})
+
+
+async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI answers 400 when the body cannot even be decoded (invalid UTF-8, JSON nested past the
+    parser's depth); like any other unparseable JSON that is a 422 `json_invalid` here."""
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        cause = exc.__cause__
+        message = f"The body is not valid JSON: {type(cause).__name__}: {cause}"[:300]
+        entry = {"loc": ["body"], "field": "body", "msg": message, "type": "json_invalid"}
+        return JSONResponse(status_code=422, content={"detail": [entry]})
+    return await http_exception_handler(request, exc)

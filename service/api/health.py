@@ -1,7 +1,22 @@
-"""Liveness."""
+"""Liveness, readiness and version.
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+/healthz runs on the event loop and touches nothing else: it answers while every worker thread computes.
+/readyz runs where simulations run (the thread pool) and simulates one step, so it answers slowly or
+not at all when the service cannot take more work, and a balancer sends traffic elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from .. import __version__
+from ..engine import REGISTRY, RunSpec, simulate
+from ..settings import Settings, get_settings
+from .errors import UNAUTHORIZED
 
 router = APIRouter(tags=["health"])
 
@@ -10,6 +25,22 @@ class Health(BaseModel):
     status: str
 
 
+class Version(BaseModel):
+    version: str = Field(description="Package version.")
+    git_revision: str | None = Field(description="Source revision the image was built from, when known.")
+
+
 @router.get("/healthz", summary="Liveness: the process answers")
-def healthz() -> Health:
+async def healthz() -> Health:
     return Health(status="ok")
+
+
+@router.get("/readyz", summary="Readiness: a simulation can run now")
+def readyz() -> Health:
+    simulate(np.ones((1, 1)), [RunSpec(REGISTRY["sgd"])], record=())
+    return Health(status="ready")
+
+
+@router.get("/version", summary="Package version and source revision", responses=UNAUTHORIZED)
+def version(settings: Annotated[Settings, Depends(get_settings)]) -> Version:
+    return Version(version=__version__, git_revision=settings.git_revision)

@@ -22,8 +22,8 @@ from pydantic import (
 )
 
 from ..engine import OBJECTIVES, REGISTRY, SERIES, Hyperparameter, Objective, Optimizer, Problem, gradients
-from ..engine.schedules import SCHEDULES, Schedule, horizon_problem
-from .errors import path_error
+from ..engine.schedules import MAX_EPOCH, SCHEDULES, Schedule, horizon_problem
+from .errors import limit_error, path_error
 
 MAX_LABEL = 64
 
@@ -157,7 +157,7 @@ def _hyperparameter_field(h: Hyperparameter) -> tuple[Any, Any]:
         "float": float,
         "int": int,
         "bool": bool,
-        "int_list": Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=MAX_MILESTONES)],
+        "int_list": Annotated[list[Annotated[int, Field(ge=0, le=MAX_EPOCH)]], Field(max_length=MAX_MILESTONES)],
         "float_list": Annotated[list[Annotated[float, Field(**bounds)]], Field(min_length=1)],
         "choice": Literal[h.choices] if h.choices else str,
     }[h.kind]
@@ -290,9 +290,18 @@ class SyntheticBase(StrictModel):
         return self.steps, self.dim
 
     def build(self) -> np.ndarray:
-        return gradients.generate(
-            self.pattern, self.steps, self.dim, **self.model_dump(exclude={"kind", "pattern", "steps", "dim"})
-        )
+        """The sequence; a 422 if these magnitudes overflow float64 (NaN or infinity never reach a run)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = gradients.generate(
+                self.pattern, self.steps, self.dim, **self.model_dump(exclude={"kind", "pattern", "steps", "dim"})
+            )
+        if not np.isfinite(values).all():
+            raise limit_error(
+                ("gradients",),
+                f"these {self.pattern} parameters give gradients beyond float64: use smaller magnitudes",
+                kind="finite_number",
+            )
+        return values
 
 
 def _pattern_model(pattern: gradients.Pattern) -> type[StrictModel]:
@@ -548,6 +557,50 @@ class Run(BaseModel):
         "finite; the run's series stop before it. Null if none."
     )
 
+    # numpy views for Python callers (the client and the command line); they do not change the schema.
+
+    def params_array(self) -> np.ndarray:
+        """Parameters as a float64 array of shape (T+1, D), row 0 the initial point."""
+        return _recorded(self.params, "params")
+
+    def learning_rates_array(self) -> np.ndarray:
+        """Effective learning rates as a float64 array of shape (T, D)."""
+        return _recorded(self.learning_rates, "learning_rates")
+
+    def updates_array(self) -> np.ndarray:
+        """Parameter changes as a float64 array of shape (T, D)."""
+        return _recorded(self.updates, "updates")
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Each optimizer state array after every step, shape (T, D)."""
+        return {name: np.array(rows, dtype=np.float64) for name, rows in _recorded(self.state, "state").items()}
+
+    def final_array(self) -> np.ndarray:
+        """Final parameters, shape (D,)."""
+        return np.array(self.final, dtype=np.float64)
+
+    def loss_array(self) -> np.ndarray:
+        """Closed loop: f at the T+1 points visited, shape (T+1,)."""
+        return _recorded(self.loss, "loss", _OBJECTIVE_ONLY)
+
+    def gradients_array(self) -> np.ndarray:
+        """Closed loop: the gradients this run received, shape (T, D)."""
+        return _recorded(self.gradients, "gradients", _OBJECTIVE_ONLY)
+
+    def distance_to_optimum_array(self) -> np.ndarray:
+        """Closed loop on a function with known minima: distance to the nearest one, shape (T+1,)."""
+        return _recorded(self.distance_to_optimum, "distance_to_optimum", _OBJECTIVE_ONLY)
+
+
+_RECORD_IT = "include it in the request's `record` list"
+_OBJECTIVE_ONLY = "only runs on an objective source (gradients kind 'objective') report it"
+
+
+def _recorded(series: Any, name: str, remedy: str = _RECORD_IT) -> Any:
+    if series is None:
+        raise ValueError(f"this run has no '{name}': {remedy}")
+    return series if isinstance(series, dict) else np.array(series, dtype=np.float64)
+
 
 class ObjectiveSummary(BaseModel):
     function: str
@@ -567,6 +620,19 @@ class SimulateResponse(BaseModel):
     )
     objective: ObjectiveSummary | None = Field(None, description="Objective sources only: the function run on.")
     runs: list[Run]
+
+    def gradients_array(self) -> np.ndarray:
+        """The gradient sequence every run received, shape (T, D) (objective sources: see each run's)."""
+        if self.gradients is None:
+            raise ValueError("on an objective source each run has its own gradients: use run.gradients_array()")
+        return np.array(self.gradients, dtype=np.float64)
+
+    def run(self, label: str) -> Run:
+        """The run with this label; a KeyError lists the labels there are."""
+        for run in self.runs:
+            if run.label == label:
+                return run
+        raise KeyError(f"no run labelled {label!r}; the runs are {', '.join(r.label for r in self.runs)}")
 
 
 class UpdateRule(BaseModel):
@@ -606,6 +672,10 @@ class ScheduleSimulateResponse(BaseModel):
     step: list[int] = Field(description="Optimizer steps 1..T.")
     lr: list[float] = Field(description="Base learning rate in force at each step.")
     momentum: list[float] | None = Field(None, description="Momentum/beta1 OneCycle sets at each step, if it does.")
+
+    def lr_array(self) -> np.ndarray:
+        """The base learning rate at each step, shape (T,)."""
+        return np.array(self.lr, dtype=np.float64)
 
 
 class ScheduleInfo(BaseModel):
@@ -666,3 +736,12 @@ class SurfaceResponse(BaseModel):
     )
     z_min: float | None = Field(description="Smallest finite z, or null.")
     z_max: float | None = Field(description="Largest finite z, or null.")
+
+    def z_array(self) -> np.ndarray:
+        """f on the grid, shape (len(y), len(x)), NaN where it overflows: ready for matplotlib's contour."""
+        return np.array([[np.nan if v is None else v for v in row] for row in self.z], dtype=np.float64)
+
+    def meshgrid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(X, Y, Z) arrays of shape (len(y), len(x)): `contour(*surface.meshgrid())`."""
+        x, y = np.meshgrid(np.array(self.x, dtype=np.float64), np.array(self.y, dtype=np.float64))
+        return x, y, self.z_array()

@@ -6,19 +6,18 @@ from functools import cache
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from ..engine import OBJECTIVES, Objective
 from ..engine.objectives import surface as surface_grid
-from ..settings import Settings, get_settings
+from .deps import SettingsDep
 from .models import OBJECTIVE_MODELS, OBJECTIVE_SOURCE_FIELDS, ObjectiveInfo, SurfaceResponse, UpdateRule
 from .responses import json_response
 
 router = APIRouter(tags=["objectives"])
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 SURFACE_QUERY = ("x_min", "x_max", "y_min", "y_max", "resolution", "dim", "x_axis", "y_axis", "at")
 NOT_FOUND = {404: {"description": "Unknown function"}}
 

@@ -7,6 +7,7 @@ from functools import cache
 from fastapi import APIRouter, HTTPException
 
 from ..engine import REGISTRY, Optimizer
+from .errors import ErrorMessage
 from .models import SPEC_MODELS, OptimizerInfo, UpdateRule
 
 router = APIRouter(tags=["optimizers"])
@@ -47,7 +48,11 @@ def list_optimizers() -> list[OptimizerInfo]:
     return [info(o) for o in REGISTRY.values()]
 
 
-@router.get("/optimizers/{name}", summary="One optimizer's catalog entry", responses={404: {"description": "Unknown"}})
+@router.get(
+    "/optimizers/{name}",
+    summary="One optimizer's catalog entry",
+    responses={404: {"model": ErrorMessage, "description": "Unknown optimizer; the message lists the known ones."}},
+)
 def get_optimizer(name: str) -> OptimizerInfo:
     if name not in REGISTRY:
         raise HTTPException(404, f"Unknown optimizer '{name}'. Known optimizers: {', '.join(REGISTRY)}.")

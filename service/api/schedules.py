@@ -9,6 +9,7 @@ import numpy as np
 from fastapi import APIRouter
 
 from ..engine.schedules import SCHEDULES, learning_rates
+from .deps import SettingsDep
 from .errors import limit_error
 from .models import SCHEDULE_MODELS, ScheduleInfo, ScheduleSimulateRequest, ScheduleSimulateResponse, UpdateRule
 from .responses import json_response
@@ -57,7 +58,9 @@ def list_schedules() -> list[ScheduleInfo]:
 
 
 @router.post("/schedules/simulate", response_model=ScheduleSimulateResponse, summary="A schedule's lr at every step")
-def simulate_schedule(request: ScheduleSimulateRequest):
+def simulate_schedule(request: ScheduleSimulateRequest, settings: SettingsDep):
+    if request.steps > settings.max_steps:
+        raise limit_error(("steps",), f"{request.steps} steps exceed the limit of {settings.max_steps}")
     lr, momentum = schedule_arrays(request.schedule, request.lr, request.steps, ("schedule",))
     payload = {"steps": request.steps, "step": np.arange(1, request.steps + 1), "lr": lr}
     if momentum is not None:

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.exceptions import RequestValidationError
 
 from .. import figures
-from ..engine import REGISTRY, RunResult, RunSpec, simulate, simulate_objective
+from ..engine import REGISTRY, BudgetExceeded, RunResult, RunSpec, simulate, simulate_objective
 from ..engine.objectives import surface as surface_grid
-from ..settings import Settings, get_settings
-from .errors import limit_error
+from ..settings import Settings
+from .deps import SettingsDep
+from .errors import ErrorMessage, ValidationErrorBody, limit_error
 from .export import simulation_csv
+from .metrics import Metrics, MetricsDep
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
 from .negotiation import CSV, IMAGES, JSON, PNG, SVG, Media
 from .responses import json_response
 from .schedules import schedule_arrays
 
 router = APIRouter(tags=["simulate"])
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def check_limits(request: SimulateRequest, settings: Settings, record: set[str]) -> None:
@@ -47,6 +48,22 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str])
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "
             f"{settings.max_values}: record fewer series or steps",
         )
+    work = steps * dim * runs
+    if work > settings.max_work:
+        raise limit_error(
+            ("gradients",),
+            f"this request asks for {work} coordinate-steps ({steps} steps x D = {dim} x {runs} optimizers), "
+            f"over the limit of {settings.max_work}: ask for fewer steps, coordinates or optimizers",
+        )
+
+
+def budget_error(exc: BudgetExceeded, seconds: float):
+    return limit_error(
+        (),
+        f"the simulation ran over the compute budget of {seconds:g} s and was stopped ({exc}): ask for fewer "
+        "steps, coordinates or optimizers",
+        kind="compute_budget_exceeded",
+    )
 
 
 def closed_loop_values(request: SimulateRequest, record: set[str]) -> int:
@@ -81,6 +98,35 @@ def run_spec(spec, steps: int, index: int) -> RunSpec:
     return RunSpec(optimizer, hyperparameters, spec.label, lr, per_step)
 
 
+def run_simulation(
+    request: SimulateRequest, settings: Settings, metrics: Metrics | None = None, record: set[str] | None = None
+) -> dict[str, Any]:
+    """What POST /simulate does, without HTTP: check the limits, run the engine within the compute budget,
+    and return the response payload (numpy arrays: what JSON, CSV and figures are all made from). `record`
+    defaults to the request's own. The command line runs local simulations here (without metrics)."""
+    budget = settings.compute_budget_seconds
+    deadline = time.monotonic() + budget if budget else None
+    record = set(request.record) if record is None else record
+    check_limits(request, settings, record)
+    steps, dim = request.gradients.shape
+    specs = [run_spec(spec, steps, i) for i, spec in enumerate(request.optimizers)]
+    try:
+        if request.gradients.kind == "objective":
+            results, payload = closed_loop(request, specs, record, deadline)
+        else:
+            grads = np.ascontiguousarray(request.gradients.build())
+            results = simulate(grads, specs, request.initial, record, deadline=deadline)
+            payload = {"steps": steps, "dim": dim, "gradients": grads}
+    except BudgetExceeded as exc:
+        if metrics is not None:
+            metrics.budget_exceeded.inc()
+        raise budget_error(exc, budget) from None
+    if metrics is not None:
+        count_steps(metrics, results, steps)
+    payload["runs"] = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
+    return payload
+
+
 # What each media type needs recorded, whatever `record` says (it shapes the JSON answer only).
 RECORDED_FOR = {CSV: {"params", "learning_rates", "updates"}, SVG: {"params", "learning_rates"}}
 RECORDED_FOR[PNG] = RECORDED_FOR[SVG]
@@ -94,53 +140,6 @@ CONTOUR_RESOLUTION = 81
 # The contour's window is the function's plotting window, widened to hold the paths, but never to more
 # than this many times its own size (a diverging run would otherwise shrink the picture to a dot).
 CONTOUR_MAX_WIDENING = 3.0
-
-
-def simulation(request: SimulateRequest, record: set[str]) -> dict:
-    """The answer as a dict of numpy arrays: what JSON, CSV and figures are all made from."""
-    steps, dim = request.gradients.shape
-    specs = [run_spec(spec, steps, i) for i, spec in enumerate(request.optimizers)]
-    if request.gradients.kind == "objective":
-        return closed_loop(request, specs, record)
-    grads = np.ascontiguousarray(request.gradients.build())
-    results = simulate(grads, specs, request.initial, record)
-    runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
-    return {"steps": steps, "dim": dim, "gradients": grads, "runs": runs}
-
-
-def closed_loop(request: SimulateRequest, specs: list[RunSpec], record: set[str]) -> dict:
-    """Objective sources: every run computes its gradients at its own parameters (no shared sequence)."""
-    source = request.gradients
-    steps, dim = source.shape
-    problem = source.problem()
-    initial = problem.start if request.initial is None else np.array(np.broadcast_to(request.initial, (dim,)))
-    try:
-        results = simulate_objective(problem, specs, steps, initial, record, source.noise_std, source.seed)
-    except ValueError as exc:  # the loss overflows at the start
-        raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
-    objective = {
-        "function": source.function,
-        "parameters": source.parameters(),
-        "initial": initial,
-        "minima": problem.minima,
-        "minimum_value": problem.minimum_value,
-    }
-    runs = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
-    return {"steps": steps, "dim": dim, "objective": objective, "runs": runs}
-
-
-def run_payload(spec: RunSpec, result: RunResult, steps: int, record: set[str]) -> dict:
-    run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
-    run.update(result.series)
-    done = steps if result.diverged_at is None else result.diverged_at - 1
-    if spec.lr is not None:
-        run["base_lr"] = spec.lr[:done]
-    for values in spec.per_step.values():
-        run["scheduled_momentum"] = values[:done]
-    if "state" in record:
-        run["state"] = result.state
-    run.update(final=result.final, diverged_at=result.diverged_at)
-    return run
 
 
 def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
@@ -175,10 +174,17 @@ def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
             "description": "No acceptable media type (or figures asked of a server without matplotlib).",
             "content": {JSON: {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}},
         },
+        413: {"model": ErrorMessage, "description": "The body is over OPTISCOPE_MAX_BODY_BYTES."},
+        422: {
+            "model": ValidationErrorBody,
+            "description": "Malformed request, request over a size limit, or simulation over the compute budget: "
+            "each entry names the field, the limit and the value.",
+        },
     },
 )
 def simulate_endpoint(
     settings: SettingsDep,
+    metrics: MetricsDep,
     media: Media,
     request: Annotated[SimulateRequest | None, Body()] = None,
     coordinate: Annotated[
@@ -186,15 +192,13 @@ def simulate_endpoint(
     ] = 0,
 ) -> Response:
     request = request or SimulateRequest()
-    record = set(request.record) if media == JSON else RECORDED_FOR[media]
-    check_limits(request, settings, record)
     dim = request.gradients.shape[1]
     if media in IMAGES and coordinate >= dim:
         message = f"coordinate {coordinate} is out of range: the gradients have D = {dim} coordinates (0 to {dim - 1})"
         raise RequestValidationError(
             [{"type": "coordinate", "loc": ("query", "coordinate"), "msg": message, "input": coordinate}]
         )
-    payload = simulation(request, record)
+    payload = run_simulation(request, settings, metrics, None if media == JSON else RECORDED_FOR[media])
     if media == CSV:
         response = Response(simulation_csv(payload), media_type="text/csv; charset=utf-8")
     elif media in IMAGES:
@@ -204,3 +208,47 @@ def simulate_endpoint(
         response = json_response(payload)
     response.headers["vary"] = "Accept"  # one body, several answers: caches must key on Accept too
     return response
+
+
+def count_steps(metrics, results: list[RunResult], steps: int) -> None:
+    """Simulated steps per optimizer, for /metrics (a diverged run counts the steps it completed)."""
+    for result in results:
+        metrics.steps.labels(result.name).inc(steps if result.diverged_at is None else result.diverged_at - 1)
+
+
+def closed_loop(
+    request: SimulateRequest, specs: list[RunSpec], record: set[str], deadline: float | None
+) -> tuple[list[RunResult], dict[str, Any]]:
+    """Objective sources: every run computes its gradients at its own parameters (no shared sequence)."""
+    source = request.gradients
+    steps, dim = source.shape
+    problem = source.problem()
+    initial = problem.start if request.initial is None else np.array(np.broadcast_to(request.initial, (dim,)))
+    try:
+        results = simulate_objective(
+            problem, specs, steps, initial, record, source.noise_std, source.seed, deadline=deadline
+        )
+    except ValueError as exc:  # the loss overflows at the start
+        raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
+    objective = {
+        "function": source.function,
+        "parameters": source.parameters(),
+        "initial": initial,
+        "minima": problem.minima,
+        "minimum_value": problem.minimum_value,
+    }
+    return results, {"steps": steps, "dim": dim, "objective": objective}
+
+
+def run_payload(spec: RunSpec, result: RunResult, steps: int, record: set[str]) -> dict:
+    run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
+    run.update(result.series)
+    done = steps if result.diverged_at is None else result.diverged_at - 1
+    if spec.lr is not None:
+        run["base_lr"] = spec.lr[:done]
+    for values in spec.per_step.values():
+        run["scheduled_momentum"] = values[:done]
+    if "state" in record:
+        run["state"] = result.state
+    run.update(final=result.final, diverged_at=result.diverged_at)
+    return run

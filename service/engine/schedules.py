@@ -35,8 +35,12 @@ class Schedule:
     parameters: tuple[Hyperparameter, ...]
 
 
+# Integer parameters (epochs, periods) stay within int64 arithmetic with room to spare.
+MAX_EPOCH = 10**9
+
+
 def _int(name, default, description, minimum=0):
-    return Hyperparameter(name, default, description, kind="int", minimum=minimum)
+    return Hyperparameter(name, default, description, kind="int", minimum=minimum, maximum=MAX_EPOCH)
 
 
 def _factor(name, default, description, exclusive_minimum=False):

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import progress
 from .registry import Number, Optimizer
 
 SERIES = ("params", "learning_rates", "updates", "state")
@@ -137,7 +138,11 @@ def record_step(series, states, optimizer: Optimizer, t: int, params, rate, upda
 
 
 def check_deadline(deadline: float | None, t: int, steps: int, name: str) -> None:
-    if deadline is not None and t % DEADLINE_CHECK_EVERY == 0 and time.monotonic() > deadline:
+    """Every DEADLINE_CHECK_EVERY steps: report progress, and stop if the deadline has passed."""
+    if t % DEADLINE_CHECK_EVERY:
+        return
+    progress.report(t, steps)
+    if deadline is not None and time.monotonic() > deadline:
         raise BudgetExceeded(f"{name} stopped at step {t} of {steps}: over the time budget")
 
 

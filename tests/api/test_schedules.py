@@ -128,3 +128,22 @@ def test_scheduled_optimizers_match_torch_through_http(client, case):
     assert run["diverged_at"] is None
     assert_matches(run["base_lr"], case["lr"], case["id"] + " lr")
     assert_matches(np.array(run["params"]), case["params"], case["id"])
+
+
+def test_schedule_steps_are_bounded_by_the_step_limit(client_with):
+    client = client_with(max_steps=100)
+    response = client.post("/schedules/simulate", json={"schedule": {"kind": "step"}, "steps": 101})
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert (detail["field"], detail["type"]) == ("steps", "limit_exceeded")
+    assert "101 steps exceed the limit of 100" in detail["msg"]
+    assert client.post("/schedules/simulate", json={"schedule": {"kind": "step"}, "steps": 100}).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["step_size", "milestones"])
+def test_schedule_integers_stay_within_int64_arithmetic(client, field):
+    value = [10**12] if field == "milestones" else 10**12
+    kind = "multistep" if field == "milestones" else "step"
+    response = client.post("/schedules/simulate", json={"schedule": {"kind": kind, field: value}, "steps": 5})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"].startswith(f"schedule.{field}")

@@ -1,0 +1,186 @@
+"""Pure ASGI middleware, outermost first: RequestTelemetry, (CORS), ApiKeyGuard, BodySizeLimit.
+
+Plain ASGI callables rather than BaseHTTPMiddleware: no extra task per request, and responses pass
+through untouched but for one header.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterable
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..logs import ACCESS, request_id_var
+from .metrics import Metrics
+
+# An incoming X-Request-ID is kept if it is short and plain; anything else is replaced by a fresh one.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
+# Answered without an API key: probes and the scraper carry none; nor does a browser opening the
+# playground, a static page holding no data, which asks for the key before it calls the API.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/"})
+OPEN_PREFIXES = ("/static/",)
+
+access_log = logging.getLogger(ACCESS)
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
+async def send_json(send: Send, status: int, content: dict, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    body = orjson.dumps(content)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestTelemetry:
+    """Request id (X-Request-ID kept or generated, echoed in the response), the in-flight gauge, request
+    count and latency per route and status, and one access log line per request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming.decode("latin-1") if incoming else ""
+        if not REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
+        id_header = (b"x-request-id", request_id.encode("latin-1"))
+        status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), id_header]
+            await send(message)
+
+        token = request_id_var.set(request_id)
+        self.metrics.in_flight.inc()
+        failure: BaseException | None = None
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            failure = exc
+            if not status:  # nothing sent yet: answer 500 here so it carries the request id
+                await send_json(send_with_id, 500, {"detail": "Internal server error.", "request_id": request_id})
+            status = 500
+            raise
+        finally:
+            self.metrics.in_flight.dec()
+            seconds = time.perf_counter() - start
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.observe(scope["method"], route, status, seconds)
+            if access_log.isEnabledFor(logging.INFO):
+                fields = {
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"][:256],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                }
+                level = logging.ERROR if failure else logging.INFO
+                access_log.log(level, "request", extra={"fields": fields}, exc_info=failure)
+            request_id_var.reset(token)
+
+
+class ApiKeyGuard:
+    """401 without the right X-API-Key header, except on OPEN_PATHS and OPEN_PREFIXES. Compared in constant time."""
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self.app = app
+        self.key = api_key.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if scope["type"] == "http" and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES):
+            given = _header(scope, b"x-api-key")
+            if given is None or not hmac.compare_digest(given, self.key):
+                detail = "Missing or wrong API key: send the key in the X-API-Key header."
+                challenge = (b"www-authenticate", b'APIKey header="X-API-Key"')
+                await send_json(send, 401, {"detail": detail}, [challenge])
+                return
+        await self.app(scope, receive, send)
+
+
+class BodySizeLimit:
+    """413 for a body over `max_bytes`, before the application reads any of it.
+
+    A declared Content-Length over the limit is refused at once; otherwise the server itself stops the
+    body at the declared length. A chunked body declares no length: it is read here, counting bytes as
+    they arrive, refused as soon as it passes the limit, and handed on whole when it fits.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _header(scope, b"transfer-encoding") is None:
+            # Without chunking the body is Content-Length bytes (none if absent): the server frames it.
+            declared = _header(scope, b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+                await self.refuse(send, f"{int(declared)} bytes")
+                return
+            await self.app(scope, receive, send)
+            return
+
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self.refuse(send, f"more than {self.max_bytes} bytes")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replay: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        async def replay_receive() -> Message:
+            nonlocal replay
+            if replay is not None:
+                message, replay = replay, None
+                return message
+            return await receive()
+
+        await self.app(scope, replay_receive, send)
+
+    async def refuse(self, send: Send, size: str) -> None:
+        detail = (
+            f"The request body ({size}) exceeds the limit of {self.max_bytes} bytes (OPTISCOPE_MAX_BODY_BYTES): "
+            "send fewer gradient values, or a synthetic gradient source."
+        )
+        await send_json(send, 413, {"detail": detail}, [(b"connection", b"close")])

@@ -1,0 +1,233 @@
+"""The `optiscope` command: argparse in, one backend call, text out.
+
+Exit codes: 0 success; 1 a runtime or server error (unreachable server, 5xx, refused key); 2 a usage
+error (a bad option, or a request the service rejects as invalid: unknown optimizer, hyperparameter
+out of range, unknown name).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from .. import __version__
+from ..api.models import SimulateRequest
+from ..client import NotFoundError, OptiscopeError, ValidationError
+from ..client._requests import build
+from . import _output, _specs
+from ._backends import Backend, backend
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+FORMATS = ("table", "json", "csv")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="optiscope",
+        description="Simulate gradient-based optimizers step by step, locally or on an Optiscope server.",
+        epilog="Exit codes: 0 success, 1 runtime or server error, 2 usage error (including invalid requests).",
+    )
+    root.add_argument("--version", action="version", version=f"optiscope {__version__}")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    remote = argparse.ArgumentParser(add_help=False)
+    remote.add_argument(
+        "--url",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="run on the server at URL instead of locally (--url alone: OPTISCOPE_URL or http://127.0.0.1:8000)",
+    )
+    remote.add_argument("--api-key", help="the server's API key (default: OPTISCOPE_API_KEY)")
+    remote.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        help="a progress bar on standard error for long local runs (default: when it is a terminal)",
+    )
+
+    serve = commands.add_parser("serve", help="run the HTTP service (what `make run` does)")
+    serve.add_argument("--host", help="interface to bind (default: OPTISCOPE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (default: OPTISCOPE_PORT or 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default: OPTISCOPE_WORKERS or 1)")
+
+    simulate = commands.add_parser(
+        "simulate",
+        parents=[remote],
+        help="run optimizers over a gradient sequence",
+        description="Run optimizers over a gradient sequence and summarize each run. Without --optimizer, "
+        "the tutorial's four optimizers run.",
+    )
+    simulate.add_argument(
+        "--gradients", "-g", metavar="SOURCE", help=f"gradient source (default: tutorial): {_specs.GRADIENT_FORMS}"
+    )
+    simulate.add_argument(
+        "--optimizer",
+        "-o",
+        action="append",
+        dest="optimizers",
+        metavar="SPEC",
+        help=f"an optimizer to run, repeatable: {_specs.SPEC_SYNTAX}",
+    )
+    simulate.add_argument(
+        "--objective",
+        metavar="FUNCTION",
+        help="closed loop on a function instead of a gradient sequence: NAME[:KEY=VALUE,...], "
+        "e.g. rosenbrock or quadratic:condition_number=100,dim=10 (see `optiscope objectives`)",
+    )
+    simulate.add_argument("--steps", type=int, help="number of steps (synthetic gradients or an objective)")
+    simulate.add_argument("--initial", help="starting parameters: a number, or a JSON list of D numbers")
+    simulate.add_argument(
+        "--record",
+        help="series to return, comma-separated, from params, learning_rates, updates, state "
+        "(default: none for the table, params,learning_rates otherwise)",
+    )
+    simulate.add_argument("--request", metavar="FILE", help="a JSON request body; the options above override it")
+    simulate.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
+
+    optimizers = commands.add_parser("optimizers", parents=[remote], help="list optimizers, or describe one")
+    optimizers.add_argument("name", nargs="?", help="an optimizer to describe")
+    optimizers.add_argument("--format", "-f", choices=FORMATS[:2], default="table")
+
+    schedules = commands.add_parser("schedules", parents=[remote], help="list learning-rate schedules")
+    schedules.add_argument("--format", "-f", choices=FORMATS[:2], default="table")
+
+    objectives = commands.add_parser("objectives", parents=[remote], help="list objective functions, or describe one")
+    objectives.add_argument("name", nargs="?", help="a function to describe")
+    objectives.add_argument("--format", "-f", choices=FORMATS[:2], default="table")
+    return root
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    args = parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    command: Callable[[Backend, argparse.Namespace], str] = COMMANDS[args.command]
+    try:
+        source = backend(args.url, args.api_key, progress=args.progress, stream=stderr)
+    except ValueError as exc:
+        return fail(stderr, str(exc), EXIT_USAGE)
+    try:
+        stdout.write(command(source, args))
+    except _specs.UsageError as exc:
+        return fail(stderr, str(exc), EXIT_USAGE)
+    except ValidationError as exc:
+        lines = "\n".join(f"  {error.field}: {error.msg}" for error in exc.errors)
+        return fail(stderr, f"invalid request:\n{lines}", EXIT_USAGE)
+    except NotFoundError as exc:
+        return fail(stderr, str(exc), EXIT_USAGE)
+    except OptiscopeError as exc:  # unreachable server, 5xx, refused key, ...
+        return fail(stderr, str(exc), EXIT_ERROR)
+    except BrokenPipeError:  # `optiscope simulate -f csv | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return fail(stderr, "interrupted", 130)
+    finally:
+        source.close()
+    return EXIT_OK
+
+
+def fail(stderr: TextIO, message: str, code: int) -> int:
+    stderr.write(f"optiscope: error: {message}\n")
+    return code
+
+
+# --- commands ------------------------------------------------------------------------------------------
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ..settings import get_settings
+
+    settings = get_settings()
+    uvicorn.run(
+        "service.main:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_level=settings.log_level,
+    )
+    return EXIT_OK
+
+
+def simulate_request(args: argparse.Namespace) -> SimulateRequest:
+    fields: dict[str, Any] = {}
+    if args.request:
+        fields.update(_read_request(args.request))
+    if args.gradients and args.objective:
+        raise _specs.UsageError("--gradients and --objective are alternatives: a run follows one gradient source")
+    if args.gradients:
+        fields["gradients"] = _specs.gradient_source(args.gradients)
+    if args.objective:
+        fields["gradients"] = _specs.objective_source(args.objective)
+    if args.steps is not None:
+        source = fields.setdefault("gradients", {"kind": "synthetic"})
+        if source.get("kind") == "sequence":
+            raise _specs.UsageError("--steps sets the length of synthetic gradients; a sequence has its own length")
+        source["steps"] = args.steps
+    if args.optimizers:
+        fields["optimizers"] = [_specs.optimizer_spec(text) for text in args.optimizers]
+    if args.initial is not None:
+        fields["initial"] = _specs.initial_point(args.initial)
+    if args.record is not None:
+        fields["record"] = _specs.names(args.record)
+    elif args.format == "table" and "record" not in fields:
+        fields["record"] = []  # the table shows final values only: do not compute series
+    return build(SimulateRequest, fields, {})
+
+
+def _read_request(path: str) -> dict[str, Any]:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError) as exc:
+        raise _specs.UsageError(f"--request {path!r}: cannot read it as JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise _specs.UsageError(f"--request {path!r}: expected a JSON object (a /simulate request body)")
+    return data
+
+
+def simulate(source: Backend, args: argparse.Namespace) -> str:
+    result = source.simulate(simulate_request(args))
+    if args.format == "json":
+        return _output.to_json(result)
+    if args.format == "csv":
+        return _output.simulation_csv(result)
+    return _output.simulation_table(result)
+
+
+def optimizers(source: Backend, args: argparse.Namespace) -> str:
+    if args.name:
+        entry = source.optimizer(args.name)
+        return _output.to_json(entry) if args.format == "json" else _output.optimizer_text(entry)
+    entries = source.optimizers()
+    return _output.to_json(entries) if args.format == "json" else _output.catalog_table(entries)
+
+
+def schedules(source: Backend, args: argparse.Namespace) -> str:
+    entries = source.schedules()
+    return _output.to_json(entries) if args.format == "json" else _output.schedules_table(entries)
+
+
+def objectives(source: Backend, args: argparse.Namespace) -> str:
+    if args.name:
+        entry = source.objective(args.name)
+        return _output.to_json(entry) if args.format == "json" else _output.objective_text(entry)
+    entries = source.objectives()
+    return _output.to_json(entries) if args.format == "json" else _output.objectives_table(entries)
+
+
+COMMANDS: dict[str, Callable[[Backend, argparse.Namespace], str]] = {
+    "simulate": simulate,
+    "optimizers": optimizers,
+    "schedules": schedules,
+    "objectives": objectives,
+}

@@ -1,0 +1,150 @@
+"""Answers as text: aligned tables for people, JSON and CSV for programs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..api.models import ObjectiveInfo, OptimizerInfo, ScheduleInfo, SimulateResponse
+
+MAX_SHOWN = 4  # coordinates shown in a table cell before eliding
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines) + "\n"
+
+
+def number(x: float | None) -> str:
+    return "-" if x is None else f"{x:.6g}"
+
+
+def vector(values: Sequence[float]) -> str:
+    shown = ", ".join(number(v) for v in values[:MAX_SHOWN])
+    more = f", ... ({len(values)} values)" if len(values) > MAX_SHOWN else ""
+    return f"[{shown}{more}]" if len(values) > 1 else shown
+
+
+def simulation_table(result: SimulateResponse) -> str:
+    coordinates = "coordinate" if result.dim == 1 else "coordinates"
+    head = f"{result.steps} steps, {result.dim} {coordinates}"
+    objective = result.objective
+    if objective is not None:
+        head += f", closed loop on {objective.function}"
+        if objective.minimum_value is not None:
+            head += f" (minimum {number(objective.minimum_value)})"
+    headers = ["run", "optimizer", "steps", "final params"]
+    if objective is not None:
+        headers += ["final loss"]
+    rows = []
+    for run in result.runs:
+        done = result.steps if run.diverged_at is None else run.diverged_at - 1
+        row = [run.label, run.name, done, vector(run.final)]
+        if objective is not None:
+            row.append(number(run.loss[-1]) if run.loss else "-")
+        rows.append([*row, "-" if run.diverged_at is None else f"at step {run.diverged_at}"])
+    return f"{head}\n\n" + table([*headers, "diverged"], rows)
+
+
+def simulation_csv(result: SimulateResponse) -> str:
+    """Long format, one row per run, step and coordinate: step 0 is the initial point."""
+    series = [name for name in ("learning_rates", "updates") if any(getattr(r, name) for r in result.runs)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = {"learning_rates": "learning_rate", "updates": "update"}
+    writer.writerow(["label", "optimizer", "step", "coordinate", "gradient", "param", *map(columns.get, series)])
+    for run in result.runs:
+        if run.params is None:
+            for j, final in enumerate(run.final):
+                writer.writerow([run.label, run.name, "final", j, "", repr(final), *([""] * len(series))])
+            continue
+        for t, params in enumerate(run.params):
+            for j, param in enumerate(params):
+                gradient = repr(result.gradients[t - 1][j]) if t else ""
+                extra = [repr(getattr(run, name)[t - 1][j]) if t and getattr(run, name) else "" for name in series]
+                writer.writerow([run.label, run.name, t, j, gradient, repr(param), *extra])
+    return out.getvalue()
+
+
+def catalog_table(entries: Sequence[OptimizerInfo]) -> str:
+    rows = [[e.name, e.title, ", ".join(f"{k}={v}" for k, v in e.defaults.items())] for e in entries]
+    return table(["name", "title", "hyperparameters (defaults)"], rows)
+
+
+def optimizer_text(entry: OptimizerInfo) -> str:
+    lines = [f"{entry.name}: {entry.title}", "", entry.summary, "", f"update:         {entry.update.text}"]
+    lines += [f"learning rate:  {entry.learning_rate}", f"paper:          {entry.paper}"]
+    lines += [f"matches:        {entry.reference}", "", "hyperparameters:"]
+    properties = entry.hyperparameters.get("properties", {})
+    rows = []
+    for name, default in entry.defaults.items():
+        schema = properties.get(name, {})
+        rows.append([name, json.dumps(default), bounds(schema), schema.get("description", "")])
+    lines.append(indent(table(["name", "default", "range", "meaning"], rows)))
+    if entry.notes:
+        lines += ["notes:", *(f"  - {note}" for note in entry.notes)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def bounds(schema: dict[str, Any]) -> str:
+    """A JSON Schema's range as `[0, 1)`, `>= 0`, `cos | linear`, or its type."""
+    for option in schema.get("anyOf", [schema]):
+        if "enum" in option:
+            return " | ".join(map(str, option["enum"]))
+        low = option.get("minimum", option.get("exclusiveMinimum"))
+        high = option.get("maximum", option.get("exclusiveMaximum"))
+        above = ">" if "exclusiveMinimum" in option else ">="
+        below = "<" if "exclusiveMaximum" in option else "<="
+        if low is not None and high is not None:
+            return f"{'(' if above == '>' else '['}{low:g}, {high:g}{')' if below == '<' else ']'}"
+        if low is not None:
+            return f"{above} {low:g}"
+        if high is not None:
+            return f"{below} {high:g}"
+        if option.get("type") in ("boolean", "array"):
+            return option["type"]
+    return ""
+
+
+def schedules_table(entries: Sequence[ScheduleInfo]) -> str:
+    rows = [[e.kind, e.reference, ", ".join(e.parameters.get("properties", {}))] for e in entries]
+    return table(["kind", "torch", "parameters"], rows)
+
+
+def objectives_table(entries: Sequence[ObjectiveInfo]) -> str:
+    rows = [[e.name, e.title, e.dimensions.rule, ", ".join(f"{k}={v}" for k, v in e.defaults.items())] for e in entries]
+    return table(["name", "title", "dimensions", "parameters (defaults)"], rows)
+
+
+def objective_text(entry: ObjectiveInfo) -> str:
+    lines = [f"{entry.name}: {entry.title}", "", entry.summary, "", f"f:           {entry.formula.text}"]
+    lines += [f"dimensions:  {entry.dimensions.rule} (default {entry.dimensions.default})"]
+    lines += [f"minimum:     {entry.minimum.text}", f"start:       {vector(entry.start)}"]
+    lines += [f"reference:   {entry.reference}"]
+    properties = entry.parameters.get("properties", {})
+    if entry.defaults:
+        rows = []
+        for name, default in entry.defaults.items():
+            schema = properties.get(name, {})
+            rows.append([name, json.dumps(default), bounds(schema), schema.get("description", "")])
+        lines += ["", "parameters:", indent(table(["name", "default", "range", "meaning"], rows)).rstrip("\n")]
+    if entry.notes:
+        lines += ["", "notes:", *(f"  - {note}" for note in entry.notes)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def indent(text: str) -> str:
+    return "".join(f"  {line}" if line.strip() else line for line in text.splitlines(keepends=True))
+
+
+def to_json(value: Any) -> str:
+    """A model or a list of models as JSON, with the fields the answer had (as the service sends it)."""
+    if isinstance(value, list):
+        return json.dumps([item.model_dump(mode="json", exclude_unset=True) for item in value]) + "\n"
+    return value.model_dump_json(exclude_unset=True) + "\n"

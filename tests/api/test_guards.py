@@ -1,0 +1,173 @@
+"""Refusals before any compute: body size (413), work estimate and compute budget (422), API key (401),
+and bodies that cannot be decoded at all (422, never a 400 or 500)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from service.api.middleware import OPEN_PATHS
+
+BIG_SEQUENCE = {"gradients": {"kind": "sequence", "values": [0.5] * 400}, "optimizers": [{"name": "sgd"}]}
+
+
+def test_a_declared_body_over_the_limit_is_a_413_before_parsing(client_with):
+    client = client_with(max_body_bytes=1000)
+    response = client.post("/simulate", json=BIG_SEQUENCE)
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith(
+        f"The request body ({len(json.dumps(BIG_SEQUENCE, separators=(',', ':')))} bytes) exceeds the limit of "
+        "1000 bytes (OPTISCOPE_MAX_BODY_BYTES)"
+    )
+    # Even unparseable content is refused by size first: nothing was parsed.
+    assert (
+        client.post("/simulate", content=b"{" * 1001, headers={"content-type": "application/json"}).status_code == 413
+    )
+
+
+def test_a_chunked_body_is_counted_as_it_streams(client_with):
+    client = client_with(max_body_bytes=1000)
+    payload = json.dumps(BIG_SEQUENCE).encode()
+
+    def chunks(data: bytes):
+        for start in range(0, len(data), 100):
+            yield data[start : start + 100]
+
+    response = client.post("/simulate", content=chunks(payload), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert "more than 1000 bytes" in response.json()["detail"]
+    small = json.dumps({"gradients": {"kind": "sequence", "values": [0.5, 0.25]}}).encode()
+    response = client.post("/simulate", content=chunks(small), headers={"content-type": "application/json"})
+    assert response.status_code == 200 and response.json()["steps"] == 2
+
+
+def test_a_body_at_the_limit_passes(client_with):
+    body = json.dumps({"optimizers": [{"name": "sgd"}]}).encode()
+    client = client_with(max_body_bytes=len(body))
+    assert client.post("/simulate", content=body, headers={"content-type": "application/json"}).status_code == 200
+
+
+def test_work_over_the_limit_is_refused_naming_limit_and_value(client_with):
+    response = client_with(max_work=199).post("/simulate", json={})
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert (detail["field"], detail["type"]) == ("gradients", "limit_exceeded")
+    assert detail["msg"] == (
+        "this request asks for 200 coordinate-steps (50 steps x D = 1 x 4 optimizers), over the limit of 199: "
+        "ask for fewer steps, coordinates or optimizers"
+    )
+    assert client_with(max_work=200).post("/simulate", json={}).status_code == 200
+
+
+def test_a_simulation_over_the_compute_budget_stops_with_a_422(client_with):
+    client = client_with(compute_budget_seconds=0.001)
+    body = {"gradients": {"kind": "synthetic", "steps": 200_000}, "optimizers": [{"name": "adam"}], "record": []}
+    response = client.post("/simulate", json=body)
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert (detail["field"], detail["type"]) == ("body", "compute_budget_exceeded")
+    assert detail["msg"].startswith("the simulation ran over the compute budget of 0.001 s and was stopped (adam ")
+    metrics = client.get("/metrics").text
+    assert "optiscope_compute_budget_exceeded_total 1.0" in metrics
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [(b'{"optimizers": "\xff"}', "UnicodeDecodeError"), (b"[" * 100_000 + b"]" * 100_000, "RecursionError")],
+)
+def test_undecodable_bodies_are_422_json_invalid(client, raw, says):
+    response = client.post("/simulate", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert (detail["field"], detail["type"]) == ("body", "json_invalid")
+    assert says in detail["msg"]
+
+
+def test_other_http_errors_keep_their_status(client):
+    assert client.get("/optimizers/nope").status_code == 404
+    assert client.put("/simulate").status_code == 405
+
+
+# --- API key ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keyed(client_with):
+    return client_with(api_key="s3cret")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/simulate"),
+        ("GET", "/optimizers"),
+        ("GET", "/optimizers/adam"),
+        ("GET", "/version"),
+        ("GET", "/docs"),
+        ("GET", "/openapi.json"),
+        ("GET", "/no/such/path"),
+    ],
+)
+def test_with_a_key_set_everything_else_needs_it(keyed, method, path):
+    for headers in ({}, {"X-API-Key": "wrong"}, {"X-API-Key": "s3cret "}):
+        response = keyed.request(method, path, headers=headers)
+        assert response.status_code == 401, (path, headers)
+        assert response.json() == {"detail": "Missing or wrong API key: send the key in the X-API-Key header."}
+        assert response.headers["www-authenticate"] == 'APIKey header="X-API-Key"'
+    assert keyed.request(method, path, headers={"X-API-Key": "s3cret"}).status_code != 401
+
+
+def test_with_a_key_set_probes_and_metrics_stay_open(keyed):
+    assert OPEN_PATHS == {"/healthz", "/readyz", "/metrics", "/"}  # "/": the playground page, no data
+    for path in OPEN_PATHS:
+        assert keyed.get(path).status_code == 200
+
+
+def test_an_unauthenticated_oversized_body_is_a_401_not_a_413(client_with):
+    client = client_with(api_key="s3cret", max_body_bytes=10)
+    assert client.post("/simulate", json=BIG_SEQUENCE).status_code == 401
+    assert client.post("/simulate", json=BIG_SEQUENCE, headers={"X-API-Key": "s3cret"}).status_code == 413
+
+
+def test_without_a_key_nothing_asks_for_one(client):
+    assert client.post("/simulate", json={}).status_code == 200
+
+
+# --- CORS ---------------------------------------------------------------------------------------
+
+
+def test_cors_is_off_by_default(client):
+    response = client.get("/healthz", headers={"Origin": "https://plots.example"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_preflight_is_answered_before_the_key_check(client_with):
+    client = client_with(cors_origins=["https://plots.example"], api_key="s3cret")
+    preflight = client.options(
+        "/simulate",
+        headers={
+            "Origin": "https://plots.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-api-key",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://plots.example"
+    response = client.post("/simulate", json={}, headers={"Origin": "https://plots.example", "X-API-Key": "s3cret"})
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://plots.example"
+    assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
+
+
+@pytest.mark.parametrize(
+    "synthetic",
+    [{"noise_std": 1.5e308}, {"trend_start": -1.7e308, "trend_end": 1.7e308}],
+)
+def test_synthetic_gradients_that_overflow_are_a_422(client, synthetic):
+    # Found by schemathesis: the overflow used to reach the run as infinity (and a NumPy warning).
+    response = client.post("/simulate", json={"gradients": {"kind": "synthetic", **synthetic}})
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert (detail["field"], detail["type"]) == ("gradients", "finite_number")
+    assert "beyond float64" in detail["msg"]

@@ -1,0 +1,111 @@
+"""`optiscope optimizers`, `schedules`, `--url`, `serve` and the console script itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from service import __version__
+from service.engine import REGISTRY
+from service.engine.schedules import SCHEDULES
+from tests.servers import free_port
+
+
+def test_optimizers_lists_the_catalog(optiscope):
+    result = optiscope("optimizers")
+    assert result.code == 0, result.err
+    assert [line.split()[0] for line in result.out.splitlines()[2:]] == list(REGISTRY)
+    assert "lr=0.001, beta1=0.9, beta2=0.999" in result.out
+
+
+def test_one_optimizer_is_described_with_ranges(optiscope):
+    result = optiscope("optimizers", "adam")
+    assert result.code == 0, result.err
+    assert result.out.startswith("adam: Adam\n")
+    assert "learning rate:  lr / (sqrt(v_hat) + eps)" in result.out
+    beta1 = next(line for line in result.out.splitlines() if line.split()[:1] == ["beta1"])
+    assert beta1.split()[:4] == ["beta1", "0.9", "[0,", "1)"]
+
+
+def test_json_format_is_the_catalog_as_served(optiscope, client):
+    assert json.loads(optiscope("optimizers", "-f", "json").out) == client.get("/optimizers").json()
+    assert json.loads(optiscope("optimizers", "sgd", "-f", "json").out) == client.get("/optimizers/sgd").json()
+    assert json.loads(optiscope("schedules", "-f", "json").out) == client.get("/schedules").json()
+
+
+def test_unknown_optimizer_name_lists_the_known_ones(optiscope):
+    result = optiscope("optimizers", "adamx")
+    assert result.code == 2
+    assert result.err == f"optiscope: error: Unknown optimizer 'adamx'. Known optimizers: {', '.join(REGISTRY)}.\n"
+
+
+def test_schedules_lists_every_kind(optiscope):
+    result = optiscope("schedules")
+    assert result.code == 0
+    assert [line.split()[0] for line in result.out.splitlines()[2:]] == list(SCHEDULES)
+
+
+def test_url_runs_on_the_server_with_the_same_answers(optiscope, live_server):
+    for argv in (["simulate", "-f", "json"], ["simulate", "-o", "adam:lr=0.2", "--steps", "100"], ["optimizers"]):
+        local, remote = optiscope(*argv), optiscope(*argv, "--url", live_server)
+        assert remote.code == 0 and remote.out == local.out, remote.err
+
+
+def test_url_alone_uses_the_environment(optiscope, live_server, monkeypatch):
+    monkeypatch.setenv("OPTISCOPE_URL", live_server)
+    assert optiscope("schedules", "--url").code == 0
+
+
+def test_server_side_validation_errors_read_the_same_and_exit_2(optiscope, live_server):
+    local = optiscope("simulate", "-o", "adam:betta1=0.9")
+    remote = optiscope("simulate", "-o", "adam:betta1=0.9", "--url", live_server)
+    assert local.code == remote.code == 2 and local.err == remote.err
+    assert optiscope("optimizers", "nope", "--url", live_server).code == 2
+
+
+def test_unreachable_server_is_a_runtime_error(optiscope, monkeypatch):
+    monkeypatch.setattr("service.client._config.Retry.delay", lambda self, attempt, retry_after=None: 0.0)
+    result = optiscope("optimizers", "--url", f"http://127.0.0.1:{free_port()}")
+    assert result.code == 1
+    assert "after 4 attempts; is the service running there? (start one with `optiscope serve`" in result.err
+
+
+def test_a_bad_url_is_a_usage_error(optiscope):
+    result = optiscope("optimizers", "--url", "localhost:8000")
+    assert result.code == 2 and "must start with http:// or https://" in result.err
+
+
+def test_the_console_script_is_installed_and_runs():
+    script = shutil.which("optiscope", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the package is not installed in this environment (pip install -e .)")
+    result = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (0, f"optiscope {__version__}\n")
+    result = subprocess.run([script, "simulate", "-o", "nope"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "'sgd', 'adagrad'" in result.stderr
+
+
+def test_serve_is_what_the_live_server_fixture_runs(live_server):
+    # tests.servers.serve_command starts `python -m service.cli serve --host 127.0.0.1 --port N`;
+    # reaching here means it answered /healthz. Check it is the real app.
+    import httpx
+
+    assert httpx.get(f"{live_server}/openapi.json", timeout=5).json()["info"]["title"] == "Optiscope"
+
+
+def test_objectives_lists_and_describes_functions(optiscope, client):
+    from service.engine import OBJECTIVES
+
+    listing = optiscope("objectives")
+    assert listing.code == 0
+    assert [line.split()[0] for line in listing.out.splitlines()[2:]] == list(OBJECTIVES)
+    detail = optiscope("objectives", "rosenbrock")
+    assert detail.out.startswith("rosenbrock: Rosenbrock\n") and "dimensions:  D >= 2 (default 2)" in detail.out
+    assert json.loads(optiscope("objectives", "booth", "-f", "json").out) == client.get("/objectives/booth").json()
+    unknown = optiscope("objectives", "rosenbrok")
+    assert unknown.code == 2 and "Unknown function 'rosenbrok'. Known functions: quadratic, rosenbrock" in unknown.err

@@ -1,0 +1,191 @@
+"""`optiscope simulate`: requests from options, local runs through the route's code, three formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from service.settings import Settings
+
+TUTORIAL_FINALS = {"sgd": -0.14055927231309776, "adagrad": 0.28716204145654994, "adam": 1.033510695367403}
+
+
+def test_default_is_the_tutorial_as_a_table(optiscope):
+    result = optiscope("simulate")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "50 steps, 1 coordinate"
+    assert lines[2].split() == ["run", "optimizer", "steps", "final", "params", "diverged"]
+    rows = {line.split()[0]: line.split() for line in lines[4:]}
+    assert list(rows) == ["sgd", "adagrad", "rmsprop", "adam"]
+    for label, final in TUTORIAL_FINALS.items():
+        assert rows[label][1:] == [label, "50", f"{final:.6g}", "-"]
+
+
+def test_json_is_exactly_what_the_route_answers(optiscope, client):
+    body = {
+        "gradients": {"kind": "synthetic", "steps": 80, "dim": 2, "seed": 3},
+        "optimizers": [{"name": "adam", "lr": 0.1}, {"name": "sgd", "lr": 0.1, "momentum": 0.9}],
+        "initial": [1.0, -1.0],
+        "record": ["params", "learning_rates", "updates"],
+    }
+    result = optiscope(
+        "simulate",
+        "--gradients",
+        "synthetic:steps=80,dim=2,seed=3",
+        "--optimizer",
+        "adam:lr=0.1",
+        "--optimizer",
+        "sgd:lr=0.1,momentum=0.9",
+        "--initial",
+        "[1, -1]",
+        "--record",
+        "params,learning_rates,updates",
+        "--format",
+        "json",
+    )
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == client.post("/simulate", json=body).json()
+
+
+def test_csv_is_long_format_with_the_initial_point_at_step_0(optiscope):
+    result = optiscope(
+        "simulate", "-g", "[[0.5, -1.0], [0.25, 2.0]]", "-o", "sgd:lr=0.5", "-f", "csv", "--record", "params,updates"
+    )
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert list(rows[0]) == ["label", "optimizer", "step", "coordinate", "gradient", "param", "update"]
+    assert len(rows) == 1 * 3 * 2  # runs x (T + 1) x D
+    assert rows[0] == {
+        "label": "sgd", "optimizer": "sgd", "step": "0", "coordinate": "0", "gradient": "", "param": "0.0", "update": ""
+    }  # fmt: skip
+    last = rows[-1]
+    assert (last["step"], last["coordinate"], last["gradient"], last["update"]) == ("2", "1", "2.0", "-1.0")
+    assert float(last["param"]) == pytest.approx(0.5 * 1.0 - 0.5 * 2.0)
+
+
+def test_steps_and_several_optimizers_as_in_the_issue(optiscope):
+    argv = ["--optimizer", "adam:lr=0.1", "--optimizer", "sgd:lr=0.1,momentum=0.9", "--steps", "500"]
+    result = optiscope("simulate", *argv)
+    assert result.code == 0, result.err
+    assert result.out.startswith("500 steps, 1 coordinate")
+    rows = [line.split()[:3] for line in result.out.splitlines()[4:]]
+    assert rows == [["adam", "adam", "500"], ["sgd", "sgd", "500"]]
+
+
+def test_divergence_is_shown(optiscope):
+    result = optiscope("simulate", "-g", "[1e308, 1e308]", "-o", "sgd:lr=10", "--initial", "0")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[4].split() == ["sgd", "sgd", "0", "0", "at", "step", "1"]
+
+
+def test_schedules_and_nested_fields_in_an_optimizer_spec(optiscope):
+    spec = "sgd:lr=1,label=stepped,schedule.kind=multistep,schedule.milestones=[2,3],schedule.gamma=0.5"
+    result = optiscope("simulate", "-g", "[1, 1, 1, 1]", "-o", spec, "-f", "json", "--record", "params")
+    assert result.code == 0, result.err
+    run = json.loads(result.out)["runs"][0]
+    assert run["label"] == "stepped" and run["base_lr"] == [1.0, 1.0, 0.5, 0.25]  # torch: epoch t-1 at step t
+
+
+@pytest.mark.parametrize("kind", ["json-list", "json-source", "csv", "npy", "stdin"])
+def test_gradient_files(optiscope, tmp_path, monkeypatch, kind):
+    rows = np.array([[0.5, -1.0], [0.25, 2.0], [-0.5, 0.0]])
+    path = tmp_path / {"json-list": "g.json", "json-source": "g.json", "csv": "g.csv", "npy": "g.npy"}.get(kind, "-")
+    if kind == "json-list":
+        path.write_text(json.dumps(rows.tolist()))
+    elif kind == "json-source":
+        path.write_text(json.dumps({"kind": "sequence", "values": rows.tolist()}))
+    elif kind == "csv":
+        np.savetxt(path, rows, delimiter=",")
+    elif kind == "npy":
+        np.save(path, rows)
+    else:
+        monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(rows.tolist())))
+    result = optiscope("simulate", "-g", "-" if kind == "stdin" else str(path), "-o", "sgd:lr=1", "-f", "json")
+    assert result.code == 0, result.err
+    answer = json.loads(result.out)
+    assert answer["gradients"] == rows.tolist()
+    assert answer["runs"][0]["final"] == (-rows.sum(axis=0)).tolist()
+
+
+def test_a_request_file_with_options_on_top(optiscope, tmp_path):
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"optimizers": [{"name": "adagrad", "lr": 0.5}], "initial": 2.0}))
+    result = optiscope("simulate", "--request", str(request), "--steps", "5", "-f", "json", "--record", "")
+    assert result.code == 0, result.err
+    answer = json.loads(result.out)
+    assert answer["steps"] == 5 and [r["name"] for r in answer["runs"]] == ["adagrad"]
+    assert "params" not in answer["runs"][0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["-o", "adamx"], "optimizers[0]: Input tag 'adamx' found using 'name' does not match any of the expected"),
+        (["-o", "adamx"], "'sgd', 'adagrad', 'rmsprop', 'adam'"),
+        (["-o", "adam:betta1=0.9"], "optimizers[0].betta1: Unknown field 'betta1'. Did you mean 'beta1'? Allowed: "),
+        (["-o", "sgd", "-o", "adam:lr=-1"], "optimizers[1].lr: Input should be greater than or equal to 0"),
+        (["-o", "adam:lr"], "--optimizer 'adam:lr': expected KEY=VALUE, got 'lr'"),
+        (["-o", "lr=0.1"], "--optimizer 'lr=0.1': expected NAME[:KEY=VALUE,...], e.g. adam:lr=0.1"),
+        (["-g", "missing.json"], "--gradients 'missing.json': no such file; use tutorial, synthetic["),
+        (["-g", "[1, 2]", "--steps", "5"], "--steps sets the length of synthetic gradients"),
+        (["-g", "[[1, 2], [3]]"], "gradients.values[1]: row 1 has 1 numbers, row 0 has 2"),
+        (["--initial", "zero"], "--initial 'zero': expected a number or a JSON list of numbers"),
+        (["--record", "params,loss"], "record[1]: Input should be 'params', 'learning_rates', 'updates' or 'state'"),
+    ],
+)
+def test_usage_errors_exit_2_and_say_what_is_valid(optiscope, argv, says):
+    result = optiscope("simulate", *argv)
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith("optiscope: error: ") and says in result.err, result.err
+
+
+def test_limits_apply_to_local_runs_too(optiscope, monkeypatch):
+    monkeypatch.setattr("service.settings.get_settings", lambda: Settings(max_steps=10))
+    result = optiscope("simulate", "--steps", "50")
+    assert result.code == 2
+    assert result.err == "optiscope: error: invalid request:\n  gradients.steps: 50 steps exceed the limit of 10\n"
+
+
+def test_argparse_errors_exit_2(optiscope):
+    result = optiscope("simulate", "--format", "yaml")
+    assert result.code == 2
+
+
+def test_closed_loop_on_an_objective_shows_the_final_loss(optiscope, client):
+    result = optiscope("simulate", "--objective", "rosenbrock:b=10", "--steps", "200", "-o", "adam:lr=0.05")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "200 steps, 2 coordinates, closed loop on rosenbrock (minimum 0)"
+    assert lines[2].split()[-3:] == ["final", "loss", "diverged"]
+    body = {
+        "gradients": {"kind": "objective", "function": "rosenbrock", "b": 10, "steps": 200},
+        "optimizers": [{"name": "adam", "lr": 0.05}],
+        "record": [],
+    }
+    run = client.post("/simulate", json=body).json()["runs"][0]
+    assert lines[4].split()[-2] == f"{run['loss'][-1]:.6g}"
+    as_json = json.loads(optiscope("simulate", "--objective", "rosenbrock:b=10", "--steps", "200",
+                                  "-o", "adam:lr=0.05", "--record", "", "-f", "json").out)  # fmt: skip
+    assert as_json["runs"][0] == run
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["--objective", "rosenbrok"],
+            "gradients.function: Unknown function 'rosenbrok'. Known functions: 'quadratic'",
+        ),
+        (["--objective", "rosenbrock:bb=1"], "gradients.bb: Unknown field 'bb'. Did you mean 'b'?"),
+        (["--objective", "beale:dim=3"], "gradients.dim"),
+        (["--objective", "booth", "-g", "tutorial"], "--gradients and --objective are alternatives"),
+    ],
+)
+def test_objective_usage_errors(optiscope, argv, says):
+    result = optiscope("simulate", *argv)
+    assert result.code == 2 and says in result.err, result.err

@@ -1,0 +1,71 @@
+"""Settings come from OPTISCOPE_ environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from service.settings import Settings
+
+
+def test_defaults():
+    settings = Settings()
+    assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8000, 1)
+    assert (settings.log_level, settings.log_format, settings.cors_origins) == ("info", "json", [])
+    assert settings.api_key is None and settings.git_revision is None
+    assert settings.max_body_bytes == 10 * 1024 * 1024 and settings.compute_budget_seconds == 10.0
+
+
+def test_environment_variables(monkeypatch):
+    env = {
+        "OPTISCOPE_HOST": "0.0.0.0",
+        "OPTISCOPE_PORT": "9000",
+        "OPTISCOPE_WORKERS": "2",
+        "OPTISCOPE_LOG_LEVEL": "WARNING",
+        "OPTISCOPE_LOG_FORMAT": "text",
+        "OPTISCOPE_CORS_ORIGINS": "https://a.example, https://b.example",
+        "OPTISCOPE_API_KEY": "hunter2",
+        "OPTISCOPE_GIT_REVISION": "abc123",
+        "OPTISCOPE_MAX_BODY_BYTES": "1024",
+        "OPTISCOPE_MAX_WORK": "5",
+        "OPTISCOPE_COMPUTE_BUDGET_SECONDS": "2.5",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert (settings.host, settings.port, settings.workers, settings.log_level) == ("0.0.0.0", 9000, 2, "warning")
+    assert settings.log_format == "text"
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.api_key.get_secret_value() == "hunter2" and "hunter2" not in repr(settings)
+    assert (settings.git_revision, settings.max_body_bytes, settings.max_work) == ("abc123", 1024, 5)
+    assert settings.compute_budget_seconds == 2.5
+
+
+def test_empty_api_key_and_revision_mean_unset(monkeypatch):
+    monkeypatch.setenv("OPTISCOPE_API_KEY", "")
+    monkeypatch.setenv("OPTISCOPE_GIT_REVISION", " ")
+    settings = Settings()
+    assert settings.api_key is None and settings.git_revision is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OPTISCOPE_PORT", "0"),
+        ("OPTISCOPE_LOG_FORMAT", "xml"),
+        ("OPTISCOPE_WORKERS", "0"),
+        ("OPTISCOPE_MAX_WORK", "-1"),
+    ],
+)
+def test_bad_values_fail_at_start(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.removeprefix("OPTISCOPE_").lower()):
+        Settings()
+
+
+def test_the_readme_documents_every_setting():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for name in Settings.model_fields:
+        assert f"| `OPTISCOPE_{name.upper()}` |" in readme, name
