@@ -8,6 +8,7 @@ Screenshots go to test-output/ (not committed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -43,18 +44,21 @@ def skip_or_fail(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def server():
-    """uvicorn serving the app on a loopback socket bound here (port 0: the OS picks a free one)."""
+@contextlib.contextmanager
+def serving(name: str, **env: str):
+    """uvicorn serving the app on a loopback socket bound here (port 0: the OS picks a free one), with
+    `env` added to its environment; its log goes to test-output/<name>.log."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.set_inheritable(True)
     port = listener.getsockname()[1]
     OUTPUT.mkdir(exist_ok=True)
-    log = open(OUTPUT / "browser-server.log", "wb")  # noqa: SIM115 (closed below)
+    log_path = OUTPUT / f"{name}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "service.main:app", "--fd", str(listener.fileno()), "--log-level", "warning"],
         cwd=ROOT,
+        env={**os.environ, **env},
         pass_fds=(listener.fileno(),),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -70,9 +74,7 @@ def server():
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"the server did not start in {SERVER_START_SECONDS} s: see {OUTPUT / 'browser-server.log'}"
-                )
+                pytest.fail(f"the server did not start in {SERVER_START_SECONDS} s: see {log_path}")
             time.sleep(0.1)
         yield base
     finally:
@@ -83,6 +85,12 @@ def server():
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving("browser-server") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -99,15 +107,16 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, base_url=server)
+@contextlib.contextmanager
+def tab_on(browser, base: str):
+    """A fresh browser tab on `base`; leaving it fails the test if the page logged an error (JavaScript,
+    or the console's: an SVG path the browser cannot read, say), the API's 4xx answers aside."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, base_url=base)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
-    # Console errors too (an SVG path the browser cannot read, say), but for the API's 4xx answers.
     tab.on(
         "console",
         lambda message: (
@@ -117,6 +126,12 @@ def page(browser, server):
     yield tab
     context.close()
     assert not errors, f"errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, server):
+    with tab_on(browser, server) as tab:
+        yield tab
 
 
 def drawn(page, after: int = 0) -> int:
@@ -232,3 +247,15 @@ def test_a_run_flying_off_to_1e300_is_drawn_without_errors(page):
     drawn(page, draws)
     assert "diverged at" in page.inner_text("#legend")
     assert len(series(page, "contour")) == 5
+
+
+def test_with_an_api_key_the_page_asks_for_it_then_runs(browser):
+    with serving("browser-keyed-server", OPTISCOPE_API_KEY="s3cret") as base, tab_on(browser, base) as tab:
+        tab.goto("/")
+        tab.fill("#api-key", "s3cret")
+        tab.click("#banner button")
+        drawn(tab)
+        assert list(series(tab, "lr")) == RUN_LABELS
+        tab.click("#copy-curl")
+        command = tab.evaluate("navigator.clipboard.readText()")
+        assert '-H "x-api-key: $OPTISCOPE_API_KEY"' in command and "s3cret" not in command

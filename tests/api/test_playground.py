@@ -27,3 +27,15 @@ def test_every_module_the_page_imports_exists():
 def test_the_page_is_not_part_of_the_api_document(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert "/" not in paths and not any(p.startswith("/static") for p in paths)
+
+
+def test_with_an_api_key_the_page_loads_and_the_api_still_needs_the_key(client_with):
+    keyed = client_with(api_key="s3cret")
+    assert keyed.get("/").status_code == 200
+    assert keyed.get("/static/js/app.js").status_code == 200
+    for path in ("/scenarios", "/openapi.json", "/optimizers"):
+        assert keyed.get(path).status_code == 401, path
+        assert keyed.get(path, headers={"X-API-Key": "s3cret"}).status_code == 200, path
+    # No way around the key through /static/: an escaped ../ stays inside the static files (404).
+    for path in ("/static/%2E%2E/scenarios", "/static/..%2Fscenarios"):
+        assert keyed.get(path).status_code == 404, path
