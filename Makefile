@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 NODE_DEPS := $(if $(shell command -v npm),$(NODE_STAMP))
 
-.PHONY: run test lint openapi types constraints loadtest fixtures parity install clean bench
+.PHONY: run test lint openapi types docs constraints loadtest fixtures parity install clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ constraints:
 # Throughput, latency and memory of the tutorial request at 1 and 2 workers (wrk, loopback, 60 s each).
 loadtest: $(STAMP)
 	scripts/loadtest.sh
+
+# The README's pictures: figures rendered by the service, and the playground as the browser test sees it.
+docs: $(STAMP)
+	$(BIN)/python scripts/render_docs.py docs
+	$(BIN)/python -m pytest -q tests/test_playground_browser.py -k "tutorial_preset or 2d_objective"
+	cp test-output/playground-tutorial.png docs/playground.png
+	cp test-output/playground-rosenbrock.png docs/playground-rosenbrock.png
 
 # Re-record reference trajectories from torch.optim / optax (needs the `reference` extra).
 fixtures:

@@ -13,7 +13,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run optimizers over a gradient sequence, step by step */
+        /**
+         * Run optimizers over a gradient sequence, step by step
+         * @description The `Accept` header picks the answer's form: `application/json` (the default), `text/csv` (long format, one row per run, step and coordinate: label, name, step, coordinate, gradient, param, learning_rate, update, base_lr, scheduled_momentum, loss, distance_to_optimum), or the tutorial's figure as `image/svg+xml` or `image/png` (learning rates and trajectories, for D > 1 of the coordinate given by `coordinate`; the loss for objectives; for 2-D objectives the contour with every run's path). Figures need the server's optional `figures` extra; without it, and for any other type, the answer is a 406 naming what is available.
+         */
         post: operations["simulate-simulate_endpoint"];
         delete?: never;
         options?: never;
@@ -152,6 +155,40 @@ export interface paths {
          * @description Function parameters go in the query too, by name (`?a=1&b=100`; lists as `scales=1,10`).
          */
         get: operations["objectives-surface"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scenarios": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Named presets: request bodies for POST /simulate and what each shows */
+        get: operations["scenarios-list_scenarios"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/scenarios/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One preset */
+        get: operations["scenarios-get_scenario"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2219,6 +2256,34 @@ export interface components {
              */
             noise_std?: number;
         };
+        /** Scenario */
+        Scenario: {
+            /**
+             * Name
+             * @description Identifier, as in /scenarios/{name}.
+             */
+            name: string;
+            /** Title */
+            title: string;
+            /**
+             * Description
+             * @description What the scenario shows, in one sentence.
+             */
+            description: string;
+            /**
+             * Request
+             * @description A body for POST /simulate.
+             */
+            request: {
+                [key: string]: unknown;
+            };
+            /**
+             * Coordinate
+             * @description The coordinate worth looking at first when D > 1.
+             * @default 0
+             */
+            coordinate?: number;
+        };
         /** ScheduleInfo */
         ScheduleInfo: {
             /** Kind */
@@ -2981,7 +3046,10 @@ export type $defs = Record<string, never>;
 export interface operations {
     "simulate-simulate_endpoint": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Figures only: the coordinate whose learning rates and trajectory are drawn. */
+                coordinate?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2992,13 +3060,17 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description The simulation, in the negotiated media type. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SimulateResponse"];
+                    /** @example label,name,step,coordinate,gradient,param,learning_rate,... */
+                    "text/csv": string;
+                    "image/svg+xml": string;
+                    "image/png": string;
                 };
             };
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
@@ -3008,6 +3080,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
+            /** @description No acceptable media type (or figures asked of a server without matplotlib). */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail?: string;
+                    };
                 };
             };
             /** @description The body is over OPTISCOPE_MAX_BODY_BYTES. */
@@ -3346,6 +3429,82 @@ export interface operations {
                 };
             };
             /** @description Unknown function */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "scenarios-list_scenarios": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Scenario"][];
+                };
+            };
+            /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
+        };
+    };
+    "scenarios-get_scenario": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Scenario"];
+                };
+            };
+            /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
+            /** @description Unknown scenario */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .api import health, metrics, objectives, optimizers, schedules, simulate, sweep
+from .api import health, metrics, objectives, optimizers, playground, scenarios, schedules, simulate, sweep
 from .api.cache import ResponseCache
 from .api.errors import UNAUTHORIZED, http_error_handler, validation_handler
 from .api.metrics import Metrics
@@ -102,10 +102,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     # Every resource router sits behind the optional API key, so each of its routes documents the 401;
     # health and metrics hold the open probes (OPEN_PATHS) and document /version's 401 themselves.
-    for module in (simulate, sweep, optimizers, schedules, objectives):
+    for module in (simulate, sweep, optimizers, schedules, objectives, scenarios):
         app.include_router(module.router, responses=UNAUTHORIZED)
     for module in (health, metrics):
         app.include_router(module.router)
+    playground.mount(app)  # open like the probes: the page asks for the key when the API wants one
     return app
 
 

@@ -1,9 +1,9 @@
 """A response cache for the pure endpoints: the same request body always gets the same bytes back.
 
-POST /simulate and POST /sweep are deterministic functions of the request body (and of the settings,
-fixed for the app's lifetime), so a repeated request — the tutorial's empty body, a front end
+POST /simulate and POST /sweep are deterministic functions of the request body and its Accept header
+(and of the settings, fixed for the app's lifetime), so a repeated request — the tutorial's empty body, a front end
 reloading a page — can be answered from memory without validating or computing anything again.
-Only successful responses up to `max_entry_bytes` are kept, for request bodies up to
+Only successful JSON responses up to `max_entry_bytes` are kept, for request bodies up to
 `max_body_bytes`, least recently used first out; `entries = 0` turns the cache off.
 
 A plain ASGI middleware (no per-request objects beyond the body it must read anyway).
@@ -57,8 +57,9 @@ class ResponseCache:
         if len(body) > self.max_body_bytes:
             await self.app(scope, replay, send)
             return
-        content_type = next((v for k, v in scope.get("headers", ()) if k == b"content-type"), b"")
-        key = (scope["path"], content_type, body)
+        headers = dict(scope.get("headers", ()))
+        # The answer depends on the body and on the media type asked for (JSON, CSV, figures).
+        key = (scope["path"], headers.get(b"content-type", b""), headers.get(b"accept", b""), body)
         found = self.store.get(key)
         if found is not None:
             self.store.move_to_end(key)
@@ -88,6 +89,9 @@ class ResponseCache:
     def _keep(self, key: tuple, captured: dict) -> None:
         payload = b"".join(captured["parts"])
         if captured.get("status") != 200 or len(payload) > self.max_entry_bytes:
+            return
+        content_type = dict(captured.get("headers", [])).get(b"content-type", b"")
+        if not content_type.startswith(b"application/json"):  # CSV and figures depend on optional renderers
             return
         self.store[key] = (captured["status"], captured["headers"], payload)
         self.stats.stored_bytes += len(payload)

@@ -21,8 +21,10 @@ from .metrics import Metrics
 
 # An incoming X-Request-ID is kept if it is short and plain; anything else is replaced by a fresh one.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
-# Answered without an API key: probes and the scraper carry none.
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Answered without an API key: probes and the scraper carry none; nor does a browser opening the
+# playground, a static page holding no data, which asks for the key before it calls the API.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/"})
+OPEN_PREFIXES = ("/static/",)
 
 access_log = logging.getLogger(ACCESS)
 
@@ -108,14 +110,15 @@ class RequestTelemetry:
 
 
 class ApiKeyGuard:
-    """401 without the right X-API-Key header, except on OPEN_PATHS. Compared in constant time."""
+    """401 without the right X-API-Key header, except on OPEN_PATHS and OPEN_PREFIXES. Compared in constant time."""
 
     def __init__(self, app: ASGIApp, api_key: str) -> None:
         self.app = app
         self.key = api_key.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+        path = scope["path"]
+        if scope["type"] == "http" and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES):
             given = _header(scope, b"x-api-key")
             if given is None or not hmac.compare_digest(given, self.key):
                 detail = "Missing or wrong API key: send the key in the X-API-Key header."

@@ -1,4 +1,4 @@
-"""POST /simulate: validated request in, one engine call, JSON out."""
+"""POST /simulate: validated request in, one engine call, the answer out as JSON, CSV or a figure (Accept)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import time
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Query, Response
+from fastapi.exceptions import RequestValidationError
 
+from .. import figures
 from ..engine import (
     REGISTRY,
     BudgetExceeded,
@@ -19,12 +21,15 @@ from ..engine import (
     simulate_source,
 )
 from ..engine.batch import recorded_count, recorded_steps
+from ..engine.objectives import surface as surface_grid
 from ..settings import Settings
 from .concurrency import estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import ErrorMessage, ValidationErrorBody, limit_error
+from .export import simulation_csv
 from .metrics import Metrics, MetricsDep
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
+from .negotiation import CSV, IMAGES, JSON, PNG, SVG, Media
 from .responses import json_response
 from .schedules import schedule_arrays
 from .tuning import tune_runs
@@ -32,7 +37,7 @@ from .tuning import tune_runs
 router = APIRouter(tags=["simulate"])
 
 
-def check_limits(request: SimulateRequest, settings: Settings) -> None:
+def check_limits(request: SimulateRequest, settings: Settings, record: set[str], every: int = 1) -> None:
     """Reject requests over the configured sizes before any compute (422 naming limit and value)."""
     steps, dim = request.gradients.shape
     explicit = request.gradients.kind == "sequence"
@@ -45,11 +50,11 @@ def check_limits(request: SimulateRequest, settings: Settings) -> None:
     runs = len(request.optimizers)
     if runs > settings.max_optimizers:
         raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
-    rows = recorded_count(steps, request.record_every)
+    rows = recorded_count(steps, every)
     values = steps * dim * explicit + rows * dim * request.include_gradients
-    values += runs * (rows * dim * len(set(request.record)) + dim)
+    values += runs * (rows * dim * len(record) + dim)
     if request.gradients.kind == "objective":
-        values = closed_loop_values(request)
+        values = closed_loop_values(request, record)
         check_closed_loop_work(request, settings)
     if values > settings.max_values:
         raise limit_error(
@@ -95,11 +100,11 @@ def budget_error(exc: BudgetExceeded, seconds: float):
     )
 
 
-def closed_loop_values(request: SimulateRequest) -> int:
+def closed_loop_values(request: SimulateRequest, record: set[str]) -> int:
     """Numbers a closed-loop request moves: per run its own gradients, loss, distance, recorded series
     and final point, plus the data the function stores (a data set, a dense matrix)."""
     steps, dim = request.gradients.shape
-    per_run = steps * dim * (1 + len(set(request.record))) + 2 * (steps + 1) + dim
+    per_run = steps * dim * (1 + len(record)) + 2 * (steps + 1) + dim
     return len(request.optimizers) * per_run + request.gradients.work_per_step()
 
 
@@ -138,19 +143,23 @@ def ready(specs) -> None:
             compiled.kernel_function(optimizer)
 
 
-def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metrics | None = None) -> dict[str, Any]:
+def run_simulation(
+    request: SimulateRequest, settings: Settings, metrics: Metrics | None = None, record: set[str] | None = None
+) -> dict[str, Any]:
     """What POST /simulate does, without HTTP: check the limits, tune if asked, run the engine within the
-    compute budget, and return the response payload (numpy arrays, serialized by `json_response`). The
-    command line runs local simulations here (without metrics)."""
-    check_limits(request, settings)
+    compute budget, and return the response payload (numpy arrays: what JSON, CSV and figures are all made
+    from). `record` defaults to the request's own; given (CSV, figures), every step is kept whatever
+    `record_every` says. The command line runs local simulations here (without metrics)."""
+    every = request.record_every if record is None else 1
+    record = set(request.record) if record is None else record
+    check_limits(request, settings, record, every)
     ready(request.optimizers)
     budget = settings.compute_budget_seconds
     deadline = time.monotonic() + budget if budget else None
-    record = set(request.record)
     steps, dim = request.gradients.shape
-    kept = recorded_steps(steps, request.record_every)
+    kept = recorded_steps(steps, every)
     payload: dict[str, Any] = {"steps": steps, "dim": dim}
-    if request.record_every > 1:
+    if every > 1:
         payload["recorded_steps"] = kept
     try:
         tuning = tune_runs(request, settings, deadline) if request.tune else {}
@@ -166,10 +175,10 @@ def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metric
                 request.initial,
                 record,
                 deadline=deadline,
-                record_every=request.record_every,
-                include_gradients=request.include_gradients,
+                record_every=every,
+                include_gradients=request.include_gradients or record != set(request.record),
             )
-            if request.include_gradients:
+            if simulation.gradients is not None:
                 payload["gradients"] = simulation.gradients
             results = simulation.runs
     except BudgetExceeded as exc:
@@ -187,12 +196,53 @@ def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metric
     return payload
 
 
+# What each media type needs recorded, whatever `record` says (it shapes the JSON answer only).
+RECORDED_FOR = {CSV: {"params", "learning_rates", "updates"}, SVG: {"params", "learning_rates"}}
+RECORDED_FOR[PNG] = RECORDED_FOR[SVG]
+
+MEDIA_DOC = {
+    CSV: {"schema": {"type": "string"}, "example": "label,name,step,coordinate,gradient,param,learning_rate,..."},
+    SVG: {"schema": {"type": "string"}},
+    PNG: {"schema": {"type": "string", "format": "binary"}},
+}
+CONTOUR_RESOLUTION = 81
+# The contour's window is the function's plotting window, widened to hold the paths, but never to more
+# than this many times its own size (a diverging run would otherwise shrink the picture to a dot).
+CONTOUR_MAX_WIDENING = 3.0
+
+
+def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
+    """f of a 2-D objective on a grid covering its plotting window and the runs' paths (for the figure)."""
+    source = request.gradients
+    if source.kind != "objective" or payload["dim"] != 2:
+        return None
+    window = np.array(source.objective.window, dtype=np.float64).reshape(2, 2)  # rows: x and y (min, max)
+    points = np.concatenate([np.asarray(run["params"], dtype=np.float64) for run in payload["runs"]])
+    center, half = window.mean(axis=1), (window[:, 1] - window[:, 0]) / 2
+    low = np.maximum(np.minimum(window[:, 0], points.min(axis=0)), center - CONTOUR_MAX_WIDENING * half)
+    high = np.minimum(np.maximum(window[:, 1], points.max(axis=0)), center + CONTOUR_MAX_WIDENING * half)
+    xs, ys = (np.linspace(lo, hi, CONTOUR_RESOLUTION) for lo, hi in zip(low, high, strict=True))
+    return {"x": xs, "y": ys, "z": surface_grid(source.problem(), xs, ys)}
+
+
 @router.post(
     "/simulate",
     response_model=SimulateResponse,
     response_model_exclude_none=True,
     summary="Run optimizers over a gradient sequence, step by step",
+    description="The `Accept` header picks the answer's form: `application/json` (the default), `text/csv` "
+    "(long format, one row per run, step and coordinate: label, name, step, coordinate, gradient, param, "
+    "learning_rate, update, base_lr, scheduled_momentum, loss, distance_to_optimum), or the tutorial's "
+    "figure as `image/svg+xml` or `image/png` (learning rates and trajectories, for D > 1 of the coordinate "
+    "given by `coordinate`; the loss for objectives; for 2-D objectives the contour with every run's path). "
+    "Figures need the server's optional `figures` extra; without it, and for any other type, the answer is "
+    "a 406 naming what is available.",
     responses={
+        200: {"description": "The simulation, in the negotiated media type.", "content": MEDIA_DOC},
+        406: {
+            "description": "No acceptable media type (or figures asked of a server without matplotlib).",
+            "content": {JSON: {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}},
+        },
         413: {"model": ErrorMessage, "description": "The body is over OPTISCOPE_MAX_BODY_BYTES."},
         422: {
             "model": ValidationErrorBody,
@@ -204,16 +254,37 @@ def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metric
 async def simulate_endpoint(
     settings: SettingsDep,
     metrics: MetricsDep,
+    media: Media,
     request: Annotated[SimulateRequest | None, Body()] = None,
+    coordinate: Annotated[
+        int, Query(ge=0, description="Figures only: the coordinate whose learning rates and trajectory are drawn.")
+    ] = 0,
 ) -> Response:
     request = request or SimulateRequest()
+    dim = request.gradients.shape[1]
+    if media in IMAGES and coordinate >= dim:
+        message = f"coordinate {coordinate} is out of range: the gradients have D = {dim} coordinates (0 to {dim - 1})"
+        raise RequestValidationError(
+            [{"type": "coordinate", "loc": ("query", "coordinate"), "msg": message, "input": coordinate}]
+        )
     tuned = 1 + (len(request.tune_values) if request.tune else 0)
-    work = estimated_work(request, request.optimizers) * tuned
-    return await run_sized(work, simulate_response, request, settings, metrics)
+    work = estimated_work(request, request.optimizers) * tuned * (1 if media == JSON else 100)
+    return await run_sized(work, simulate_response, request, settings, metrics, media, coordinate)
 
 
-def simulate_response(request: SimulateRequest, settings: Settings, metrics: Metrics | None = None) -> Response:
-    return json_response(run_simulation(request, settings, metrics))
+def simulate_response(
+    request: SimulateRequest, settings: Settings, metrics: Metrics | None, media: str = JSON, coordinate: int = 0
+) -> Response:
+    payload = run_simulation(request, settings, metrics, None if media == JSON else RECORDED_FOR[media])
+    if media == CSV:
+        response = Response(simulation_csv(payload), media_type="text/csv; charset=utf-8")
+    elif media in IMAGES:
+        surface = contour_surface(request, payload)
+        response = Response(figures.render(payload, media, coordinate, surface), media_type=media)
+    else:
+        response = json_response(payload)
+    response.headers["vary"] = "Accept"  # one body, several answers: caches must key on Accept too
+    return response
 
 
 def count_steps(metrics, results: list[RunResult], steps: int) -> None:

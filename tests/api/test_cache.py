@@ -72,3 +72,10 @@ def test_zero_entries_turns_it_off(monkeypatch):
         assert cache.stats.hits == cache.stats.misses == 0
     finally:
         get_settings.cache_clear()
+
+
+def test_the_media_type_is_part_of_the_key():
+    client = TestClient(create_app())
+    assert client.post("/simulate", json={}).headers["content-type"] == "application/json"
+    answer = client.post("/simulate", json={}, headers={"accept": "text/csv"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")

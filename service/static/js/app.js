@@ -1,0 +1,847 @@
+// The Optiscope playground: pick a gradient source and optimizers, see learning rates, trajectories, loss
+// and paths. The whole view is one POST /simulate body plus a few view settings, kept in the URL's hash.
+
+import { colorOf, contourChart, formatNumber, lineChart, wantsLog } from "./charts.js";
+import { h, icon, objectFields, showError } from "./forms.js";
+
+const DEBOUNCE_MS = 250;
+const SURFACE_RESOLUTION = 90;
+
+const catalog = { optimizers: [], schedules: [], scenarios: [], objectives: null, sources: {} };
+let state = { body: {}, view: {} };
+let answer = null;
+let runToken = 0;
+let controller = null;
+let timer = null;
+const surfaces = new Map();
+const remembered = {}; // each gradient source's last body, so switching back restores it
+
+const $ = (selector) => document.querySelector(selector);
+
+// --- talking to the API ---------------------------------------------------------------------------
+
+// A server started with an API key answers 401 without it: the page asks once and keeps the key for
+// this tab only (sessionStorage), sending it as X-API-Key.
+const KEY_STORE = "optiscope-api-key";
+
+function headers(extra = {}) {
+  const key = sessionStorage.getItem(KEY_STORE);
+  return key ? { ...extra, "x-api-key": key } : extra;
+}
+
+class Unauthorized extends Error {}
+
+async function getJSON(path) {
+  const response = await fetch(path, { headers: headers({ accept: "application/json" }) });
+  if (response.status === 401) throw new Unauthorized(path);
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function askForKey() {
+  const input = h("input", { type: "password", id: "api-key", placeholder: "X-API-Key", autocomplete: "off" });
+  const use = h("button", { type: "button", onclick: () => {
+    sessionStorage.setItem(KEY_STORE, input.value.trim());
+    location.reload();
+  } }, "Use this key");
+  const box = $("#banner");
+  box.replaceChildren(h("strong", {}, "This server needs an API key. "), input, " ", use);
+  box.hidden = false;
+  document.body.dataset.state = "error";
+}
+
+function simulateURL(query = "") {
+  return new URL(`simulate${query}`, document.baseURI).href;
+}
+
+// --- state in the URL -----------------------------------------------------------------------------
+
+function encodeState(value) {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function decodeState(text) {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+function saveURL() {
+  history.replaceState(null, "", `#s=${encodeState(state)}`);
+}
+
+function stateFromURL() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.has("s")) {
+    try {
+      const decoded = decodeState(hash.get("s"));
+      if (decoded && typeof decoded.body === "object") return decoded;
+    } catch {
+      banner("The link's state could not be read; showing the tutorial instead.");
+    }
+  }
+  const preset = catalog.scenarios.find((s) => s.name === hash.get("scenario"));
+  return presetState(preset || catalog.scenarios[0]);
+}
+
+function presetState(preset) {
+  if (!preset) return { body: {}, view: { source: "tutorial", coordinate: 0, hidden: [] } };
+  const body = structuredClone(preset.request);
+  return { body, view: { scenario: preset.name, source: inferSource(body), coordinate: preset.coordinate || 0, hidden: [] } };
+}
+
+// --- gradient sources -------------------------------------------------------------------------------
+
+/**
+ * The gradient sources the server documents, read from its OpenAPI document: kind -> {key, variants},
+ * where `variants` maps each value of `key` (the property that tells a kind's models apart: a synthetic
+ * source's `pattern`, an objective's `function`) to that model's JSON Schema.
+ */
+function sourceSchemas(openapi) {
+  const schemas = openapi?.components?.schemas || {};
+  const resolve = (schema) => (schema?.$ref ? schemas[schema.$ref.split("/").pop()] : schema);
+  const leaves = [];
+  const walk = (node) => {
+    const schema = resolve(node);
+    if (!schema) return;
+    const branches = schema.oneOf || schema.anyOf;
+    if (branches) branches.forEach(walk);
+    else if (schema.properties?.kind?.const) leaves.push(schema);
+  };
+  walk(schemas.SimulateRequest?.properties?.gradients);
+  const byKind = {};
+  for (const leaf of leaves) (byKind[leaf.properties.kind.const] ||= []).push(leaf);
+  const sources = {};
+  for (const [kind, models] of Object.entries(byKind)) {
+    const key = Object.keys(models[0].properties)
+      .find((p) => p !== "kind" && models.every((m) => m.properties[p]?.const !== undefined)) ?? null;
+    const variants = Object.fromEntries(models.map((m) => [key ? m.properties[key].const : kind, m]));
+    sources[kind] = { key, variants };
+  }
+  return sources;
+}
+
+/** The model a gradient source body uses: by its key, else the one whose key has a default. */
+function variantOf(g) {
+  const source = catalog.sources[g?.kind];
+  if (!source) return null;
+  const models = Object.values(source.variants);
+  return source.variants[g[source.key]] ?? models.find((m) => m.properties[source.key]?.default !== undefined) ?? models[0];
+}
+
+function isDefaultSynthetic(g) {
+  const schema = g?.kind === "synthetic" && variantOf(g);
+  return Boolean(schema) && Object.entries(g).every(([k, v]) => k === "kind" || schema.properties?.[k]?.default === v);
+}
+
+function inferSource(body) {
+  const g = body.gradients;
+  if (!g || isDefaultSynthetic(g)) return "tutorial";
+  return g.kind;
+}
+
+const SOURCES = [
+  ["tutorial", "Tutorial"],
+  ["synthetic", "Synthetic"],
+  ["sequence", "Sequence"],
+  ["objective", "Objective"],
+];
+
+function setSource(kind) {
+  state.view.source = kind;
+  if (state.body.gradients) remembered[state.body.gradients.kind] = state.body.gradients;
+  if (kind === "tutorial") delete state.body.gradients;
+  else if (remembered[kind]) state.body.gradients = remembered[kind];
+  else if (kind === "sequence") state.body.gradients = { kind, values: [1, 0.5, -0.25, 0.125, 0.5, -1, 0.75, 0.25] };
+  else if (kind === "objective") state.body.gradients = defaultObjective();
+  else state.body.gradients = { kind };
+  // An objective starts at its own start point; a D-vector start rarely fits another source.
+  if (kind === "objective" || Array.isArray(state.body.initial)) delete state.body.initial;
+  rebuild();
+}
+
+function defaultObjective() {
+  const names = Object.keys(catalog.sources.objective?.variants || {});
+  return { kind: "objective", function: names.includes("rosenbrock") ? "rosenbrock" : names[0] };
+}
+
+function sourcePanel() {
+  const box = $("#source");
+  const current = state.view.source || inferSource(state.body);
+  const buttons = h("div", { class: "segmented", role: "tablist" });
+  for (const [kind, title] of SOURCES) {
+    const unavailable = kind !== "tutorial" && !catalog.sources[kind];
+    buttons.append(
+      h("button", {
+        type: "button",
+        role: "tab",
+        "aria-selected": String(kind === current),
+        class: kind === current ? "active" : "",
+        disabled: unavailable,
+        title: unavailable ? "This server has no such gradient source yet." : "",
+        "data-source": kind,
+        onclick: () => setSource(kind),
+      }, title),
+    );
+  }
+  const body = h("div", { class: "source-body" });
+  const g = state.body.gradients;
+  if (current === "tutorial") {
+    body.append(
+      h("p", { class: "note" }, "The tutorial's 50 gradients: ",
+        h("code", {}, "np.random.seed(0); randn(50) * 0.2 + linspace(-0.5, 0.5, 50)"), "."),
+    );
+  } else if (current === "sequence") {
+    body.append(sequenceEditor(g));
+  } else if (current === "objective") {
+    body.append(objectiveEditor(g));
+  } else if (catalog.sources[current]) {
+    body.append(variantEditor(g, "pattern"));
+  }
+  body.append(initialField());
+  box.replaceChildren(h("h2", {}, "Gradients"), buttons, body);
+}
+
+function formatSequence(values) {
+  if (!Array.isArray(values)) return "";
+  return Array.isArray(values[0]) ? values.map((row) => row.join(", ")).join("\n") : values.join(", ");
+}
+
+/** Numbers separated by commas or spaces (one coordinate), or one row of D numbers per line; or JSON. */
+function parseSequence(textValue) {
+  const trimmed = textValue.trim();
+  if (!trimmed) return [null, "enter at least one number"];
+  if (trimmed.startsWith("[")) {
+    try {
+      return [JSON.parse(trimmed), null];
+    } catch (error) {
+      return [null, `not valid JSON: ${error.message}`];
+    }
+  }
+  const rows = [];
+  const lines = trimmed.split(/\n+/).map((line) => line.trim()).filter(Boolean);
+  for (const [i, line] of lines.entries()) {
+    const row = [];
+    for (const part of line.split(/[\s,;]+/).filter(Boolean)) {
+      const value = Number(part);
+      if (!Number.isFinite(value)) return [null, `line ${i + 1}: '${part}' is not a number`];
+      row.push(value);
+    }
+    rows.push(row);
+  }
+  const widths = new Set(rows.map((r) => r.length));
+  if (lines.length === 1 || [...widths].every((w) => w === 1)) return [rows.flat(), null];
+  if (widths.size > 1) return [null, "every line must hold the same number of coordinates"];
+  return [rows, null];
+}
+
+function sequenceEditor(g) {
+  const summary = h("span", { class: "hint" });
+  const describe = (values) => {
+    const d = Array.isArray(values?.[0]) ? values[0].length : 1;
+    summary.textContent = `${values?.length ?? 0} steps × ${d} coordinate${d > 1 ? "s" : ""}`;
+  };
+  const area = h("textarea", {
+    id: "sequence-values",
+    rows: 5,
+    spellcheck: "false",
+    "data-field": "gradients.values",
+    value: formatSequence(g.values),
+  });
+  area.addEventListener("input", () => {
+    const [values, problem] = parseSequence(area.value);
+    showError(area, problem);
+    if (problem) return;
+    g.values = values;
+    describe(values);
+    changed();
+  });
+  describe(g.values);
+  return h("div", { class: "block" },
+    h("label", { for: "sequence-values" }, "Gradients, one step per line (or comma-separated for one coordinate)"),
+    area, summary, h("div", { class: "field-error", hidden: true }));
+}
+
+/** A select over a source kind's models (patterns, functions) and the chosen model's fields. */
+function variantEditor(g, noun) {
+  const source = catalog.sources[g.kind];
+  const schema = variantOf(g);
+  const wrap = h("div", { class: "block" });
+  const names = Object.keys(source.variants);
+  if (source.key && names.length > 1) {
+    const current = g[source.key] ?? schema.properties[source.key].const;
+    const titles = Object.fromEntries((catalog.objectives || []).map((o) => [o.name, o.title]));
+    const id = `source-${source.key}`;
+    const select = h("select", { id, "data-field": `gradients.${source.key}` },
+      names.map((n) => h("option", { value: n, selected: n === current }, titles[n] || n.replace(/_/g, " "))));
+    select.addEventListener("change", () => {
+      state.body.gradients = { kind: g.kind, [source.key]: select.value, ...(g.steps ? { steps: g.steps } : {}) };
+      if (g.kind === "objective") delete state.body.initial;
+      rebuild();
+    });
+    wrap.append(h("div", { class: "field wide" }, h("label", { for: id }, noun), select,
+      h("div", { class: "field-error", hidden: true })));
+  }
+  if (schema.description) wrap.append(h("p", { class: "note formula", title: schema.description }, schema.description));
+  wrap.append(objectFields(schema, g, changed, "gradients", { skip: ["kind", source.key] }));
+  return wrap;
+}
+
+function objectiveEditor(g) {
+  return variantEditor(g, "function");
+}
+
+function startHint() {
+  const g = state.body.gradients;
+  if (g?.kind !== "objective") return "0";
+  const entry = catalog.objectives?.find((o) => o.name === g.function);
+  return entry && (g.dim ?? entry.dimensions?.default) === entry.start.length
+    ? `the function's start: ${entry.start.join(", ")}`
+    : "the function's start";
+}
+
+function initialField() {
+  const input = h("input", {
+    type: "text",
+    id: "initial",
+    "data-field": "initial",
+    autocomplete: "off",
+    value: state.body.initial === undefined ? "" : [state.body.initial].flat().join(", "),
+    placeholder: startHint(),
+  });
+  input.addEventListener("input", () => {
+    const parts = input.value.split(/[\s,;]+/).filter(Boolean).map(Number);
+    if (parts.some((v) => !Number.isFinite(v))) return showError(input, "numbers only, separated by commas");
+    showError(input, null);
+    if (!parts.length) delete state.body.initial;
+    else state.body.initial = parts.length === 1 ? parts[0] : parts;
+    changed();
+  });
+  return h("div", { class: "field wide" },
+    h("label", { for: "initial", title: "One number for every coordinate, or D numbers." }, "initial point"),
+    input, h("div", { class: "field-error", hidden: true }));
+}
+
+// --- optimizers and schedules -----------------------------------------------------------------------
+
+function optimizerInfo(name) {
+  return catalog.optimizers.find((o) => o.name === name);
+}
+
+function optimizersPanel() {
+  const list = state.body.optimizers || (state.body.optimizers = []);
+  const cards = list.map((spec, index) => optimizerCard(spec, index));
+  const add = h("select", { id: "add-optimizer", "aria-label": "Add an optimizer" },
+    h("option", { value: "" }, "+ Add an optimizer…"),
+    catalog.optimizers.map((o) => h("option", { value: o.name }, o.title)));
+  add.addEventListener("change", () => {
+    if (!add.value) return;
+    const defaults = optimizerInfo(add.value)?.defaults || {};
+    list.push({ name: add.value, ...("lr" in defaults ? { lr: defaults.lr } : {}) });
+    rebuild();
+  });
+  $("#optimizers").replaceChildren(h("h2", {}, "Optimizers"), ...cards, add);
+}
+
+function optimizerCard(spec, index) {
+  const info = optimizerInfo(spec.name);
+  const path = `optimizers[${index}]`;
+  const list = state.body.optimizers;
+  const nameSelect = h("select", { class: "name", "data-field": `${path}.name`, "aria-label": "Optimizer" },
+    catalog.optimizers.map((o) => h("option", { value: o.name, selected: o.name === spec.name }, o.title)));
+  nameSelect.addEventListener("change", () => {
+    list[index] = { name: nameSelect.value, ...(spec.label ? { label: spec.label } : {}), ...(spec.lr !== undefined ? { lr: spec.lr } : {}) };
+    if (spec.schedule) list[index].schedule = spec.schedule;
+    rebuild();
+  });
+  const label = h("input", {
+    type: "text", class: "label", value: spec.label || "", placeholder: "label", "aria-label": "Run label",
+    "data-field": `${path}.label`, autocomplete: "off",
+  });
+  label.addEventListener("input", () => {
+    if (label.value) spec.label = label.value;
+    else delete spec.label;
+    changed();
+  });
+  const header = h("div", { class: "card-head" },
+    h("span", { class: "swatch", style: `background:${colorOf(index)}` }),
+    nameSelect, label,
+    h("button", { type: "button", class: "icon", title: "Duplicate", "aria-label": "Duplicate", onclick: () => {
+      const copy = structuredClone(spec);
+      if (copy.label) copy.label = `${copy.label} (2)`;
+      list.splice(index + 1, 0, copy);
+      rebuild();
+    } }, icon("copy")),
+    h("button", { type: "button", class: "icon", title: "Remove", "aria-label": "Remove", disabled: list.length === 1, onclick: () => {
+      list.splice(index, 1);
+      rebuild();
+    } }, icon("remove")));
+  const card = h("div", { class: "card", "data-index": index, "data-optimizer": spec.name }, header,
+    h("div", { class: "field-error", hidden: true }));
+  if (info) {
+    card.append(h("p", { class: "note", title: `${info.summary}\n\nLearning rate: ${info.learning_rate}` }, info.summary));
+    card.append(objectFields(info.hyperparameters, spec, changed, path));
+  }
+  card.append(scheduleEditor(spec.schedule, (schedule) => {
+    if (schedule) spec.schedule = schedule;
+    else delete spec.schedule;
+    rebuild();
+  }, `${path}.schedule`, catalog.schedules.map((s) => ({ kind: s.kind, title: s.title, schema: s.parameters })), "schedule"));
+  return card;
+}
+
+/** Child schedule kinds of an array-of-union property (SequentialLR's `schedulers`), from $defs. */
+function unionKinds(prop, defs) {
+  const branches = prop.items?.anyOf || prop.items?.oneOf || prop.items?.discriminator && Object.values(prop.items.discriminator.mapping);
+  if (!branches) return null;
+  const kinds = [];
+  for (const branch of branches) {
+    const ref = typeof branch === "string" ? branch : branch.$ref;
+    const schema = ref ? defs?.[ref.split("/").pop()] : branch;
+    const kind = schema?.properties?.kind?.const;
+    if (kind) kinds.push({ kind, title: schema.title?.replace(/Spec$/, "") || kind, schema: { ...schema, $defs: defs } });
+  }
+  return kinds.length ? kinds : null;
+}
+
+/** A schedule picker and its parameters; `title` names it ("schedule", or a child's position). */
+function scheduleEditor(schedule, set, path, kinds, title) {
+  const allowNone = title === "schedule";
+  const select = h("select", { "data-field": `${path}.kind`, "aria-label": "Schedule" },
+    allowNone ? h("option", { value: "" }, "constant lr (no schedule)") : null,
+    kinds.map((k) => h("option", { value: k.kind, selected: schedule?.kind === k.kind }, `${k.title} (${k.kind})`)));
+  select.addEventListener("change", () => {
+    const chosen = kinds.find((k) => k.kind === select.value);
+    set(chosen ? seededSchedule(chosen) : null);
+  });
+  const block = h("div", { class: "schedule", "data-field-prefix": path },
+    h("div", { class: "field wide" }, h("label", {}, title), select,
+      h("div", { class: "field-error", hidden: true })));
+  const chosen = kinds.find((k) => k.kind === schedule?.kind);
+  if (!chosen) return block;
+  block.append(objectFields(chosen.schema, schedule, changed, path, { skip: ["kind"] }));
+  for (const [name, prop] of Object.entries(chosen.schema.properties || {})) {
+    const children = unionKinds(prop, chosen.schema.$defs);
+    if (!children) continue;
+    const items = (schedule[name] ||= []);
+    const nested = h("div", { class: "nested" });
+    items.forEach((child, i) => {
+      const editor = scheduleEditor(child, (value) => {
+        if (value) items[i] = value;
+        else items.splice(i, 1);
+        rebuild();
+      }, `${path}.${name}[${i}]`, children, `${name}[${i}]`);
+      editor.prepend(h("button", { type: "button", class: "icon remove-child", title: "Remove", onclick: () => {
+        items.splice(i, 1);
+        rebuild();
+      } }, icon("remove")));
+      nested.append(editor);
+    });
+    nested.append(h("button", { type: "button", class: "link", onclick: () => {
+      items.push(seededSchedule(children[0]));
+      rebuild();
+    } }, `+ add to ${name}`));
+    block.append(h("div", { class: "block" }, h("label", {}, name), nested,
+      h("div", { class: "field-error", hidden: true, "data-field": `${path}.${name}` })));
+  }
+  return block;
+}
+
+/** A new schedule of `kind`: its defaults, and one child for list properties that need at least one. */
+function seededSchedule(kind) {
+  const schedule = { kind: kind.kind };
+  for (const [name, prop] of Object.entries(kind.schema.properties || {})) {
+    const children = unionKinds(prop, kind.schema.$defs);
+    if (children && (prop.minItems || 0) > 0) schedule[name] = [seededSchedule(children[0])];
+  }
+  return schedule;
+}
+
+// --- running ------------------------------------------------------------------------------------------
+
+function changed() {
+  saveURL();
+  markEdited();
+  clearTimeout(timer);
+  timer = setTimeout(run, DEBOUNCE_MS);
+}
+
+function rebuild() {
+  sourcePanel();
+  optimizersPanel();
+  changed();
+}
+
+function markEdited() {
+  const preset = catalog.scenarios.find((s) => s.name === state.view.scenario);
+  const edited = !preset || JSON.stringify(preset.request) !== JSON.stringify(state.body);
+  $("#scenario-bar").classList.toggle("edited", edited);
+  $("#scenario").value = preset ? preset.name : "";
+}
+
+async function run() {
+  const token = ++runToken;
+  controller?.abort();
+  controller = new AbortController();
+  document.body.dataset.state = "running";
+  const started = performance.now();
+  let response;
+  try {
+    response = await fetch(simulateURL(), {
+      method: "POST",
+      headers: headers({ "content-type": "application/json", accept: "application/json" }),
+      body: JSON.stringify(state.body),
+      signal: controller.signal,
+    });
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    return failed(`The service did not answer: ${error.message}`);
+  }
+  const payload = await response.json().catch(() => null);
+  if (token !== runToken) return;
+  clearErrors();
+  if (response.status === 401) return askForKey();
+  if (response.status === 422 && payload?.detail) return invalid(payload.detail);
+  if (!response.ok) return failed(`The service answered ${response.status}: ${payload?.detail ?? response.statusText}`);
+  answer = payload;
+  document.body.dataset.state = "ready";
+  $("#results").classList.remove("stale");
+  const ms = Math.round(performance.now() - started);
+  $("#status").textContent = `${answer.runs.length} run${answer.runs.length > 1 ? "s" : ""} · ${answer.steps} steps · D = ${answer.dim} · ${ms} ms`;
+  await draw();
+  document.body.dataset.draws = String(Number(document.body.dataset.draws || 0) + 1);
+}
+
+function failed(message) {
+  document.body.dataset.state = "error";
+  $("#results").classList.add("stale");
+  banner(message);
+}
+
+function banner(message, items = []) {
+  const box = $("#banner");
+  box.replaceChildren(h("strong", {}, message), items.length ? h("ul", {}, items.map((t) => h("li", {}, t))) : null);
+  box.hidden = false;
+}
+
+function clearErrors() {
+  $("#banner").hidden = true;
+  for (const input of document.querySelectorAll("[aria-invalid=true]")) showError(input, null);
+}
+
+/** Show each 422 entry next to the input whose data-field is its field (or the nearest enclosing one). */
+function invalid(detail) {
+  const unplaced = [];
+  const inputs = [...document.querySelectorAll("[data-field]")];
+  for (const entry of detail) {
+    const target = entry.field || "";
+    let best = null;
+    for (const input of inputs) {
+      const f = input.dataset.field;
+      const covers = target === f || target.startsWith(`${f}.`) || target.startsWith(`${f}[`);
+      if (covers && (!best || f.length > best.dataset.field.length)) best = input;
+    }
+    if (best && best.matches("input, select, textarea")) showError(best, entry.msg);
+    else unplaced.push(`${target}: ${entry.msg}`);
+  }
+  document.body.dataset.state = "invalid";
+  $("#results").classList.add("stale");
+  if (unplaced.length) banner("The service could not run this request:", unplaced);
+}
+
+// --- drawing ------------------------------------------------------------------------------------------
+
+function visibleRuns() {
+  const hidden = new Set(state.view.hidden || []);
+  return answer.runs.map((run, index) => ({ run, index, color: colorOf(index) })).filter(({ run }) => !hidden.has(run.label));
+}
+
+function column(rows, c) {
+  return rows.map((row) => row[c]);
+}
+
+function steps(from, count) {
+  return Array.from({ length: count }, (_, i) => from + i);
+}
+
+async function draw() {
+  if (!answer) return;
+  const c = Math.min(state.view.coordinate || 0, answer.dim - 1);
+  legend();
+  coordinatePicker(c);
+  const runs = visibleRuns();
+  const suffix = answer.dim > 1 ? ` · coordinate ${c}` : "";
+
+  const lr = runs.filter(({ run }) => run.learning_rates).map(({ run, color }) => {
+    const y = column(run.learning_rates, c);
+    return { label: run.label, color, x: steps(1, y.length), y, dashed: y.every((v) => v === y[0]) };
+  });
+  const auto = wantsLog(lr);
+  const log = state.view.lrLog ?? auto;
+  $("#lr-log").checked = log;
+  chart("lr", lr, { yLabel: "Learning rate", log }, suffix);
+
+  const trajectories = runs.filter(({ run }) => run.params).map(({ run, color }) => {
+    const y = column(run.params, c);
+    return { label: run.label, color, x: steps(0, y.length), y };
+  });
+  chart("trajectory", trajectories, { yLabel: "Parameter value" }, suffix);
+
+  const losses = runs.filter(({ run }) => run.loss).map(({ run, color }) => ({
+    label: run.label, color, x: steps(0, run.loss.length), y: run.loss,
+  }));
+  $("#chart-loss").hidden = !losses.length;
+  if (losses.length) chart("loss", losses, { yLabel: "Loss", log: wantsLog(losses) }, "");
+
+  const gradients = runs.some(({ run }) => run.gradients)
+    ? runs.filter(({ run }) => run.gradients).map(({ run, color }) => ({
+      label: run.label, color, x: steps(1, run.gradients.length), y: column(run.gradients, c),
+    }))
+    : [{ label: "gradient", color: "#555", x: steps(1, answer.gradients.length), y: column(answer.gradients, c) }];
+  chart("gradients", gradients, { yLabel: "Gradient" }, suffix);
+
+  await contour(runs);
+  summary();
+}
+
+function chart(name, series, options, suffix) {
+  const figure = $(`#chart-${name}`);
+  figure.querySelector(".sub").textContent = suffix;
+  const plot = figure.querySelector(".plot");
+  if (!series.length) {
+    plot.replaceChildren(h("p", { class: "empty" }, "Not recorded in this request."));
+    return;
+  }
+  lineChart(plot, series, options);
+}
+
+function legend() {
+  const hidden = new Set(state.view.hidden || []);
+  $("#legend").replaceChildren(...answer.runs.map((run, index) => h("button", {
+    type: "button",
+    class: `chip${hidden.has(run.label) ? " off" : ""}`,
+    title: hidden.has(run.label) ? "Show this run" : "Hide this run",
+    "aria-pressed": String(!hidden.has(run.label)),
+    onclick: () => {
+      const set = new Set(state.view.hidden || []);
+      if (set.has(run.label)) set.delete(run.label);
+      else set.add(run.label);
+      state.view.hidden = [...set];
+      saveURL();
+      draw();
+    },
+  }, h("span", { class: "swatch", style: `background:${colorOf(index)}` }), run.label,
+  run.diverged_at ? h("span", { class: "badge" }, `diverged at ${run.diverged_at}`) : null)));
+}
+
+function coordinatePicker(c) {
+  const box = $("#coordinate-box");
+  box.hidden = answer.dim < 2;
+  if (answer.dim < 2) return;
+  const select = $("#coordinate");
+  if (select.options.length !== answer.dim) {
+    select.replaceChildren(...steps(0, Math.min(answer.dim, 1000)).map((i) => h("option", { value: i }, `coordinate ${i}`)));
+  }
+  select.value = String(c);
+}
+
+function summary() {
+  const rows = answer.runs.map((run, index) => h("tr", {},
+    h("td", {}, h("span", { class: "swatch", style: `background:${colorOf(index)}` }), run.label),
+    h("td", {}, run.name),
+    h("td", { class: "num" }, run.final.map(formatNumber).join(", ")),
+    h("td", { class: "num" }, run.loss ? formatNumber(run.loss[run.loss.length - 1]) : "—"),
+    h("td", { class: "num" }, run.diverged_at ?? "—")));
+  $("#summary tbody").replaceChildren(...rows);
+}
+
+// --- contour of 2-D objectives ----------------------------------------------------------------------------
+
+// The contour's window: the function's plotting window, widened to hold the paths, but at most this many
+// times its own size (the service's figure does the same).
+const MAX_WIDENING = 3;
+
+/** [x_min, x_max, y_min, y_max]: the catalog's window for the function, widened to hold every path. */
+function plotWindow(entry, runs) {
+  const w = entry.window;
+  const box = [[w.x_min, w.x_max], [w.y_min, w.y_max]];
+  const points = runs.flatMap(({ run }) => run.params || []);
+  return box.flatMap(([lo, hi], axis) => {
+    const center = (lo + hi) / 2;
+    const half = (hi - lo) / 2;
+    const values = points.map((p) => p[axis]).filter(Number.isFinite);
+    const low = Math.max(Math.min(lo, ...values), center - MAX_WIDENING * half);
+    const high = Math.min(Math.max(hi, ...values), center + MAX_WIDENING * half);
+    return [low, high];
+  });
+}
+
+/** The function's own parameters in a body, as the surface endpoint takes them in its query. */
+function surfaceQuery(entry, g, window) {
+  const [x0, x1, y0, y1] = window;
+  const query = new URLSearchParams({ x_min: x0, x_max: x1, y_min: y0, y_max: y1, resolution: SURFACE_RESOLUTION });
+  if (g.dim !== undefined) query.set("dim", g.dim);
+  for (const name of Object.keys(entry.parameters?.properties || {})) {
+    if (g[name] === undefined) continue;
+    query.set(name, g[name] === null ? "null" : Array.isArray(g[name]) ? g[name].join(",") : g[name]);
+  }
+  return query;
+}
+
+async function contour(runs) {
+  const figure = $("#chart-contour");
+  const g = state.body.gradients;
+  const entry = catalog.objectives?.find((o) => o.name === g?.function);
+  const show = g?.kind === "objective" && answer.dim === 2 && entry;
+  figure.hidden = !show;
+  if (!show) return;
+  const query = surfaceQuery(entry, g, plotWindow(entry, runs));
+  const url = `objectives/${encodeURIComponent(g.function)}/surface?${query}`;
+  if (!surfaces.has(url)) {
+    if (surfaces.size >= 16) surfaces.delete(surfaces.keys().next().value); // keep the latest few
+    surfaces.set(url, getJSON(url).catch((error) => ({ error })));
+  }
+  const surface = await surfaces.get(url);
+  const plot = figure.querySelector(".plot");
+  if (surface.error) {
+    plot.replaceChildren(h("p", { class: "empty" }, `The surface could not be loaded (${surface.error.message}).`));
+    return;
+  }
+  const paths = runs.filter(({ run }) => run.params).map(({ run, color }) => ({ label: run.label, color, points: run.params }));
+  const minima = answer.objective?.minima || entry.minimum?.points || [];
+  contourChart(plot, surface, paths, { minima: minima.filter((m) => m.length === 2) });
+}
+
+// --- toolbar ------------------------------------------------------------------------------------------------
+
+function shellQuote(value) {
+  return `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+function curlCommand(body, url = simulateURL()) {
+  // The key itself stays out of the clipboard: the command reads it from the environment.
+  const key = sessionStorage.getItem(KEY_STORE) ? ` -H "x-api-key: $OPTISCOPE_API_KEY"` : "";
+  return `curl -s -X POST ${shellQuote(url)} -H 'content-type: application/json'${key} -d ${shellQuote(JSON.stringify(body))}`;
+}
+
+async function copy(textValue, what) {
+  try {
+    await navigator.clipboard.writeText(textValue);
+    toast(`${what} copied to the clipboard.`);
+  } catch {
+    const dialog = $("#copy-dialog");
+    dialog.querySelector("textarea").value = textValue;
+    dialog.showModal();
+    dialog.querySelector("textarea").select();
+  }
+}
+
+function toast(message) {
+  const box = $("#toast");
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(box.timer);
+  box.timer = setTimeout(() => { box.hidden = true; }, 2200);
+}
+
+async function download(accept, extension) {
+  const query = accept.startsWith("image/") && answer?.dim > 1 ? `?coordinate=${state.view.coordinate || 0}` : "";
+  const response = await fetch(simulateURL(query), {
+    method: "POST",
+    headers: headers({ "content-type": "application/json", accept }),
+    body: JSON.stringify(state.body),
+  });
+  if (!response.ok) {
+    const payload = await response.json().catch(() => ({}));
+    return banner(`Download failed (${response.status}): ${typeof payload.detail === "string" ? payload.detail : "see the form"}`);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = h("a", { href: url, download: `optiscope-${state.view.scenario || "run"}.${extension}` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function wireToolbar() {
+  $("#copy-curl").addEventListener("click", () => copy(curlCommand(state.body), "curl command"));
+  $("#copy-link").addEventListener("click", () => copy(location.href, "Link"));
+  for (const button of document.querySelectorAll("[data-download]")) {
+    button.addEventListener("click", () => download(button.dataset.download, button.dataset.extension));
+  }
+  $("#lr-log").addEventListener("change", (event) => {
+    state.view.lrLog = event.target.checked;
+    saveURL();
+    draw();
+  });
+  $("#coordinate").addEventListener("change", (event) => {
+    state.view.coordinate = Number(event.target.value);
+    saveURL();
+    draw();
+  });
+  $("#copy-dialog button").addEventListener("click", () => $("#copy-dialog").close());
+  $("#reset-scenario").addEventListener("click", () => loadScenario(state.view.scenario));
+  // A link pasted into this tab's address bar changes only the hash: follow it.
+  window.addEventListener("hashchange", () => {
+    state = stateFromURL();
+    describeScenario();
+    rebuild();
+  });
+  let frame = 0;
+  new ResizeObserver(() => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => draw());
+  }).observe($("#charts"));
+}
+
+function scenarioPicker() {
+  const select = $("#scenario");
+  select.replaceChildren(h("option", { value: "", disabled: true }, "custom"),
+    ...catalog.scenarios.map((s) => h("option", { value: s.name }, s.title)));
+  select.addEventListener("change", () => loadScenario(select.value));
+}
+
+function loadScenario(name) {
+  const preset = catalog.scenarios.find((s) => s.name === name);
+  if (!preset) return;
+  state = presetState(preset);
+  describeScenario();
+  rebuild();
+}
+
+function describeScenario() {
+  const preset = catalog.scenarios.find((s) => s.name === state.view.scenario);
+  $("#scenario-description").textContent = preset ? preset.description : "";
+}
+
+// --- start ------------------------------------------------------------------------------------------------
+
+async function start() {
+  const [optimizers, schedules, scenarios, openapi] = await Promise.all([
+    getJSON("optimizers"),
+    getJSON("schedules"),
+    getJSON("scenarios"),
+    getJSON("openapi.json"),
+  ]);
+  // Objectives are a newer part of the API: offered when this server documents them.
+  const objectives = openapi.paths?.["/objectives"] ? await getJSON("objectives") : null;
+  Object.assign(catalog, { optimizers, schedules, scenarios, objectives, sources: sourceSchemas(openapi) });
+  scenarioPicker();
+  wireToolbar();
+  state = stateFromURL();
+  state.view ||= {};
+  describeScenario();
+  sourcePanel();
+  optimizersPanel();
+  markEdited();
+  saveURL();
+  await run();
+}
+
+start().catch((error) => {
+  if (error instanceof Unauthorized) askForKey();
+  else failed(`The playground could not start: ${error.message}`);
+});

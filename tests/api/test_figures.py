@@ -1,0 +1,182 @@
+"""POST /simulate with Accept: image/svg+xml or image/png: the tutorial's two-panel figure."""
+
+from __future__ import annotations
+
+import struct
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from service import figures
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def figure(client, body, accept, query=""):
+    response = client.post(f"/simulate{query}", json=body, headers={"accept": accept})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == accept
+    return response.content
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def lines_by_id(svg: bytes) -> dict[str, ET.Element]:
+    root = ET.fromstring(svg)
+    return {g.get("id"): g for g in root.iter(f"{SVG_NS}g") if g.get("id")}
+
+
+@pytest.fixture(scope="module")
+def tutorial_svg(client) -> bytes:
+    return figure(client, {}, "image/svg+xml")
+
+
+def test_the_tutorial_figure_as_svg_has_one_line_per_run_in_each_panel(tutorial_svg):
+    svg = tutorial_svg
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG_NS}svg"
+    assert (root.get("width"), root.get("height")) == ("1008pt", "360pt")  # 14 x 5 in, as the tutorial's
+    groups = lines_by_id(svg)
+    for panel in ("lr", "trajectory"):
+        ids = sorted(i for i in groups if i.startswith(f"{panel}-"))
+        assert ids == sorted(f"{panel}-{label}" for label in ("sgd", "adagrad", "rmsprop", "adam"))
+        for i in ids:
+            assert len(list(groups[i].iter(f"{SVG_NS}path"))) == 1, i
+    texts = {"".join(t.itertext()).strip() for t in root.iter(f"{SVG_NS}text")}
+    assert {"Learning rates over steps", "Parameter trajectories", "Step", "Learning rate", "Parameter value"} <= texts
+    assert {"sgd (fixed)", "adagrad", "rmsprop", "adam"} <= texts  # the legends
+    assert not any(i.startswith(("loss-", "path-")) for i in groups)
+
+
+def test_sgd_fixed_rate_is_dashed_and_adaptive_rates_are_solid(tutorial_svg):
+    groups = lines_by_id(tutorial_svg)
+
+    def style(gid):
+        return next(groups[gid].iter(f"{SVG_NS}path")).get("style")
+
+    assert "stroke-dasharray" in style("lr-sgd")
+    assert "stroke-dasharray" not in style("lr-adam")
+    assert "stroke-dasharray" not in style("trajectory-sgd")
+
+
+def test_the_trajectory_lines_follow_the_json_answer(client, tutorial_svg):
+    answer = client.post("/simulate", json={}).json()
+    groups = lines_by_id(tutorial_svg)
+    for run in answer["runs"]:
+        path = next(groups[f"trajectory-{run['label']}"].iter(f"{SVG_NS}path")).get("d")
+        assert path.count("L") == len(run["params"]) - 1  # one vertex per step, steps 0..T
+
+
+def test_the_tutorial_figure_as_png_is_1400_by_500(client):
+    data = figure(client, {}, "image/png")
+    assert png_size(data) == (1400, 500)
+
+
+def test_figures_are_deterministic(client, tutorial_svg):
+    assert figure(client, {}, "image/svg+xml") == tutorial_svg
+
+
+def test_coordinate_picks_what_the_panels_show(client):
+    body = {
+        "gradients": {"kind": "sequence", "values": [[1.0, -1.0], [0.5, -0.5]]},
+        "optimizers": [{"name": "sgd", "lr": 1.0}, {"name": "adam", "label": "my run"}],
+    }
+    svg = figure(client, body, "image/svg+xml", "?coordinate=1")
+    texts = {"".join(t.itertext()).strip() for t in ET.fromstring(svg).iter(f"{SVG_NS}text")}
+    assert "Parameter trajectories (coordinate 1)" in texts
+    assert {"lr-sgd", "lr-my-run", "trajectory-my-run"} <= set(lines_by_id(svg))
+
+
+def test_coordinate_out_of_range_is_a_422(client):
+    response = client.post("/simulate?coordinate=1", json={}, headers={"accept": "image/png"})
+    assert response.status_code == 422
+    [entry] = response.json()["detail"]
+    assert entry["loc"] == ["query", "coordinate"]
+    assert "D = 1" in entry["msg"]
+
+
+def test_diverged_runs_are_drawn_up_to_their_divergence(client):
+    body = {
+        "gradients": {"kind": "sequence", "values": [1.0, 1.0, 1e300, 1.0]},
+        "optimizers": [{"name": "sgd", "lr": 1e10}, {"name": "adam"}],
+    }
+    svg = figure(client, body, "image/svg+xml")
+    texts = {"".join(t.itertext()).strip() for t in ET.fromstring(svg).iter(f"{SVG_NS}text")}
+    assert "sgd (fixed) (diverged at step 3)" in texts
+    path = next(lines_by_id(svg)["trajectory-sgd"].iter(f"{SVG_NS}path")).get("d")
+    assert path.count("L") == 2
+
+
+def test_contour_panel_for_a_surface():
+    """The contour panel, drawn from a payload and a surface (what 2-D objectives give the route)."""
+    import numpy as np
+
+    x = np.linspace(-2, 2, 41)
+    y = np.linspace(-1, 3, 41)
+    z = (1 - x[None, :]) ** 2 + 100 * (y[:, None] - x[None, :] ** 2) ** 2
+    path = np.array([[-1.5, 2.0], [-1.0, 1.0], [0.0, 0.2], [0.9, 0.8]])
+    payload = {
+        "steps": 3,
+        "dim": 2,
+        "gradients": np.zeros((3, 2)),
+        "runs": [
+            {
+                "label": "adam",
+                "params": path,
+                "learning_rates": np.ones((3, 2)),
+                "loss": np.ones(4),
+                "diverged_at": None,
+            }
+        ],
+    }
+    svg = figures.render(payload, "image/svg+xml", surface={"x": x, "y": y, "z": z})
+    ids = set(lines_by_id(svg))
+    assert {"lr-adam", "trajectory-adam", "loss-adam", "path-adam"} <= ids
+    png = figures.render(payload, "image/png", surface={"x": x, "y": y, "z": z})
+    assert png_size(png) == (1400, 1000)
+
+
+@pytest.mark.parametrize("labels", [["a b", "a-b", "a b"], ["", "ünï"]])
+def test_run_ids_are_unique_and_svg_safe(labels):
+    ids = figures.run_ids(labels)
+    assert len(set(ids)) == len(ids)
+    assert all(i and all(ch.isalnum() or ch in "_.-" for ch in i) for i in ids)
+
+
+ROSENBROCK = {
+    "gradients": {"kind": "objective", "function": "rosenbrock", "steps": 60},
+    "optimizers": [{"name": "sgd", "lr": 0.001, "momentum": 0.9}, {"name": "adam", "lr": 0.05}],
+}
+
+
+def test_a_2d_objective_adds_the_loss_and_a_contour_with_every_path(client):
+    answer = client.post("/simulate", json=ROSENBROCK).json()
+    svg = figure(client, ROSENBROCK, "image/svg+xml")
+    root = ET.fromstring(svg)
+    assert (root.get("width"), root.get("height")) == ("1008pt", "720pt")  # 2 x 2 panels
+    groups = lines_by_id(svg)
+    for panel in ("lr", "trajectory", "loss", "path"):
+        assert sorted(i for i in groups if i.startswith(f"{panel}-")) == [f"{panel}-adam", f"{panel}-sgd"]
+    texts = {"".join(t.itertext()).strip() for t in root.iter(f"{SVG_NS}text")}
+    assert {"Loss", "Paths on the objective", "start", "minimum"} <= texts
+    path = next(groups["path-adam"].iter(f"{SVG_NS}path")).get("d")
+    assert path.count("L") == len(answer["runs"][1]["params"]) - 1
+    assert png_size(figure(client, ROSENBROCK, "image/png")) == (1400, 1000)
+
+
+def test_an_objective_beyond_2d_has_the_loss_but_no_contour(client):
+    body = {**ROSENBROCK, "gradients": {**ROSENBROCK["gradients"], "dim": 3}}
+    svg = figure(client, body, "image/svg+xml", "?coordinate=2")
+    ids = set(lines_by_id(svg))
+    assert {"loss-adam", "trajectory-adam"} <= ids and not any(i.startswith("path-") for i in ids)
+    assert ET.fromstring(svg).get("width") == "1512pt"  # three panels in a row
+
+
+def test_runs_that_diverge_at_their_first_step_leave_their_panels_empty(client):
+    body = {"gradients": {"kind": "sequence", "values": [1e300, 1.0]}, "optimizers": [{"name": "sgd", "lr": 1e10}]}
+    svg = figure(client, body, "image/svg+xml")
+    assert "trajectory-sgd" in lines_by_id(svg) and "lr-sgd" not in lines_by_id(svg)

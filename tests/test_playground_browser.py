@@ -1,0 +1,261 @@
+"""The playground in a real browser: Debian's Chromium, driven headless by Playwright, against a real
+uvicorn server this module starts on a free loopback port.
+
+Without Chromium (or Playwright) the tests skip, saying so; with OPTISCOPE_REQUIRE_BROWSER=1 (set by
+.ci/run, which installs Chromium) they fail instead, so CI never passes without having run them.
+Screenshots go to test-output/ (not committed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser download is never used
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_SECONDS = 30
+TIMEOUT_MS = 15_000
+RUN_LABELS = ["sgd", "adagrad", "rmsprop", "adam"]
+
+
+def skip_or_fail(reason: str):
+    if os.environ.get("OPTISCOPE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (OPTISCOPE_REQUIRE_BROWSER=1: the browser test must run here)")
+    pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def serving(name: str, **env: str):
+    """uvicorn serving the app on a loopback socket bound here (port 0: the OS picks a free one), with
+    `env` added to its environment; its log goes to test-output/<name>.log."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.set_inheritable(True)
+    port = listener.getsockname()[1]
+    OUTPUT.mkdir(exist_ok=True)
+    log_path = OUTPUT / f"{name}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "service.main:app", "--fd", str(listener.fileno()), "--log-level", "warning"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        pass_fds=(listener.fileno(),),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    listener.close()
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            try:
+                if httpx.get(base + "healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the server did not start in {SERVER_START_SECONDS} s: see {log_path}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving("browser-server") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("Playwright's Python package is not installed (it comes with the dev extra)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=TIMEOUT_MS)
+        yield chromium
+        chromium.close()
+
+
+@contextlib.contextmanager
+def tab_on(browser, base: str):
+    """A fresh browser tab on `base`; leaving it fails the test if the page logged an error (JavaScript,
+    or the console's: an SVG path the browser cannot read, say), the API's 4xx answers aside."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, base_url=base)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on(
+        "console",
+        lambda message: (
+            message.type == "error" and "Failed to load resource" not in message.text and errors.append(message.text)
+        ),
+    )
+    yield tab
+    context.close()
+    assert not errors, f"errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, server):
+    with tab_on(browser, server) as tab:
+        yield tab
+
+
+def drawn(page, after: int = 0) -> int:
+    """Wait until the page has drawn an answer more than `after` times; return the count."""
+    page.wait_for_function(f"Number(document.body.dataset.draws || 0) > {after}")
+    return int(page.evaluate("document.body.dataset.draws"))
+
+
+def series(page, chart: str) -> dict[str, str]:
+    """label -> path data of every series drawn in a chart."""
+    return page.eval_on_selector_all(
+        f"[data-chart={chart}] path.series",
+        "paths => Object.fromEntries(paths.map(p => [p.dataset.label, p.getAttribute('d')]))",
+    )
+
+
+def test_tutorial_preset_draws_both_charts_and_follows_a_hyperparameter(page, server):
+    page.goto("/")
+    draws = drawn(page)
+    page.select_option("#scenario", "tutorial")
+    draws = drawn(page, draws)
+    page.screenshot(path=OUTPUT / "playground-tutorial.png")
+    learning_rates, trajectories = series(page, "lr"), series(page, "trajectory")
+    assert list(learning_rates) == list(trajectories) == RUN_LABELS
+    assert all(d.count("L") == 50 for d in trajectories.values()), "steps 0..50: one vertex each"
+    assert all(d.count("L") == 49 for d in learning_rates.values()), "steps 1..50"
+    assert page.get_attribute("[data-chart=lr] path[data-label=sgd]", "stroke-dasharray"), "SGD's fixed rate is dashed"
+
+    page.fill('[data-field="optimizers[3].lr"]', "0.5")  # adam's lr, 0.1 -> 0.5
+    drawn(page, draws)
+    changed_rates, changed_trajectories = series(page, "lr"), series(page, "trajectory")
+    assert changed_trajectories["adam"] != trajectories["adam"]
+    assert changed_rates["adam"] != learning_rates["adam"]
+    page.eval_on_selector(".controls", "panel => { panel.scrollTop = 0; }")
+    page.screenshot(path=OUTPUT / "playground.png", full_page=True)
+    final = page.inner_text("#summary tbody tr:nth-child(4) td:nth-child(3)")
+    answer = httpx.post(server + "simulate", json=page_body(page)).json()
+    assert float(final) == pytest.approx(answer["runs"][3]["final"][0], rel=1e-3)
+
+
+def page_body(page) -> dict:
+    """The request body the page holds (what it posts and shows as curl)."""
+    page.click("#copy-curl")
+    command = page.evaluate("navigator.clipboard.readText()")
+    words = shlex.split(command)
+    assert words[:4] == ["curl", "-s", "-X", "POST"] and words[4].endswith("/simulate")
+    return json.loads(words[words.index("-d") + 1])
+
+
+def test_copy_as_curl_gives_the_request_the_page_ran(page, server):
+    page.goto("/#scenario=warmup_vs_none")
+    drawn(page)
+    body = page_body(page)
+    assert body == httpx.get(server + "scenarios/warmup_vs_none").json()["request"]
+    assert page.is_visible("#toast")
+
+
+def test_an_api_error_is_shown_next_to_its_input(page):
+    page.goto("/")
+    draws = drawn(page)
+    page.fill('[data-field="optimizers[0].lr"]', "-1")
+    page.wait_for_selector('[data-field="optimizers[0].lr"][aria-invalid=true]')
+    message = page.inner_text('.card[data-index="0"] .field[data-name=lr] .field-error')
+    assert "greater than or equal to 0" in message
+    page.fill('[data-field="optimizers[0].lr"]', "0.2")
+    drawn(page, draws)
+    assert page.get_attribute('[data-field="optimizers[0].lr"]', "aria-invalid") == "false"
+
+
+def test_the_view_lives_in_the_url(page, browser, server):
+    page.goto("/#scenario=sparse_features")
+    draws = drawn(page)
+    assert page.input_value("#coordinate") == "1"  # the preset's coordinate worth looking at
+    page.fill('[data-field="optimizers[1].lr"]', "0.8")
+    drawn(page, draws)
+    shared, drawn_paths = page.url, series(page, "trajectory")
+    other = browser.new_page(base_url=server, viewport={"width": 1440, "height": 1000})
+    try:
+        other.goto(shared)
+        drawn(other)
+        assert other.input_value('[data-field="optimizers[1].lr"]') == "0.8"
+        assert series(other, "trajectory") == drawn_paths
+    finally:
+        other.close()
+
+
+def test_a_2d_objective_draws_its_contour_with_every_path_and_the_loss(page):
+    page.goto("/#scenario=rosenbrock_valley")
+    draws = drawn(page)
+    paths, losses = series(page, "contour"), series(page, "loss")
+    assert list(paths) == list(losses) == ["sgd", "sgd-momentum", "adagrad", "rmsprop", "adam"]
+    assert all(d.count("L") == 500 for d in paths.values()), "steps 0..500: one vertex each"
+    contours = page.eval_on_selector_all(
+        "[data-chart=contour] .contours path", "lines => lines.map(l => l.getAttribute('d'))"
+    )
+    assert len(contours) >= 8
+    assert page.locator("[data-chart=contour] .minimum").count() == 1
+    page.screenshot(path=OUTPUT / "playground-rosenbrock.png", full_page=True)
+
+    page.fill('[data-field="gradients.b"]', "10")  # a shallower valley: a new surface, new paths
+    drawn(page, draws)
+    page.wait_for_function(
+        "before => document.querySelector('[data-chart=contour] .contours path').getAttribute('d') !== before",
+        arg=contours[0],
+    )
+    assert series(page, "contour")["adam"] != paths["adam"]
+
+
+def test_a_run_flying_off_to_1e300_is_drawn_without_errors(page):
+    page.goto("/#scenario=rosenbrock_valley")
+    draws = drawn(page)
+    page.fill('[data-field="optimizers[0].lr"]', "0.1")  # plain SGD at 0.1 flies past 1e50, then overflows
+    drawn(page, draws)
+    assert "diverged at" in page.inner_text("#legend")
+    assert len(series(page, "contour")) == 5
+
+
+def test_with_an_api_key_the_page_asks_for_it_then_runs(browser):
+    with serving("browser-keyed-server", OPTISCOPE_API_KEY="s3cret") as base, tab_on(browser, base) as tab:
+        tab.goto("/")
+        tab.fill("#api-key", "s3cret")
+        tab.click("#banner button")
+        drawn(tab)
+        assert list(series(tab, "lr")) == RUN_LABELS
+        tab.click("#copy-curl")
+        command = tab.evaluate("navigator.clipboard.readText()")
+        assert '-H "x-api-key: $OPTISCOPE_API_KEY"' in command and "s3cret" not in command
