@@ -273,7 +273,11 @@ async def simulate_endpoint(
 
 
 def simulate_response(
-    request: SimulateRequest, settings: Settings, metrics: Metrics | None, media: str = JSON, coordinate: int = 0
+    request: SimulateRequest,
+    settings: Settings,
+    metrics: Metrics | None = None,
+    media: str = JSON,
+    coordinate: int = 0,
 ) -> Response:
     payload = run_simulation(request, settings, metrics, None if media == JSON else RECORDED_FOR[media])
     if media == CSV:
