@@ -81,7 +81,7 @@ def negotiate(accept: str | None, can_draw: bool) -> str:
     )
 
 
-def accepted_media(accept: Annotated[str | None, Header(include_in_schema=False)] = None) -> str:
+async def accepted_media(accept: Annotated[str | None, Header(include_in_schema=False)] = None) -> str:
     return negotiate(accept, figures.available())
 
 
