@@ -29,7 +29,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     OPTISCOPE_HOST=0.0.0.0 \
     OPTISCOPE_PORT=8000 \
     OPTISCOPE_WORKERS=1 \
-    OPTISCOPE_GIT_REVISION=${GIT_REVISION}
+    OPTISCOPE_GIT_REVISION=${GIT_REVISION} \
+    OPTISCOPE_KERNEL_CACHE=/tmp/optiscope-kernels
 
 RUN groupadd --system --gid 10001 optiscope \
     && useradd --system --uid 10001 --gid optiscope --no-create-home --shell /usr/sbin/nologin optiscope
@@ -41,7 +42,7 @@ USER 10001:10001
 EXPOSE 8000
 
 # Slim images have no curl: the probe is Python's standard library, on the port the server uses.
-HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 CMD ["python", "-m", "service.healthcheck"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 CMD ["python", "-m", "service.healthcheck"]
 
 # SIGTERM: stop accepting, finish requests in flight (OPTISCOPE_SHUTDOWN_TIMEOUT), exit.
 STOPSIGNAL SIGTERM

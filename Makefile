@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 NODE_DEPS := $(if $(shell command -v npm),$(NODE_STAMP))
 
-.PHONY: run test lint openapi types docs constraints loadtest fixtures parity install clean
+.PHONY: run test lint openapi types docs constraints loadtest fixtures parity install clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,8 @@ test: lint $(NODE_DEPS)
 
 # Code style, and the container files checked structurally (no Docker engine is needed).
 lint: $(STAMP)
-	$(BIN)/ruff check service tests scripts
-	$(BIN)/ruff format --check --quiet service tests scripts
+	$(BIN)/ruff check service tests scripts benchmarks
+	$(BIN)/ruff format --check --quiet service tests scripts benchmarks
 	$(BIN)/hadolint --failure-threshold warning Dockerfile
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	scripts/check-nginx.sh deploy/nginx.conf
@@ -80,5 +80,17 @@ parity:
 	.venv-reference/bin/pip install --quiet -e '.[reference]'
 	.venv-reference/bin/python tests/reference/live_parity.py --cases $(or $(CASES),20) $(if $(SEED),--seed $(SEED))
 
+# W1-W4, JSON and HTTP against plain Python, numpy, torch.optim and optax; writes BENCHMARKS.md (~5 min).
+# HTTP needs wrk (Debian: apt-get install -y wrk).
+BENCH_VENV ?= .venv-bench
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m benchmarks.run --out BENCHMARKS.md
+
 clean:
-	rm -rf $(VENV) .venv-reference .venv-constraints .pytest_cache node_modules
+	rm -rf $(VENV) .venv-reference .venv-constraints $(BENCH_VENV) .pytest_cache node_modules

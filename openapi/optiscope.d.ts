@@ -24,6 +24,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sweep": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sweep hyperparameters over one gradient source and pick the best configuration per optimizer */
+        post: operations["sweep-sweep_endpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/optimizers": {
         parameters: {
             query?: never;
@@ -2078,6 +2095,8 @@ export interface components {
              * @description First step whose parameters, learning rate, state (closed loop: gradient or loss) are not finite; the run's series stop before it. Null if none.
              */
             diverged_at: number | null;
+            /** @description With tune = "lr": the sweep that chose this run's lr. */
+            tuning?: components["schemas"]["Tuning"] | null;
         };
         /**
          * SGDSpec
@@ -2385,6 +2404,45 @@ export interface components {
              * @description Per-step series to return: params, learning_rates, updates, and state (each optimizer's named state arrays after every step); [] returns only each run's final parameters.
              */
             record?: ("params" | "learning_rates" | "updates" | "state")[];
+            /**
+             * Record Every
+             * @description Keep every k-th step in the series (and in `gradients`): steps k, 2k, 3k, ... and always the last step T, listed in `recorded_steps`; params keep the start point as row 0 besides.
+             * @default 1
+             */
+            record_every?: number;
+            /**
+             * Include Gradients
+             * @description Return the gradient sequence (at the recorded steps); false for large synthetic runs, which are then generated block by block and never held whole.
+             * @default true
+             */
+            include_gradients?: boolean;
+            /**
+             * Tune
+             * @description "lr": first sweep each optimizer's lr over `tune_values`, then run it with the best one (lowest score, see POST /sweep); each run reports the sweep in `tuning`.
+             */
+            tune?: "lr" | null;
+            /**
+             * Tune Values
+             * @description The lr values `tune` tries: a list, or {"logspace": [start, stop, num]} (10^start .. 10^stop) or {"linspace": [start, stop, num]}.
+             */
+            tune_values?: (number | boolean)[] | {
+                logspace: [
+                    number,
+                    number,
+                    number
+                ];
+            } | {
+                linspace: [
+                    number,
+                    number,
+                    number
+                ];
+            };
+            /**
+             * Target
+             * @description Open-loop sources with `tune`: where the parameters should end (one number or D); the score is the distance from the final parameters to it. Default the origin.
+             */
+            target?: number | number[] | null;
         };
         /** SimulateResponse */
         SimulateResponse: {
@@ -2398,6 +2456,11 @@ export interface components {
              * @description Number of coordinates D.
              */
             dim: number;
+            /**
+             * Recorded Steps
+             * @description With record_every > 1: the steps (1..T) whose values the series and `gradients` hold, in order (params: after row 0, the start). A diverged run keeps those before its `diverged_at`.
+             */
+            recorded_steps?: number[] | null;
             /**
              * Gradients
              * @description The gradient sequence every run received, T rows of D (sequence and synthetic sources). Absent for objective sources: there each run computes its own gradients, reported in its `gradients`.
@@ -2640,6 +2703,145 @@ export interface components {
              */
             z_max: number | null;
         };
+        /** SweepBest */
+        SweepBest: {
+            /**
+             * Index
+             * @description Index into `configurations`.
+             */
+            index: number;
+            /** Values */
+            values: {
+                [key: string]: number | boolean;
+            };
+            /** Score */
+            score: number;
+        };
+        /** SweepConfiguration */
+        SweepConfiguration: {
+            /**
+             * Values
+             * @description This configuration's grid values.
+             */
+            values: {
+                [key: string]: number | boolean;
+            };
+            /**
+             * Score
+             * @description Lower is better; null when the configuration diverged.
+             */
+            score: number | null;
+            /** Diverged At */
+            diverged_at: number | null;
+            /** Final */
+            final: number[];
+            /**
+             * Params
+             * @description With trajectories: params at 0 and the recorded steps.
+             */
+            params?: number[][] | null;
+        };
+        /** SweepOptimizer */
+        SweepOptimizer: {
+            /** Label */
+            label: string;
+            /** Name */
+            name: string;
+            /**
+             * Hyperparameters
+             * @description The base values the grid overrides.
+             */
+            hyperparameters: {
+                [key: string]: number | boolean | null;
+            };
+            /** Configurations */
+            configurations: components["schemas"]["SweepConfiguration"][];
+            /** @description The lowest score; null when every configuration diverged. */
+            best: components["schemas"]["SweepBest"] | null;
+        };
+        /**
+         * SweepRequest
+         * @description A grid of hyperparameter values for one or several optimizers over one gradient source, run as one
+         *     batch. Every field is optional: the empty body sweeps the tutorial's four optimizers over lr.
+         */
+        SweepRequest: {
+            /**
+             * Gradients
+             * @description The gradient source.
+             */
+            gradients?: components["schemas"]["SequenceGradients"] | (components["schemas"]["TrendNoisePattern"] | components["schemas"]["ConstantPattern"] | components["schemas"]["SinePattern"] | components["schemas"]["SparsePattern"] | components["schemas"]["ScaledPattern"] | components["schemas"]["HeavyTailedPattern"] | components["schemas"]["DriftPattern"]) | (components["schemas"]["QuadraticObjective"] | components["schemas"]["RosenbrockObjective"] | components["schemas"]["RastriginObjective"] | components["schemas"]["AckleyObjective"] | components["schemas"]["StyblinskiTangObjective"] | components["schemas"]["BealeObjective"] | components["schemas"]["HimmelblauObjective"] | components["schemas"]["BoothObjective"] | components["schemas"]["SaddleObjective"] | components["schemas"]["LogisticRegressionObjective"]);
+            /**
+             * Initial
+             * @description Starting parameters, as in POST /simulate.
+             */
+            initial?: number | number[] | null;
+            /**
+             * Optimizers
+             * @description Optimizers to sweep; their own values are the base that the grid overrides.
+             */
+            optimizers?: (components["schemas"]["SGDSpec"] | components["schemas"]["AdagradSpec"] | components["schemas"]["RMSPropSpec"] | components["schemas"]["AdamSpec"] | components["schemas"]["AdamWSpec"] | components["schemas"]["AdamaxSpec"] | components["schemas"]["NAdamSpec"] | components["schemas"]["RAdamSpec"] | components["schemas"]["AdadeltaSpec"] | components["schemas"]["RpropSpec"] | components["schemas"]["ASGDSpec"] | components["schemas"]["AdafactorSpec"] | components["schemas"]["LionSpec"] | components["schemas"]["AdaBeliefSpec"] | components["schemas"]["YogiSpec"])[];
+            /**
+             * Grid
+             * @description Hyperparameter name -> values (a list, or {"logspace": [start, stop, num]} or {"linspace": [start, stop, num]}); every optimizer runs every combination (the cartesian product, the first name varying slowest). Each name must be a hyperparameter of every optimizer listed.
+             */
+            grid?: {
+                [key: string]: (number | boolean)[] | {
+                    logspace: [
+                        number,
+                        number,
+                        number
+                    ];
+                } | {
+                    linspace: [
+                        number,
+                        number,
+                        number
+                    ];
+                };
+            };
+            /**
+             * Target
+             * @description Open-loop sources: where the parameters should end (one number or D numbers); the score is the Euclidean distance from the final parameters to it. Default the origin.
+             */
+            target?: number | number[] | null;
+            /**
+             * Trajectories
+             * @description Return each configuration's params at the recorded steps.
+             * @default false
+             */
+            trajectories?: boolean;
+            /**
+             * Record Every
+             * @description With trajectories: keep every k-th step (and the last).
+             * @default 1
+             */
+            record_every?: number;
+        };
+        /** SweepResponse */
+        SweepResponse: {
+            /** Steps */
+            steps: number;
+            /** Dim */
+            dim: number;
+            /**
+             * Score
+             * @description final_distance: Euclidean distance from the final params to `target` (open-loop sources, which have no loss); final_loss: the objective at the final params (objective sources).
+             * @enum {string}
+             */
+            score: "final_distance" | "final_loss";
+            /**
+             * Target
+             * @description Open-loop sources: the target of final_distance.
+             */
+            target?: number[] | null;
+            /**
+             * Recorded Steps
+             * @description With trajectories: the steps after row 0.
+             */
+            recorded_steps?: number[] | null;
+            /** Optimizers */
+            optimizers: components["schemas"]["SweepOptimizer"][];
+        };
         /**
          * TrendNoisePattern
          * @description Synthetic `trend_noise`: g = noise_std * z + linspace(trend_start, trend_end, T) (step t = 1..T, coordinate j = 0..D-1). Seed: numpy's legacy RandomState(seed); column j takes draws j*T .. (j+1)*T - 1.
@@ -2694,6 +2896,35 @@ export interface components {
              * @default 0.5
              */
             trend_end?: number;
+        };
+        /** Tuning */
+        Tuning: {
+            /**
+             * Parameter
+             * @constant
+             */
+            parameter: "lr";
+            /**
+             * Score
+             * @description What the scores measure (lower is better).
+             * @enum {string}
+             */
+            score: "final_distance" | "final_loss";
+            /**
+             * Values
+             * @description The lr values tried.
+             */
+            values: number[];
+            /**
+             * Scores
+             * @description Score per value; null where the run diverged.
+             */
+            scores: (number | null)[];
+            /**
+             * Chosen
+             * @description The lr with the lowest score (the run uses it); null if all diverged.
+             */
+            chosen: number | null;
         };
         /** UpdateRule */
         UpdateRule: {
@@ -2878,6 +3109,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    "sweep-sweep_endpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SweepRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SweepResponse"];
+                };
+            };
+            /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

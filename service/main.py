@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,10 +16,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .api import health, metrics, objectives, optimizers, playground, scenarios, schedules, simulate
+from .api import health, metrics, objectives, optimizers, playground, scenarios, schedules, simulate, sweep
+from .api.cache import ResponseCache
 from .api.errors import UNAUTHORIZED, http_error_handler, validation_handler
 from .api.metrics import Metrics
 from .api.middleware import ApiKeyGuard, BodySizeLimit, RequestTelemetry
+from .engine import warm_up
 from .settings import Settings, get_settings
 
 # Simulations run in worker threads and hold the GIL in their Python loops. The event loop then waits up
@@ -26,9 +30,16 @@ from .settings import Settings, get_settings
 GIL_SWITCH_INTERVAL = 0.001
 
 
+log = logging.getLogger("optiscope")
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # once per worker process, before it serves
+    # Load (or, on a fresh machine, compile once) every optimizer's kernel before the first request.
+    started = time.perf_counter()
+    warm_up()
+    log.info("engine ready in %.2f s", time.perf_counter() - started)
     yield
 
 
@@ -55,7 +66,19 @@ def middleware(settings: Settings, telemetry: Metrics) -> list[Middleware]:
     if settings.api_key is not None:
         stack.append(Middleware(ApiKeyGuard, api_key=settings.api_key.get_secret_value()))
     stack.append(Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes))
+    # Innermost: only requests that passed the key and size checks are answered from the cache.
+    stack.append(Middleware(ResponseCache, entries=settings.response_cache_entries))
     return stack
+
+
+def settings_of(settings: Settings):
+    """The settings dependency of one app. Async on purpose: FastAPI runs a plain `def` dependency in its
+    thread pool, one more thread round trip per request (as much as a tutorial-sized simulation)."""
+
+    async def current() -> Settings:
+        return settings
+
+    return current
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,12 +97,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = telemetry
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.dependency_overrides[get_settings] = settings_of(settings)
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     # Every resource router sits behind the optional API key, so each of its routes documents the 401;
     # health and metrics hold the open probes (OPEN_PATHS) and document /version's 401 themselves.
-    for module in (simulate, optimizers, schedules, objectives, scenarios):
+    for module in (simulate, sweep, optimizers, schedules, objectives, scenarios):
         app.include_router(module.router, responses=UNAUTHORIZED)
     for module in (health, metrics):
         app.include_router(module.router)

@@ -50,11 +50,22 @@ class Settings(BaseSettings):
         description="Most numbers a request may touch evaluating an objective function: closed-loop runs x steps "
         "x numbers per evaluation (D, times the samples of a data-backed function), or surface points x the same.",
     )
+    max_sweep_configs: int = Field(
+        10_000, ge=1, description="Most configurations one sweep (or one tune) may run, over all optimizers."
+    )
+    response_cache_entries: int = Field(
+        256,
+        ge=0,
+        description="Responses of POST /simulate and /sweep kept for repeated identical requests (each up to "
+        "1 MiB; 0 turns the cache off).",
+    )
     max_surface_points: int = Field(
         1_000_000, ge=4, description="Most grid points (resolution squared) one surface request may evaluate."
     )
     max_work: int = Field(
-        200_000_000, ge=1, description="Most steps x coordinates x optimizer runs in one request (T * D * runs)."
+        200_000_000,
+        ge=1,
+        description="Most steps x coordinates x runs (or sweep configurations) in one request (T * D * runs).",
     )
     compute_budget_seconds: float = Field(
         10.0, ge=0, description="Wall-clock seconds one simulation may compute before it is stopped; 0 = no limit."

@@ -16,7 +16,7 @@ import anyio.from_thread
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 30.0  # seconds a server may take to answer /healthz
+START_TIMEOUT = 120.0  # seconds a server may take to answer /healthz (a cold kernel cache compiles first)
 
 
 class ASGIBridge(httpx.BaseTransport):

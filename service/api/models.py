@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from difflib import get_close_matches
+from functools import cache
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
@@ -139,6 +140,9 @@ class SequenceGradients(StrictModel):
 
     def build(self) -> np.ndarray:
         return self.values
+
+    def source(self):
+        return gradients.Explicit(self.values)
 
 
 # --- optimizer specs, one model per registry entry ---------------------------------------------
@@ -302,6 +306,12 @@ class SyntheticBase(StrictModel):
                 kind="finite_number",
             )
         return values
+
+    def source(self):
+        """The engine's view: trend_noise is generated block by block (never T x D at once)."""
+        if self.pattern == "trend_noise":
+            return gradients.TrendNoise(**self.model_dump(exclude={"kind", "pattern"}))
+        return gradients.Explicit(self.build())
 
 
 def _pattern_model(pattern: gradients.Pattern) -> type[StrictModel]:
@@ -470,12 +480,19 @@ GradientSource = Annotated[
 
 def tutorial_optimizers() -> list[Any]:
     """The tutorial's four optimizers: SGD, Adagrad, RMSProp (decay 0.9) and Adam, lr 0.1, eps 1e-8."""
-    return [
+    return list(_tutorial_optimizers())
+
+
+@cache
+def _tutorial_optimizers() -> tuple[Any, ...]:
+    # Built once: validating four specs per request costs more than the tutorial's whole simulation.
+    # Specs are never modified after validation, so requests may share them.
+    return (
         SPEC_MODELS["sgd"](name="sgd", lr=0.1),
         SPEC_MODELS["adagrad"](name="adagrad", lr=0.1, eps=1e-8),
         SPEC_MODELS["rmsprop"](name="rmsprop", lr=0.1, alpha=0.9, eps=1e-8),
         SPEC_MODELS["adam"](name="adam", lr=0.1, eps=1e-8),
-    ]
+    )
 
 
 def tutorial_gradients() -> StrictModel:
@@ -484,6 +501,65 @@ def tutorial_gradients() -> StrictModel:
 
 Series = Literal["params", "learning_rates", "updates", "state"]
 assert set(Series.__args__) == set(SERIES)
+
+MAX_GRID_VALUES = 100_000
+MAX_RECORD_EVERY = 1_000_000_000  # more than any run's steps: only the last step is kept
+SPACINGS = {"logspace": np.logspace, "linspace": np.linspace}
+
+
+def _grid_values(value: Any) -> list[float | int | bool]:
+    """A list of numbers or flags, or {"logspace" | "linspace": [start, stop, num]} expanded."""
+    if isinstance(value, dict):
+        if len(value) != 1 or next(iter(value)) not in SPACINGS:
+            raise path_error("grid_values", 'expected {"logspace": [start, stop, num]} or {"linspace": [...]}')
+        (kind, spec), *_ = value.items()
+        if not (isinstance(spec, list) and len(spec) == 3):
+            raise path_error("grid_values", f"{kind} takes [start, stop, num]", kind)
+        start, stop, num = spec
+        for i, bound in enumerate((start, stop)):
+            if type(bound) not in (int, float) or not math.isfinite(bound):
+                raise path_error("float_type", f"{kind} bounds must be finite numbers", kind, i)
+        if type(num) is not int or not 1 <= num <= MAX_GRID_VALUES:
+            raise path_error("grid_values", f"num must be an integer from 1 to {MAX_GRID_VALUES}", kind, 2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = SPACINGS[kind](start, stop, num)
+        if not np.isfinite(values).all():
+            raise path_error("finite_number", f"{kind} values overflow float64", kind)
+        return values.tolist()
+    if not isinstance(value, list) or not value:
+        raise path_error("grid_values", 'expected a non-empty list of values or {"logspace": [start, stop, num]}')
+    if len(value) > MAX_GRID_VALUES:
+        raise path_error("grid_values", f"{len(value)} values exceed the limit of {MAX_GRID_VALUES}")
+    for i, v in enumerate(value):
+        if type(v) not in (int, float, bool) or (type(v) is float and not math.isfinite(v)):
+            raise path_error("float_type", f"{v!r} is not a finite number or a flag", i)
+    return value
+
+
+DEFAULT_LR_VALUES = tuple(np.logspace(-4, 0, 9).tolist())
+
+GridValues = Annotated[
+    list[float | int | bool],
+    PlainValidator(_grid_values),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": {"type": ["number", "boolean"]}, "minItems": 1},
+                *(
+                    {
+                        "type": "object",
+                        "properties": {
+                            kind: {"type": "array", "prefixItems": [{"type": "number"}] * 2 + [{"type": "integer"}]}
+                        },
+                        "required": [kind],
+                        "additionalProperties": False,
+                    }
+                    for kind in SPACINGS
+                ),
+            ]
+        }
+    ),
+]
 
 
 class SimulateRequest(StrictModel):
@@ -505,19 +581,90 @@ class SimulateRequest(StrictModel):
         description="Per-step series to return: params, learning_rates, updates, and state (each optimizer's "
         "named state arrays after every step); [] returns only each run's final parameters.",
     )
+    record_every: int = Field(
+        1,
+        ge=1,
+        le=MAX_RECORD_EVERY,
+        description="Keep every k-th step in the series (and in `gradients`): steps k, 2k, 3k, ... and always the "
+        "last step T, listed in `recorded_steps`; params keep the start point as row 0 besides.",
+    )
+    include_gradients: bool = Field(
+        True,
+        description="Return the gradient sequence (at the recorded steps); false for large synthetic runs, which "
+        "are then generated block by block and never held whole.",
+    )
+    tune: Literal["lr"] | None = Field(
+        None,
+        description='"lr": first sweep each optimizer\'s lr over `tune_values`, then run it with the best one '
+        "(lowest score, see POST /sweep); each run reports the sweep in `tuning`.",
+    )
+    tune_values: GridValues = Field(
+        default_factory=lambda: list(DEFAULT_LR_VALUES),
+        description='The lr values `tune` tries: a list, or {"logspace": [start, stop, num]} (10^start .. 10^stop) '
+        'or {"linspace": [start, stop, num]}.',
+    )
+    target: Initial = Field(
+        None,
+        description="Open-loop sources with `tune`: where the parameters should end (one number or D); the score is "
+        "the distance from the final parameters to it. Default the origin.",
+    )
 
     @model_validator(mode="after")
     def _initial_matches_dim(self) -> SimulateRequest:
-        steps, dim = self.gradients.shape
-        for i, spec in enumerate(self.optimizers):
-            problem = spec.schedule and horizon_problem(spec.schedule.model_dump(), steps)
-            if problem:
-                raise path_error("schedule_horizon", problem, "optimizers", i, "schedule")
-        if isinstance(self.initial, list) and len(self.initial) != dim:
+        return check_shapes(self)
+
+
+def check_shapes(request: Any) -> Any:
+    """Schedules cover the run; `initial` and `target` lists have D numbers; target only for open loop."""
+    steps, dim = request.gradients.shape
+    for i, spec in enumerate(request.optimizers):
+        problem = spec.schedule and horizon_problem(spec.schedule.model_dump(), steps)
+        if problem:
+            raise path_error("schedule_horizon", problem, "optimizers", i, "schedule")
+    for name in ("initial", "target"):
+        value = getattr(request, name, None)
+        if isinstance(value, list) and len(value) != dim:
             raise path_error(
-                "initial_length", f"initial has {len(self.initial)} numbers but the gradients have D = {dim}", "initial"
+                f"{name}_length", f"{name} has {len(value)} numbers but the gradients have D = {dim}", name
             )
-        return self
+    if getattr(request, "target", None) is not None and request.gradients.kind == "objective":
+        raise path_error(
+            "target_closed_loop", "target applies to open-loop sources: an objective is scored by its loss", "target"
+        )
+    return request
+
+
+class SweepRequest(StrictModel):
+    """A grid of hyperparameter values for one or several optimizers over one gradient source, run as one
+    batch. Every field is optional: the empty body sweeps the tutorial's four optimizers over lr."""
+
+    gradients: GradientSource = Field(default_factory=tutorial_gradients, description="The gradient source.")
+    initial: Initial = Field(None, description="Starting parameters, as in POST /simulate.")
+    optimizers: list[OptimizerSpec] = Field(
+        default_factory=tutorial_optimizers,
+        min_length=1,
+        description="Optimizers to sweep; their own values are the base that the grid overrides.",
+    )
+    grid: dict[str, GridValues] = Field(
+        default_factory=lambda: {"lr": list(DEFAULT_LR_VALUES)},
+        min_length=1,
+        description='Hyperparameter name -> values (a list, or {"logspace": [start, stop, num]} or '
+        '{"linspace": [start, stop, num]}); every optimizer runs every combination (the cartesian product, the '
+        "first name varying slowest). Each name must be a hyperparameter of every optimizer listed.",
+    )
+    target: Initial = Field(
+        None,
+        description="Open-loop sources: where the parameters should end (one number or D numbers); the score is "
+        "the Euclidean distance from the final parameters to it. Default the origin.",
+    )
+    trajectories: bool = Field(False, description="Return each configuration's params at the recorded steps.")
+    record_every: int = Field(
+        1, ge=1, le=MAX_RECORD_EVERY, description="With trajectories: keep every k-th step (and the last)."
+    )
+
+    @model_validator(mode="after")
+    def _shapes(self) -> SweepRequest:
+        return check_shapes(self)
 
 
 # --- responses ----------------------------------------------------------------------------------
@@ -556,6 +703,7 @@ class Run(BaseModel):
         description="First step whose parameters, learning rate, state (closed loop: gradient or loss) are not "
         "finite; the run's series stop before it. Null if none."
     )
+    tuning: Tuning | None = Field(None, description='With tune = "lr": the sweep that chose this run\'s lr.')
 
     # numpy views for Python callers (the client and the command line); they do not change the schema.
 
@@ -592,6 +740,48 @@ class Run(BaseModel):
         return _recorded(self.distance_to_optimum, "distance_to_optimum", _OBJECTIVE_ONLY)
 
 
+class Tuning(BaseModel):
+    parameter: Literal["lr"]
+    score: Literal["final_distance", "final_loss"] = Field(description="What the scores measure (lower is better).")
+    values: list[float] = Field(description="The lr values tried.")
+    scores: list[float | None] = Field(description="Score per value; null where the run diverged.")
+    chosen: float | None = Field(description="The lr with the lowest score (the run uses it); null if all diverged.")
+
+
+class SweepConfiguration(BaseModel):
+    values: dict[str, float | int | bool] = Field(description="This configuration's grid values.")
+    score: float | None = Field(description="Lower is better; null when the configuration diverged.")
+    diverged_at: int | None
+    final: list[float]
+    params: Rows | None = Field(None, description="With trajectories: params at 0 and the recorded steps.")
+
+
+class SweepBest(BaseModel):
+    index: int = Field(description="Index into `configurations`.")
+    values: dict[str, float | int | bool]
+    score: float
+
+
+class SweepOptimizer(BaseModel):
+    label: str
+    name: str
+    hyperparameters: dict[str, float | int | bool | None] = Field(description="The base values the grid overrides.")
+    configurations: list[SweepConfiguration]
+    best: SweepBest | None = Field(description="The lowest score; null when every configuration diverged.")
+
+
+class SweepResponse(BaseModel):
+    steps: int
+    dim: int
+    score: Literal["final_distance", "final_loss"] = Field(
+        description="final_distance: Euclidean distance from the final params to `target` (open-loop sources, "
+        "which have no loss); final_loss: the objective at the final params (objective sources)."
+    )
+    target: list[float] | None = Field(None, description="Open-loop sources: the target of final_distance.")
+    recorded_steps: list[int] | None = Field(None, description="With trajectories: the steps after row 0.")
+    optimizers: list[SweepOptimizer]
+
+
 _RECORD_IT = "include it in the request's `record` list"
 _OBJECTIVE_ONLY = "only runs on an objective source (gradients kind 'objective') report it"
 
@@ -613,6 +803,11 @@ class ObjectiveSummary(BaseModel):
 class SimulateResponse(BaseModel):
     steps: int = Field(description="Number of steps T.")
     dim: int = Field(description="Number of coordinates D.")
+    recorded_steps: list[int] | None = Field(
+        None,
+        description="With record_every > 1: the steps (1..T) whose values the series and `gradients` hold, in order "
+        "(params: after row 0, the start). A diverged run keeps those before its `diverged_at`.",
+    )
     gradients: Rows | None = Field(
         None,
         description="The gradient sequence every run received, T rows of D (sequence and synthetic sources). "

@@ -10,9 +10,20 @@ from fastapi import APIRouter, Body, Query, Response
 from fastapi.exceptions import RequestValidationError
 
 from .. import figures
-from ..engine import REGISTRY, BudgetExceeded, RunResult, RunSpec, simulate, simulate_objective
+from ..engine import (
+    REGISTRY,
+    BudgetExceeded,
+    RunResult,
+    RunSpec,
+    compiled,
+    gradients,
+    simulate_objective,
+    simulate_source,
+)
+from ..engine.batch import recorded_count, recorded_steps
 from ..engine.objectives import surface as surface_grid
 from ..settings import Settings
+from .concurrency import estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import ErrorMessage, ValidationErrorBody, limit_error
 from .export import simulation_csv
@@ -21,6 +32,7 @@ from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
 from .negotiation import CSV, IMAGES, JSON, PNG, SVG, Media
 from .responses import json_response
 from .schedules import schedule_arrays
+from .tuning import tune_runs
 
 router = APIRouter(tags=["simulate"])
 
@@ -38,7 +50,9 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str])
     runs = len(request.optimizers)
     if runs > settings.max_optimizers:
         raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
-    values = steps * dim * (1 + runs * len(record)) + runs * dim
+    rows = recorded_count(steps, request.record_every)
+    values = steps * dim * explicit + rows * dim * request.include_gradients
+    values += runs * (rows * dim * len(record) + dim)
     if request.gradients.kind == "objective":
         values = closed_loop_values(request, record)
         check_closed_loop_work(request, settings)
@@ -46,7 +60,7 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str])
         raise limit_error(
             ("gradients",),
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "
-            f"{settings.max_values}: record fewer series or steps",
+            f"{settings.max_values}: record fewer series, record_every more steps, or set include_gradients false",
         )
     work = steps * dim * runs
     if work > settings.max_work:
@@ -55,6 +69,26 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str])
             f"this request asks for {work} coordinate-steps ({steps} steps x D = {dim} x {runs} optimizers), "
             f"over the limit of {settings.max_work}: ask for fewer steps, coordinates or optimizers",
         )
+
+
+def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple) -> None:
+    """Sweeps and tuning: configurations x steps x D against max_work (422 at `field`)."""
+    work = runs * steps * dim
+    if work > settings.max_work:
+        raise limit_error(
+            field,
+            f"{runs} runs x {steps} steps x D = {dim} is {work} coordinate-steps, over the limit of "
+            f"{settings.max_work}: ask for fewer configurations, steps or coordinates",
+        )
+
+
+def non_finite_error(pattern: str):
+    """A synthetic source generated block by block overflowed (the same 422 as a whole one)."""
+    return limit_error(
+        ("gradients",),
+        f"these {pattern} parameters give gradients beyond float64: use smaller magnitudes",
+        kind="finite_number",
+    )
 
 
 def budget_error(exc: BudgetExceeded, seconds: float):
@@ -74,10 +108,10 @@ def closed_loop_values(request: SimulateRequest, record: set[str]) -> int:
     return len(request.optimizers) * per_run + request.gradients.work_per_step()
 
 
-def check_closed_loop_work(request: SimulateRequest, settings: Settings) -> None:
+def check_closed_loop_work(request, settings: Settings, configs: int | None = None) -> None:
     """Closed loop evaluates the function twice a step: bound runs x steps x numbers per evaluation."""
     steps, _ = request.gradients.shape
-    runs, per_step = len(request.optimizers), request.gradients.work_per_step()
+    runs, per_step = configs or len(request.optimizers), request.gradients.work_per_step()
     work = runs * steps * per_step
     if work > settings.max_evaluation_work:
         raise limit_error(
@@ -87,43 +121,77 @@ def check_closed_loop_work(request: SimulateRequest, settings: Settings) -> None
         )
 
 
-def run_spec(spec, steps: int, index: int) -> RunSpec:
-    """An optimizer spec as the engine takes it, its schedule turned into per-step values."""
+def run_spec(spec, steps: int, index: int, lr: float | None = None) -> RunSpec:
+    """An optimizer spec as the engine takes it, its schedule turned into per-step values (`lr` overrides)."""
     optimizer = REGISTRY[spec.name]
     hyperparameters = spec.model_dump(exclude={"name", "label", "schedule"})
+    if lr is not None:
+        hyperparameters["lr"] = lr
     if spec.schedule is None:
         return RunSpec(optimizer, hyperparameters, spec.label)
-    lr, momentum = schedule_arrays(spec.schedule, spec.lr, steps, ("optimizers", index, "schedule"))
+    rates, momentum = schedule_arrays(spec.schedule, hyperparameters["lr"], steps, ("optimizers", index, "schedule"))
     per_step = {} if momentum is None else {cycled_hyperparameter(optimizer): momentum}
-    return RunSpec(optimizer, hyperparameters, spec.label, lr, per_step)
+    return RunSpec(optimizer, hyperparameters, spec.label, rates, per_step)
+
+
+def ready(specs) -> None:
+    """Load the optimizers' kernels first (the app's start-up has; a bare app compiles them on first use),
+    so that the compute budget measures the simulation, not a one-time compilation."""
+    for spec in specs:
+        optimizer = REGISTRY[spec.name]
+        if compiled.supports(optimizer) and compiled.available():
+            compiled.kernel_function(optimizer)
 
 
 def run_simulation(
     request: SimulateRequest, settings: Settings, metrics: Metrics | None = None, record: set[str] | None = None
 ) -> dict[str, Any]:
-    """What POST /simulate does, without HTTP: check the limits, run the engine within the compute budget,
-    and return the response payload (numpy arrays: what JSON, CSV and figures are all made from). `record`
-    defaults to the request's own. The command line runs local simulations here (without metrics)."""
-    budget = settings.compute_budget_seconds
-    deadline = time.monotonic() + budget if budget else None
+    """What POST /simulate does, without HTTP: check the limits, tune if asked, run the engine within the
+    compute budget, and return the response payload (numpy arrays: what JSON, CSV and figures are all made
+    from). `record` defaults to the request's own. The command line runs local simulations here (without
+    metrics)."""
     record = set(request.record) if record is None else record
     check_limits(request, settings, record)
+    ready(request.optimizers)
+    budget = settings.compute_budget_seconds
+    deadline = time.monotonic() + budget if budget else None
     steps, dim = request.gradients.shape
-    specs = [run_spec(spec, steps, i) for i, spec in enumerate(request.optimizers)]
+    kept = recorded_steps(steps, request.record_every)
+    payload: dict[str, Any] = {"steps": steps, "dim": dim}
+    if request.record_every > 1:
+        payload["recorded_steps"] = kept
     try:
+        tuning = tune_runs(request, settings, deadline) if request.tune else {}
+        chosen = {i: entry["chosen"] for i, entry in tuning.items()}
+        specs = [run_spec(spec, steps, i, chosen.get(i)) for i, spec in enumerate(request.optimizers)]
         if request.gradients.kind == "objective":
-            results, payload = closed_loop(request, specs, record, deadline)
+            results, objective = closed_loop(request, specs, record, kept, deadline)
+            payload["objective"] = objective
         else:
-            grads = np.ascontiguousarray(request.gradients.build())
-            results = simulate(grads, specs, request.initial, record, deadline=deadline)
-            payload = {"steps": steps, "dim": dim, "gradients": grads}
+            simulation = simulate_source(
+                request.gradients.source(),
+                specs,
+                request.initial,
+                record,
+                deadline=deadline,
+                record_every=request.record_every,
+                include_gradients=request.include_gradients,
+            )
+            if request.include_gradients:
+                payload["gradients"] = simulation.gradients
+            results = simulation.runs
     except BudgetExceeded as exc:
         if metrics is not None:
             metrics.budget_exceeded.inc()
         raise budget_error(exc, budget) from None
+    except gradients.NonFiniteGradients as exc:
+        raise non_finite_error(str(exc)) from None
     if metrics is not None:
         count_steps(metrics, results, steps)
-    payload["runs"] = [run_payload(spec, result, steps, record) for spec, result in zip(specs, results, strict=True)]
+    payload["runs"] = [run_payload(spec, result, kept, record) for spec, result in zip(specs, results, strict=True)]
+    for i, run in enumerate(payload["runs"]):
+        if i in tuning:
+            run["tuning"] = tuning[i]
     return payload
 
 
@@ -182,7 +250,7 @@ def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
         },
     },
 )
-def simulate_endpoint(
+async def simulate_endpoint(
     settings: SettingsDep,
     metrics: MetricsDep,
     media: Media,
@@ -198,6 +266,15 @@ def simulate_endpoint(
         raise RequestValidationError(
             [{"type": "coordinate", "loc": ("query", "coordinate"), "msg": message, "input": coordinate}]
         )
+    tuned = 1 + (len(request.tune_values) if request.tune else 0)
+    work = estimated_work(request, request.optimizers) * tuned
+    return await run_sized(work, simulate_response, request, settings, metrics, media, coordinate)
+
+
+def simulate_response(
+    request: SimulateRequest, settings: Settings, metrics: Metrics | None, media: str, coordinate: int
+) -> Response:
+    """The simulation in the negotiated media type: JSON, CSV or the tutorial's figure."""
     payload = run_simulation(request, settings, metrics, None if media == JSON else RECORDED_FOR[media])
     if media == CSV:
         response = Response(simulation_csv(payload), media_type="text/csv; charset=utf-8")
@@ -217,7 +294,7 @@ def count_steps(metrics, results: list[RunResult], steps: int) -> None:
 
 
 def closed_loop(
-    request: SimulateRequest, specs: list[RunSpec], record: set[str], deadline: float | None
+    request: SimulateRequest, specs: list[RunSpec], record: set[str], kept: np.ndarray, deadline: float | None
 ) -> tuple[list[RunResult], dict[str, Any]]:
     """Objective sources: every run computes its gradients at its own parameters (no shared sequence)."""
     source = request.gradients
@@ -230,6 +307,9 @@ def closed_loop(
         )
     except ValueError as exc:  # the loss overflows at the start
         raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
+    if request.record_every > 1:
+        for result in results:
+            thin(result, kept)
     objective = {
         "function": source.function,
         "parameters": source.parameters(),
@@ -237,17 +317,29 @@ def closed_loop(
         "minima": problem.minima,
         "minimum_value": problem.minimum_value,
     }
-    return results, {"steps": steps, "dim": dim, "objective": objective}
+    return results, objective
 
 
-def run_payload(spec: RunSpec, result: RunResult, steps: int, record: set[str]) -> dict:
+def thin(result: RunResult, kept: np.ndarray) -> None:
+    """Keep the recorded steps of a closed-loop run (which records every step): points at 0 and `kept`."""
+    points = np.concatenate([[0], kept])
+    for name, values in result.series.items():
+        rows = points if name in ("params", "loss", "distance_to_optimum") else kept - 1
+        result.series[name] = np.ascontiguousarray(values[rows[rows < len(values)]])
+    for name, values in result.state.items():
+        result.state[name] = np.ascontiguousarray(values[(kept - 1)[kept - 1 < len(values)]])
+
+
+def run_payload(spec: RunSpec, result: RunResult, kept: np.ndarray, record: set[str]) -> dict:
     run = {"label": result.label, "name": result.name, "hyperparameters": result.hyperparameters}
     run.update(result.series)
-    done = steps if result.diverged_at is None else result.diverged_at - 1
-    if spec.lr is not None:
-        run["base_lr"] = spec.lr[:done]
-    for values in spec.per_step.values():
-        run["scheduled_momentum"] = values[:done]
+    if spec.lr is not None or spec.per_step:
+        done = int(kept[-1]) if result.diverged_at is None else result.diverged_at - 1
+        rows = kept[: np.searchsorted(kept, done, side="right")] - 1
+        if spec.lr is not None:
+            run["base_lr"] = spec.lr[rows]
+        for values in spec.per_step.values():
+            run["scheduled_momentum"] = values[rows]
     if "state" in record:
         run["state"] = result.state
     run.update(final=result.final, diverged_at=result.diverged_at)

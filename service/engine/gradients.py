@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -229,3 +230,81 @@ def generate(pattern: str, steps: int, dim: int, seed: int | None = None, **para
     spec = PATTERNS[pattern]
     seeded = {} if spec.seed is None else {"seed": 0 if seed is None else seed}
     return spec.generate(steps=steps, dim=dim, **seeded, **parameters)
+
+
+class NonFiniteGradients(ValueError):
+    """A synthetic source's parameters give gradients beyond float64 (found as its blocks are generated)."""
+
+
+class Explicit:
+    """A gradient sequence already in memory, (T, D), read-only and in C order."""
+
+    def __init__(self, values) -> None:
+        self.values = np.ascontiguousarray(sequence(values)).view()
+        self.values.flags.writeable = False
+        self.shape = self.values.shape
+
+    def blocks(self, width: int):
+        """Column blocks, left to right, as (start, array, offset): the block's gradients are
+        ``array[:, offset:offset + w]`` (here the whole array, so nothing is copied)."""
+        dim = self.shape[1]
+        for start in range(0, dim, width):
+            yield start, min(width, dim - start), self.values, start
+
+    def build(self) -> np.ndarray:
+        return self.values
+
+
+class TrendNoise:
+    """`trend_noise` generated a block of columns at a time, bit for bit the same as the full array.
+
+    The legacy generator fills column j with draws j*T .. (j+1)*T - 1, so walking the columns left to
+    right consumes the stream in order: a W-column block costs T*W numbers of memory, never T*D.
+    """
+
+    def __init__(self, steps=50, dim=1, seed=0, noise_std=0.2, trend_start=-0.5, trend_end=0.5) -> None:
+        self.steps, self.dim, self.seed = steps, dim, seed
+        self.noise_std, self.trend_start, self.trend_end = noise_std, trend_start, trend_end
+        self.shape = (steps, dim)
+
+    def blocks(self, width: int):
+        """As `Explicit.blocks`; each block is generated (in C order) when reached. Small sequences come
+        whole from a cache (seeding the legacy generator alone costs more than a tutorial-sized run)."""
+        if self.steps * self.dim <= SMALL:
+            values = _small_trend_noise(
+                self.steps, self.dim, self.seed, self.noise_std, self.trend_start, self.trend_end
+            )
+            yield from Explicit(values).blocks(width)
+            return
+        stream = np.random.RandomState(self.seed)
+        with np.errstate(over="ignore", invalid="ignore"):
+            trend = np.linspace(self.trend_start, self.trend_end, self.steps)[:, None]
+        for start in range(0, self.dim, width):
+            count = min(width, self.dim - start)
+            block = np.empty((self.steps, count))
+            with np.errstate(over="ignore", invalid="ignore"):
+                np.multiply(stream.randn(count, self.steps).T, self.noise_std, out=block)
+                block += trend
+            if not np.isfinite(block).all():
+                raise NonFiniteGradients("trend_noise")
+            block.flags.writeable = False
+            yield start, count, block, 0
+
+    def build(self) -> np.ndarray:
+        if self.steps * self.dim <= SMALL:
+            return _small_trend_noise(self.steps, self.dim, self.seed, self.noise_std, self.trend_start, self.trend_end)
+        return trend_noise(self.steps, self.dim, self.seed, self.noise_std, self.trend_start, self.trend_end)
+
+
+# Sequences up to this many numbers are memoized (they are pure functions of their parameters).
+SMALL = 1 << 16
+
+
+@lru_cache(maxsize=64)
+def _small_trend_noise(steps, dim, seed, noise_std, trend_start, trend_end) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = trend_noise(steps, dim, seed, noise_std, trend_start, trend_end)
+    if not np.isfinite(values).all():
+        raise NonFiniteGradients("trend_noise")
+    values.flags.writeable = False
+    return values

@@ -31,3 +31,8 @@ def report(step: int, steps: int) -> None:
     callback = _reporter.get()
     if callback is not None:
         callback(step, steps)
+
+
+def active() -> bool:
+    """Whether a reporter is installed in this context (the compiled driver then pauses to report)."""
+    return _reporter.get() is not None

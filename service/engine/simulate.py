@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from . import progress
+from . import batch, compiled, progress
+from .batch import BudgetExceeded, recorded_steps
+from .gradients import Explicit
 from .registry import Number, Optimizer
 
 SERIES = ("params", "learning_rates", "updates", "state")
@@ -23,10 +25,6 @@ SERIES = ("params", "learning_rates", "updates", "state")
 POINT_SERIES = ("params", "loss", "distance_to_optimum")
 # How many steps run between two looks at the clock when a deadline is set.
 DEADLINE_CHECK_EVERY = 1024
-
-
-class BudgetExceeded(RuntimeError):
-    """The simulation did not finish before its deadline (see `simulate(deadline=...)`)."""
 
 
 @dataclass(frozen=True)
@@ -60,19 +58,24 @@ def run(
     lr: np.ndarray | None = None,
     deadline: float | None = None,
     per_step: Mapping[str, np.ndarray] | None = None,
+    record_every: int = 1,
 ) -> tuple[np.ndarray, int | None, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """One optimizer over `gradients` (T, D) from `initial` (D,).
+    """One optimizer over `gradients` (T, D) from `initial` (D,): the reference loop, numpy only.
 
     `lr` is the base learning rate per step (default: the constant `hyper.lr`); `per_step` holds
     hyperparameters that change every step. As in torch, the state is created at the first step, with
     the hyperparameters in force then (Rprop's step size starts at that step's lr).
     Returns the final parameters, the divergence step (or None), the recorded series and, when
-    "state" is recorded, each state array's per-step values (T rows, recorded after each step).
+    "state" is recorded, each state array's per-step values (recorded after each step). Series keep the
+    steps `recorded_steps(T, record_every)` (params: the initial point first).
     """
     steps, dim = gradients.shape
     rates = base_rates(hyper, lr, steps)
     params = np.array(initial, dtype=np.float64)
-    series, states = allocate(optimizer, record, params, steps)
+    kept = np.array(recorded_steps(steps, record_every))
+    rows = np.full(steps + 1, -1, dtype=np.int64)
+    rows[kept] = np.arange(1, kept.size + 1)  # as a step number in a run that records every step
+    series, states = allocate(optimizer, record, params, kept.size)
     diverged_at = None
     per_step = per_step or {}
     base = hyper
@@ -88,9 +91,11 @@ def run(
                 diverged_at = t
                 break
             params = new_params
-            record_step(series, states, optimizer, t, params, rate, update, state)
+            if rows[t] > 0:
+                record_step(series, states, optimizer, int(rows[t]), params, rate, update, state)
     if diverged_at is not None:
-        series, states = truncate(series, states, diverged_at)
+        # Keep the recorded steps before `diverged_at`, as `truncate` does when every step is recorded.
+        series, states = truncate(series, states, int(np.searchsorted(kept, diverged_at - 1, side="right")) + 1)
     return params, diverged_at, series, states
 
 
@@ -179,26 +184,91 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
     return result
 
 
+@dataclass
+class Simulation:
+    """Runs over one gradient source: the steps kept in every series and, if asked, their gradients."""
+
+    steps: int
+    dim: int
+    recorded_steps: np.ndarray
+    runs: list[RunResult]
+    gradients: np.ndarray | None = None  # (len(recorded_steps), D): the gradient at each recorded step
+
+
+def compiles(optimizer: Optimizer, engine: str = "auto") -> bool:
+    """Whether `optimizer` runs through its compiled kernel under `engine` ("auto", "compiled", "reference")."""
+    if engine == "reference":
+        return False
+    return compiled.supports(optimizer) and compiled.available()
+
+
+def simulate_source(
+    source,
+    runs: Sequence[RunSpec],
+    initial: np.ndarray | float | None = None,
+    record: Collection[str] = ("params", "learning_rates"),
+    deadline: float | None = None,
+    record_every: int = 1,
+    include_gradients: bool = False,
+    engine: str = "auto",
+) -> Simulation:
+    """Run every spec over a gradient source (`gradients.Explicit`, `gradients.TrendNoise`, or a (T, D)
+    array), starting from `initial` (default zeros). Elementwise optimizers run through their compiled
+    kernels (`engine="reference"` forces the numpy loop); the results are the same.
+
+    `deadline` is a `time.monotonic()` value; past it the run raises BudgetExceeded.
+    """
+    if not hasattr(source, "blocks"):
+        source = Explicit(source)
+    steps, dim = source.shape
+    if initial is None:
+        start = np.zeros(dim)
+    else:
+        start = np.broadcast_to(np.asarray(initial, dtype=np.float64), (dim,))
+    labels = unique_labels([spec.label or spec.optimizer.name for spec in runs])
+    hypers = [spec.optimizer.hyper(spec.hyperparameters) for spec in runs]
+    jobs = {}
+    for i, (spec, hyper) in enumerate(zip(runs, hypers, strict=True)):
+        if compiles(spec.optimizer, engine):
+            rates = np.full((1, 1), hyper.lr) if spec.lr is None else np.asarray(spec.lr, dtype=np.float64)[:, None]
+            jobs[i] = batch.Job(spec.optimizer, hyper, rates, start[None, :], spec.per_step, record)
+    kept = recorded_steps(steps, record_every)
+    rows = np.empty((kept.size, dim)) if include_gradients else None
+    if jobs:
+        batch.run_jobs(source, list(jobs.values()), record_every, deadline, rows)
+    reference = None
+    if len(jobs) < len(runs) or (rows is not None and not jobs):
+        reference = source.build()
+        if rows is not None:
+            rows[:] = reference[kept - 1]
+    results = []
+    for i, (spec, label, hyper) in enumerate(zip(runs, labels, hypers, strict=True)):
+        if i in jobs:
+            job = jobs[i]
+            count = int(job.kept_rows[0])
+            series = {name: values[0, : count + (name == "params")] for name, values in job.series.items()}
+            states = {name: values[0, :count] for name, values in job.state.items()}
+            diverged_at = int(job.diverged_at[0]) or None
+            final = job.final[0]
+        else:
+            final, diverged_at, series, states = run(
+                spec.optimizer, hyper, reference, start, record, spec.lr, deadline, spec.per_step, record_every
+            )
+        results.append(RunResult(label, spec.optimizer.name, hyper._asdict(), final, diverged_at, series, states))
+    return Simulation(steps, dim, kept, results, rows)
+
+
 def simulate(
     gradients: np.ndarray,
     runs: Sequence[RunSpec],
     initial: np.ndarray | float | None = None,
     record: Collection[str] = ("params", "learning_rates"),
     deadline: float | None = None,
+    record_every: int = 1,
+    engine: str = "auto",
 ) -> list[RunResult]:
     """Run every spec over the same gradient sequence (T, D), starting from `initial` (default zeros).
 
     `deadline` is a `time.monotonic()` value; past it the run raises BudgetExceeded.
     """
-    gradients = np.asarray(gradients, dtype=np.float64)
-    steps, dim = gradients.shape
-    start = np.broadcast_to(np.asarray(0.0 if initial is None else initial, dtype=np.float64), (dim,))
-    labels = unique_labels([spec.label or spec.optimizer.name for spec in runs])
-    results = []
-    for spec, label in zip(runs, labels, strict=True):
-        hyper = spec.optimizer.hyper(spec.hyperparameters)
-        final, diverged_at, series, states = run(
-            spec.optimizer, hyper, gradients, start, record, spec.lr, deadline, spec.per_step
-        )
-        results.append(RunResult(label, spec.optimizer.name, hyper._asdict(), final, diverged_at, series, states))
-    return results
+    return simulate_source(gradients, runs, initial, record, deadline, record_every, engine=engine).runs

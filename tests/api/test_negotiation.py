@@ -46,7 +46,9 @@ def test_q_zero_everywhere_is_a_406(client):
     assert response.status_code == 406
 
 
-def test_without_matplotlib_figures_are_a_406_that_says_how_to_get_them(client, monkeypatch):
+def test_without_matplotlib_figures_are_a_406_that_says_how_to_get_them(client_with, monkeypatch):
+    # A fresh app: a server without matplotlib never drew a figure (no cached answer can stand in for one).
+    client = client_with()
     monkeypatch.setattr(figures, "available", lambda: False)
     for media in (SVG, PNG, "image/*"):
         response = client.post("/simulate", json={}, headers={"accept": media})

@@ -1,0 +1,97 @@
+"""POST /sweep: a grid of hyperparameters per optimizer, run as one batch, scored, best per optimizer."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Body, Response
+
+from ..engine import REGISTRY, BudgetExceeded, gradients
+from ..engine.simulate import unique_labels
+from ..settings import Settings
+from .concurrency import estimated_work, run_sized
+from .deps import SettingsDep
+from .errors import limit_error
+from .models import SweepRequest, SweepResponse
+from .responses import json_response
+from .simulate import budget_error, non_finite_error, ready
+from .tuning import check_sweep_limits, configuration_payloads, configurations, run_sweep, score_kind, scores
+
+router = APIRouter(tags=["sweep"])
+
+
+@router.post(
+    "/sweep",
+    response_model=SweepResponse,
+    response_model_exclude_none=True,
+    summary="Sweep hyperparameters over one gradient source and pick the best configuration per optimizer",
+)
+async def sweep_endpoint(settings: SettingsDep, request: Annotated[SweepRequest | None, Body()] = None) -> Response:
+    request = request or SweepRequest()
+    steps, dim = request.gradients.shape
+    per_optimizer = int(np.prod([len(values) for values in request.grid.values()]))
+    work = estimated_work(request, request.optimizers) * per_optimizer
+    return await run_sized(work, sweep_response, request, settings)
+
+
+def sweep_response(request: SweepRequest, settings: Settings) -> Response:
+    steps, dim = request.gradients.shape
+    if steps > settings.max_steps:
+        raise limit_error(("gradients", "steps"), f"{steps} steps exceed the limit of {settings.max_steps}")
+    if dim > settings.max_dim:
+        raise limit_error(("gradients", "dim"), f"D = {dim} exceeds the limit of {settings.max_dim} coordinates")
+    if len(request.optimizers) > settings.max_optimizers:
+        raise limit_error(
+            ("optimizers",), f"{len(request.optimizers)} optimizers exceed the limit of {settings.max_optimizers}"
+        )
+    axes = list(request.grid)
+    per_spec = [configurations(spec, request.grid) for spec in request.optimizers]
+    total = sum(map(len, per_spec))
+    check_sweep_limits(request, total, settings, "grid")
+    rows = (steps // request.record_every + 2) if request.trajectories else 0
+    values = total * dim * (1 + rows) + steps * dim * (request.gradients.kind == "sequence")
+    if values > settings.max_values:
+        raise limit_error(
+            ("grid",),
+            f"this sweep returns {values} numbers, over the limit of {settings.max_values}: fewer configurations, "
+            "no trajectories, or a larger record_every",
+        )
+    ready(request.optimizers)
+    budget = settings.compute_budget_seconds
+    deadline = time.monotonic() + budget if budget else None
+    labels = unique_labels([spec.label or spec.name for spec in request.optimizers])
+    optimizers, kept = [], None
+    for i, (spec, configs, label) in enumerate(zip(request.optimizers, per_spec, labels, strict=True)):
+        try:
+            result = run_sweep(request, spec, i, configs, request.trajectories, request.record_every, deadline)
+        except BudgetExceeded as exc:
+            raise budget_error(exc, settings.compute_budget_seconds) from None
+        except gradients.NonFiniteGradients as exc:
+            raise non_finite_error(str(exc)) from None
+        kept, chosen = result.recorded_steps, result.best()
+        optimizers.append(
+            {
+                "label": label,
+                "name": spec.name,
+                "hyperparameters": REGISTRY[spec.name].hyper(configs[0])._asdict()
+                | {name: getattr(spec, name) for name in axes},
+                "configurations": configuration_payloads(result, axes),
+                "best": None
+                if chosen is None
+                else {
+                    "index": chosen,
+                    "values": {name: configs[chosen][name] for name in axes},
+                    "score": scores(result)[chosen],
+                },
+            }
+        )
+    payload = {"steps": steps, "dim": dim, "score": score_kind(request)}
+    if request.gradients.kind != "objective":
+        target = 0.0 if request.target is None else request.target
+        payload["target"] = np.broadcast_to(np.asarray(target, dtype=np.float64), (dim,)).copy()
+    if request.trajectories:
+        payload["recorded_steps"] = kept
+    payload["optimizers"] = optimizers
+    return json_response(payload)

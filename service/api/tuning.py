@@ -1,0 +1,166 @@
+"""Sweeps as the routes need them: grids validated per optimizer, then one engine call per optimizer.
+
+Shared by POST /sweep and by `tune` on POST /simulate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..engine import REGISTRY
+from ..engine.sweep import Sweep, constant_plan, grid, sweep_closed_loop, sweep_open_loop
+from ..settings import Settings
+from .errors import limit_error
+from .models import cycled_hyperparameter
+from .schedules import schedule_arrays
+
+
+def check_value(optimizer, name: str, value: Any, where: tuple) -> None:
+    """A grid value must have its hyperparameter's type and lie in its range (422 at `where`)."""
+    h = next((h for h in optimizer.hyperparameters if h.name == name), None)
+    if h is None:
+        known = ", ".join(x.name for x in optimizer.hyperparameters)
+        raise limit_error(
+            where[:2], f"{optimizer.name} has no hyperparameter {name!r}; it has: {known}", "grid_unknown"
+        )
+    ok = {"bool": type(value) is bool, "int": type(value) is int, "float": type(value) in (int, float)}.get(h.kind)
+    if not ok:
+        raise limit_error(where, f"{value!r} is not a valid {h.kind} for {optimizer.name}.{name}", "grid_type")
+    if h.kind == "bool":
+        return
+    low, high = h.minimum, h.maximum
+    if low is not None and (value < low or (h.exclusive_minimum and value == low)):
+        sign = ">" if h.exclusive_minimum else ">="
+        raise limit_error(where, f"{optimizer.name}.{name} must be {sign} {low}, got {value}", "grid_range")
+    if high is not None and (value > high or (h.exclusive_maximum and value == high)):
+        sign = "<" if h.exclusive_maximum else "<="
+        raise limit_error(where, f"{optimizer.name}.{name} must be {sign} {high}, got {value}", "grid_range")
+
+
+def configurations(spec, axes: Mapping[str, Sequence[Any]], field: str = "grid") -> list[dict]:
+    """Every combination of `axes` over the spec's own values, each checked against the optimizer's rules."""
+    optimizer = REGISTRY[spec.name]
+    for name, values in axes.items():
+        where = (field,) if field == "tune_values" else (field, name)
+        for i, value in enumerate(values):
+            check_value(optimizer, name, value, (*where, i))
+    base = spec.model_dump(exclude={"name", "label", "schedule"})
+    configs = [{**base, **values} for values in grid(axes)]
+    for config in configs:
+        for _, message in optimizer.constraints(optimizer.hyper(config)):
+            values = {name: config[name] for name in axes}
+            raise limit_error((field,), f"{optimizer.name} with {values}: {message}", "constraint")
+    return configs
+
+
+def plan_for(spec, steps: int, index: int):
+    """lr -> (base lr per step, per-step hyperparameters): the spec's schedule, or a constant lr."""
+    optimizer = REGISTRY[spec.name]
+
+    if spec.schedule is None:
+        return constant_plan()
+
+    def plan(lr: float):
+        rates, momentum = schedule_arrays(spec.schedule, lr, steps, ("optimizers", index, "schedule"))
+        return rates, ({} if momentum is None else {cycled_hyperparameter(optimizer): momentum})
+
+    return plan
+
+
+def check_sweep_limits(request, total: int, settings: Settings, field: str) -> None:
+    from .simulate import check_closed_loop_work, check_work
+
+    if total > settings.max_sweep_configs:
+        raise limit_error(
+            (field,), f"{total} configurations exceed the limit of {settings.max_sweep_configs}", "limit_exceeded"
+        )
+    steps, dim = request.gradients.shape
+    check_work(total, steps, dim, settings, (field,))
+    if request.gradients.kind == "objective":
+        check_closed_loop_work(request, settings, total)
+
+
+def run_sweep(
+    request,
+    spec,
+    index: int,
+    configs: list[dict],
+    trajectories: bool = False,
+    record_every: int = 1,
+    deadline: float | None = None,
+):
+    """One optimizer's configurations over the request's gradient source."""
+    optimizer = REGISTRY[spec.name]
+    source = request.gradients
+    steps, dim = source.shape
+    plan = plan_for(spec, steps, index)
+    if source.kind == "objective":
+        problem = source.problem()
+        initial = problem.start if request.initial is None else request.initial
+        initial = np.array(np.broadcast_to(np.asarray(initial, dtype=np.float64), (dim,)))
+        return sweep_closed_loop(
+            problem,
+            optimizer,
+            configs,
+            plan,
+            initial,
+            steps,
+            source.noise_std,
+            source.seed,
+            record_every,
+            trajectories,
+            deadline,
+        )
+    initial = np.broadcast_to(np.asarray(0.0 if request.initial is None else request.initial, dtype=np.float64), (dim,))
+    target = np.broadcast_to(np.asarray(0.0 if request.target is None else request.target, dtype=np.float64), (dim,))
+    return sweep_open_loop(
+        source.source(), optimizer, configs, plan, initial, target, record_every, trajectories, deadline
+    )
+
+
+def score_kind(request) -> str:
+    return "final_loss" if request.gradients.kind == "objective" else "final_distance"
+
+
+def tune_runs(request, settings: Settings, deadline: float | None = None) -> dict[int, dict]:
+    """`tune: "lr"`: per optimizer, the lr values' scores and the best one (see `Tuning`)."""
+    values = list(request.tune_values)
+    per_spec = [configurations(spec, {"lr": values}, "tune_values") for spec in request.optimizers]
+    check_sweep_limits(request, sum(map(len, per_spec)), settings, "tune_values")
+    tuning = {}
+    for i, (spec, configs) in enumerate(zip(request.optimizers, per_spec, strict=True)):
+        result = run_sweep(request, spec, i, configs, deadline=deadline)
+        chosen = result.best()
+        tuning[i] = {
+            "parameter": "lr",
+            "score": score_kind(request),
+            "values": [float(v) for v in values],
+            "scores": scores(result),
+            "chosen": None if chosen is None else float(values[chosen]),
+        }
+    return tuning
+
+
+def scores(result: Sweep) -> list[float | None]:
+    return [None if np.isnan(x) else x for x in result.score.tolist()]
+
+
+def configuration_payloads(result: Sweep, axes: Sequence[str]) -> list[dict]:
+    """Per configuration: its grid values, score (null if diverged), divergence step, final params."""
+    payloads = []
+    for i, (config, score, diverged) in enumerate(
+        zip(result.configs, scores(result), result.diverged_at.tolist(), strict=True)
+    ):
+        payload = {
+            "values": {name: config[name] for name in axes},
+            "score": score,
+            "diverged_at": diverged or None,
+            "final": result.final[i],
+        }
+        if result.params is not None:
+            payload["params"] = np.ascontiguousarray(result.params[i])
+        payloads.append(payload)
+    return payloads

@@ -1,0 +1,355 @@
+"""The fast driver: many configurations of an optimizer, over a gradient source, through its compiled kernel.
+
+A *job* is one optimizer with one set of hyperparameters and N configurations that differ only in
+their per-step base learning rate (a sweep over lr, or a single run when N = 1). Every job of a call
+walks the gradient source together, one block of coordinates at a time: each block runs all T steps
+with its optimizer state in cache, and a synthetic source is generated block by block, so a wide run
+never holds T x D gradients. Steps run in chunks between which the clock is checked.
+
+Semantics are the reference loop's (`simulate.run`): state created at the first step with that step's
+hyperparameters, divergence at the first step where any coordinate's params, rate or state is not
+finite, the series truncated before it. A configuration that diverges is simply run again up to the
+step before, which gives its last finite parameters exactly (the kernel is deterministic).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from . import compiled, progress
+from .registry import Optimizer
+
+# Coordinates x configurations per block: the state of one block stays in the core's cache.
+BLOCK_VALUES = 1 << 14
+# Gradient numbers generated per block of a synthetic source (4 MB: with a few blocks in flight, a wide
+# synthetic run stays well under the size of its own output).
+BLOCK_GRADIENTS = 1 << 19
+# Coordinate-steps per kernel call between two looks at the clock.
+CHUNK_WORK = 1 << 22
+# Steps between progress reports (the numpy loop's DEADLINE_CHECK_EVERY).
+CHECKPOINT = 1024
+# Coordinate-steps below which a call stays on one thread (handing work over costs tens of microseconds).
+PARALLEL_WORK = 1 << 18
+
+
+class BudgetExceeded(RuntimeError):
+    """The simulation did not finish before its deadline."""
+
+
+def recorded_steps(steps: int, every: int = 1) -> np.ndarray:
+    """Steps (1-based) whose values are kept: every `every`-th one, and always the last one.
+    Shared and read-only (cached)."""
+    return _rows(steps, every)[0]
+
+
+def recorded_count(steps: int, every: int = 1) -> int:
+    return steps // every + (steps % every != 0)
+
+
+@lru_cache(maxsize=64)
+def _rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
+    """The recorded steps and, per step (0-based), its row among them or -1; read-only, shared."""
+    kept = np.arange(every, steps + 1, every, dtype=np.int64)
+    if kept.size == 0 or kept[-1] != steps:
+        kept = np.append(kept, np.int64(steps))
+    rows = np.full(steps, -1, dtype=np.int64)
+    rows[kept - 1] = np.arange(kept.size)
+    kept.flags.writeable = rows.flags.writeable = False
+    return kept, rows
+
+
+@lru_cache(maxsize=16)
+def _no_rows(steps: int) -> np.ndarray:
+    rows = np.full(steps, -1, dtype=np.int64)
+    rows.flags.writeable = False
+    return rows
+
+
+@dataclass
+class Job:
+    """One optimizer, hyperparameters `hyper`, N configurations with base lr `lr`: (T, N), or (1, N) when
+    each configuration's lr is constant."""
+
+    optimizer: Optimizer
+    hyper: Any
+    lr: np.ndarray
+    initial: np.ndarray  # (N, D)
+    per_step: Mapping[str, np.ndarray] = field(default_factory=dict)
+    record: Collection[str] = ()
+    # Filled in by `run_jobs`:
+    final: np.ndarray | None = None
+    diverged_at: np.ndarray | None = None
+    series: dict[str, np.ndarray] = field(default_factory=dict)
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+    kept_rows: np.ndarray | None = None  # per configuration, how many recorded steps it reached
+
+
+class _Runner:
+    """A job's kernel, its fixed arguments and its outputs; the work itself is split into units."""
+
+    def __init__(self, job: Job, steps: int, dim: int, rows: np.ndarray, count: int, record: bool) -> None:
+        optimizer = job.optimizer
+        self.job = job
+        self.kernel = compiled.kernel_function(optimizer)
+        self.hyper = compiled.hyper_values(job.hyper)
+        self.lr = job.lr if job.lr.flags.c_contiguous else np.ascontiguousarray(job.lr)
+        n = self.configs = self.lr.shape[1]
+        self.over, self.over_field = _NO_OVERRIDE, -1
+        if job.per_step:
+            ((name, values),) = job.per_step.items()
+            self.over = np.ascontiguousarray(values, dtype=np.float64)
+            self.over_field = job.hyper._fields.index(name)
+        keep = job.record if record else ()
+        # Nothing to record: no step takes the recording loop (the kernel's fast, vectorized one).
+        self.rows = rows if keep else _no_rows(steps)
+        self.rec_params = np.empty((n, count + 1, dim)) if "params" in keep else _EMPTY3
+        self.rec_rates = np.empty((n, count, dim)) if "learning_rates" in keep else _EMPTY3
+        self.rec_updates = np.empty((n, count, dim)) if "updates" in keep else _EMPTY3
+        states = len(optimizer.state_names)
+        self.rec_state = np.empty((n, states, count, dim)) if "state" in keep and states else _EMPTY4
+        if "params" in keep:
+            self.rec_params[:, 0, :] = job.initial
+        self.final = np.empty((n, dim))
+        self.first_bad = np.zeros(n, dtype=np.int64)
+        self._lr_parts: dict[tuple[int, int], np.ndarray] = {}
+
+    def lr_part(self, first: int, last: int) -> np.ndarray:
+        if (first, last) == (0, self.configs):
+            return self.lr
+        if (first, last) not in self._lr_parts:
+            self._lr_parts[first, last] = np.ascontiguousarray(self.lr[:, first:last])
+        return self._lr_parts[first, last]
+
+    def config_ranges(self, parts: int) -> list[tuple[int, int]]:
+        parts = min(parts, self.configs)
+        edges = [self.configs * k // parts for k in range(parts + 1)]
+        return list(zip(edges, edges[1:], strict=False))
+
+
+class _Unit:
+    """Configurations first..last of a runner over one block of coordinates: lanes and all."""
+
+    def __init__(self, runner: _Runner, first: int, last: int, start: int, width: int) -> None:
+        self.runner, self.first, self.last, self.start, self.width = runner, first, last, start, width
+        job = runner.job
+        self.lr = runner.lr_part(first, last)
+        # Lanes: the parameters, the state and divergence counts, one row each; the kernel fills the
+        # state with the optimizer's own init when it starts at step 0.
+        lanes = np.empty((len(job.optimizer.state_names) + 2, last - first, width))
+        lanes[0] = job.initial[first:last, start : start + width]
+        self.lanes = lanes
+        self.first_bad = np.zeros(last - first, dtype=np.int64)
+
+    @property
+    def params(self) -> np.ndarray:
+        return self.lanes[0]
+
+    def advance(self, grads: np.ndarray, offset: int, t_start: int, t_stop: int) -> int:
+        r = self.runner
+        a, b = self.first, self.last
+        whole = (a, b) == (0, r.configs)
+        return r.kernel(
+            grads,
+            offset,
+            self.lanes.reshape(self.lanes.shape[0], -1),
+            r.hyper,
+            r.over,
+            r.over_field,
+            self.lr,
+            t_start,
+            t_stop,
+            r.rows,
+            self.start,
+            r.rec_params if whole or not r.rec_params.size else r.rec_params[a:b],
+            r.rec_rates if whole or not r.rec_rates.size else r.rec_rates[a:b],
+            r.rec_updates if whole or not r.rec_updates.size else r.rec_updates[a:b],
+            r.rec_state if whole or not r.rec_state.size else r.rec_state[a:b],
+            self.first_bad,
+        )
+
+    def finish(self) -> None:
+        """Hand the block's parameters and divergence steps to the runner (main thread only)."""
+        r = self.runner
+        r.final[self.first : self.last, self.start : self.start + self.width] = self.lanes[0]
+        mine = self.first_bad
+        if mine.any():
+            theirs = r.first_bad[self.first : self.last]
+            np.copyto(theirs, mine, where=(mine > 0) & ((theirs == 0) | (mine < theirs)))
+
+
+_NO_OVERRIDE = np.zeros(1)
+_EMPTY3 = np.empty((0, 0, 0))
+_EMPTY4 = np.empty((0, 0, 0, 0))
+_POOL: ThreadPoolExecutor | None = None
+
+
+def threads() -> int:
+    """Worker threads for one call: $OPTISCOPE_THREADS, else the machine's cores (at most 8)."""
+    configured = os.environ.get("OPTISCOPE_THREADS")
+    return max(1, int(configured)) if configured else _CORES
+
+
+_CORES = min(os.cpu_count() or 1, 8)
+
+
+def _pool(count: int) -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None or _POOL._max_workers < count:
+        _POOL = ThreadPoolExecutor(max_workers=count, thread_name_prefix="optiscope-kernel")
+    return _POOL
+
+
+def _block_width(source_steps: int, dim: int, configs: int, synthetic: bool) -> int:
+    width = max(1, BLOCK_VALUES // max(1, configs))
+    if synthetic:
+        width = min(width, max(1, BLOCK_GRADIENTS // source_steps))
+    return min(width, dim)
+
+
+def _run_unit(unit: _Unit, block, offset: int, steps: int, stops, deadline, on_stop) -> _Unit:
+    chunk = max(1, CHUNK_WORK // max(1, (unit.last - unit.first) * unit.width))
+    # Progress, as the numpy loop reports it: at every multiple of its checkpoint interval (the first
+    # unit of the first block only, so that a run reports each step once).
+    reporting = progress.active() and unit.first == 0 and unit.start == 0
+    checkpoints = range(CHECKPOINT, steps + 1, CHECKPOINT) if reporting else ()
+    if chunk >= steps and not stops and not checkpoints:
+        marks = (0, steps)
+    else:
+        marks = sorted({*range(0, steps, chunk), *(s for s in stops if 0 < s < steps), *checkpoints, steps})
+    for t_start, t_stop in zip(marks, marks[1:], strict=False):
+        if deadline is not None and time.monotonic() > deadline:
+            name = unit.runner.job.optimizer.name
+            raise BudgetExceeded(f"{name} stopped at step {t_start} of {steps}: over the time budget")
+        unit.advance(block, offset, t_start, t_stop)
+        if reporting and t_stop % CHECKPOINT == 0:
+            progress.report(t_stop, steps)
+        if on_stop is not None:
+            on_stop(unit, t_stop)
+    return unit
+
+
+def _walk(source, runners, steps: int, stops, deadline, width: int, on_stop=None, gradient_rows=None, workers=1):
+    """Run every runner over every block of `source`, pausing at each step in `stops`.
+
+    Units of work (a block of coordinates for a range of configurations) are independent: with
+    `workers` > 1 they run on a thread pool (the kernels release the GIL), a synthetic source's next
+    block being generated while the previous ones run.
+    """
+    pending: list = []
+    dim = source.shape[1]
+    for start, block_width, block, offset in source.blocks(width):
+        if gradient_rows is not None:
+            gradient_rows[0][:, start : start + block_width] = block[gradient_rows[1], offset : offset + block_width]
+        for runner in runners:
+            # Split configurations across threads only when the coordinates alone cannot feed them.
+            blocks = -(-dim // width)
+            parts = workers if blocks < workers and runner.configs * block_width * steps >= PARALLEL_WORK else 1
+            for first, last in runner.config_ranges(parts):
+                unit = _Unit(runner, first, last, start, block_width)
+                alone = blocks == 1 and parts == 1 and len(runners) == 1  # nothing to overlap with
+                if workers > 1 and not alone and runner.configs * dim * steps >= PARALLEL_WORK:
+                    pending.append(
+                        _pool(workers).submit(_run_unit, unit, block, offset, steps, stops, deadline, on_stop)
+                    )
+                else:
+                    _run_unit(unit, block, offset, steps, stops, deadline, on_stop).finish()
+        # Keep about one block in flight per worker (a synthetic block costs memory).
+        while len(pending) > (workers + 1) * len(runners):
+            pending.pop(0).result().finish()
+    for future in pending:
+        future.result().finish()
+
+
+def run_jobs(
+    source,
+    jobs: Sequence[Job],
+    every: int = 1,
+    deadline: float | None = None,
+    gradient_rows: np.ndarray | None = None,
+    workers: int | None = None,
+) -> np.ndarray:
+    """Run compiled jobs over `source` (an object with `shape` and `blocks(width)`, see `gradients`).
+
+    Fills each job's `final` (N, D), `diverged_at` (N,: 0 when finite throughout), `series` (N, rows, D)
+    and `state`. `gradient_rows`, if given, is a (rows, D) array filled with the gradients at the
+    recorded steps. Returns the recorded steps.
+    """
+    steps, dim = source.shape
+    kept, rows = _rows(steps, every)
+    synthetic = not hasattr(source, "values")
+    configs = sum(job.lr.shape[1] for job in jobs)
+    width = _block_width(steps, dim, configs, synthetic)
+    workers = threads() if workers is None else workers
+    runners = [_Runner(job, steps, dim, rows, kept.size, record=True) for job in jobs]
+    grab = None if gradient_rows is None else (gradient_rows, kept - 1)
+    _walk(source, runners, steps, (), deadline, width, gradient_rows=grab, workers=workers)
+
+    retry = []
+    for runner in runners:
+        job = runner.job
+        job.final = runner.final
+        job.diverged_at = runner.first_bad
+        if runner.configs == 1:  # the common single run, without array operations
+            diverged = int(runner.first_bad[0])
+            done = diverged - 1 if diverged else steps
+            job.kept_rows = (done // every + (done == steps and steps % every != 0),)
+            if diverged:
+                retry.append((runner, np.zeros(1, dtype=np.int64)))
+        else:
+            done = np.where(runner.first_bad > 0, runner.first_bad - 1, steps)
+            # Recorded steps up to `done`: its multiples of `every`, and the last step if not one of them.
+            job.kept_rows = done // every + ((done == steps) & (steps % every != 0))
+            if runner.first_bad.any():
+                retry.append((runner, np.flatnonzero(runner.first_bad)))
+        job.series = {
+            name: values
+            for name, values in (
+                ("params", runner.rec_params),
+                ("learning_rates", runner.rec_rates),
+                ("updates", runner.rec_updates),
+            )
+            if values.size
+        }
+        job.state = {}
+        if "state" in job.record and job.optimizer.state_names:
+            job.state = {name: runner.rec_state[:, i] for i, name in enumerate(job.optimizer.state_names)}
+    if retry:
+        _retry(source, retry, steps, deadline, width, workers)
+    return kept
+
+
+def _retry(source, retry, steps: int, deadline: float | None, width: int, workers: int) -> None:
+    """Re-run diverged configurations, taking each one's parameters at the step before it diverged."""
+    runners = []
+    for first_runner, diverged in retry:
+        job = first_runner.job
+        sub = Job(job.optimizer, job.hyper, job.lr[:, diverged], job.initial[diverged], job.per_step)
+        runner = _Runner(sub, steps, source.shape[1], first_runner.rows, 0, record=False)
+        runner.target = job.final
+        runner.diverged = diverged
+        runner.limit = job.diverged_at[diverged] - 1
+        # A configuration that diverged at step 1 keeps its initial parameters.
+        at_zero = runner.limit == 0
+        job.final[diverged[at_zero]] = sub.initial[at_zero]
+        runners.append(runner)
+
+    def on_stop(unit: _Unit, t_stop: int) -> None:
+        runner = unit.runner
+        hit = np.flatnonzero(runner.limit[unit.first : unit.last] == t_stop)
+        columns = slice(unit.start, unit.start + unit.width)
+        runner.target[runner.diverged[unit.first + hit], columns] = unit.params[hit]
+
+    stops = sorted({int(s) for runner in runners for s in runner.limit if s > 0})
+    if stops:
+        _walk(source, runners, stops[-1], stops, deadline, width, on_stop=on_stop, workers=workers)
+
+
+__all__ = ["BudgetExceeded", "Job", "recorded_count", "recorded_steps", "run_jobs", "threads"]

@@ -1,0 +1,236 @@
+"""POST /sweep, `tune: "lr"`, `record_every` and `include_gradients` on POST /simulate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from service.engine import REGISTRY, RunSpec, gradients, simulate
+
+
+def post(client, path, body):
+    response = client.post(path, json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def error(client, path, body, status=422):
+    response = client.post(path, json=body)
+    assert response.status_code == status, response.text
+    return response.json()["detail"][0]
+
+
+def test_empty_body_sweeps_the_tutorials_optimizers_over_lr(client):
+    answer = post(client, "/sweep", {})
+    assert answer["score"] == "final_distance" and answer["target"] == [0.0]
+    assert [o["label"] for o in answer["optimizers"]] == ["sgd", "adagrad", "rmsprop", "adam"]
+    for entry in answer["optimizers"]:
+        values = [c["values"]["lr"] for c in entry["configurations"]]
+        np.testing.assert_allclose(values, np.logspace(-4, 0, 9), rtol=1e-15)
+        scores = [c["score"] for c in entry["configurations"]]
+        assert entry["best"]["score"] == min(scores) and entry["best"]["index"] == scores.index(min(scores))
+
+
+def test_each_configuration_equals_its_own_simulate_run(client):
+    body = {
+        "gradients": {"kind": "synthetic", "steps": 40, "dim": 3, "seed": 4},
+        "initial": [1.0, -2.0, 0.5],
+        "target": [0.5, 0.5, 0.5],
+        "optimizers": [{"name": "adam", "eps": 1e-6}, {"name": "sgd", "momentum": 0.9, "schedule": {"kind": "step"}}],
+        "grid": {"lr": [0.001, 0.1, 1e6], "weight_decay": [0.0, 0.01]},
+        "trajectories": True,
+        "record_every": 9,
+    }
+    answer = post(client, "/sweep", body)
+    assert answer["recorded_steps"] == [9, 18, 27, 36, 40]
+    for spec, entry in zip(body["optimizers"], answer["optimizers"], strict=True):
+        assert len(entry["configurations"]) == 6
+        for config in entry["configurations"]:
+            single = {**spec, **config["values"]}
+            run = post(
+                client,
+                "/simulate",
+                {
+                    "gradients": body["gradients"],
+                    "initial": body["initial"],
+                    "optimizers": [single],
+                    "record": ["params"],
+                    "record_every": 9,
+                },
+            )["runs"][0]
+            assert config["final"] == run["final"] and config["diverged_at"] == run["diverged_at"]
+            assert config["params"] == run["params"]
+            if run["diverged_at"] is None:
+                distance = np.linalg.norm(np.array(run["final"]) - 0.5)
+                assert config["score"] == pytest.approx(distance, rel=1e-15)
+            else:
+                assert config["score"] is None
+
+
+def test_lr_sweep_matches_the_reference_loop(client):
+    """The batched compiled sweep against the numpy reference loop, configuration by configuration."""
+    answer = post(
+        client,
+        "/sweep",
+        {"optimizers": [{"name": "yogi"}], "grid": {"lr": {"logspace": [-3, 1, 7]}, "beta1": [0.0, 0.9]}},
+    )
+    grads = gradients.tutorial()
+    for config in answer["optimizers"][0]["configurations"]:
+        (reference,) = simulate(grads, [RunSpec(REGISTRY["yogi"], config["values"])], engine="reference")
+        np.testing.assert_allclose(config["final"], reference.final, rtol=1e-12)
+
+
+def test_objective_sweeps_score_the_final_loss(client):
+    body = {
+        "gradients": {"kind": "objective", "function": "rosenbrock", "steps": 100},
+        "optimizers": [{"name": "adam"}, {"name": "adafactor"}],
+        "grid": {"lr": [0.001, 0.01, 0.1]},
+    }
+    answer = post(client, "/sweep", body)
+    assert answer["score"] == "final_loss" and "target" not in answer
+    for entry in answer["optimizers"]:
+        for config in entry["configurations"]:
+            run = post(
+                client,
+                "/simulate",
+                {"gradients": body["gradients"], "optimizers": [{"name": entry["name"], **config["values"]}]},
+            )["runs"][0]
+            assert config["score"] == run["loss"][-1] and config["final"] == run["final"]
+
+
+def test_a_sweep_where_everything_diverges_has_no_best(client):
+    answer = post(
+        client,
+        "/sweep",
+        {
+            "gradients": {"kind": "sequence", "values": [1e300, 1e300]},
+            "optimizers": [{"name": "adam"}],
+            "grid": {"lr": [0.1, 1.0]},
+        },
+    )
+    entry = answer["optimizers"][0]
+    assert entry["best"] is None and all(c["score"] is None and c["diverged_at"] == 1 for c in entry["configurations"])
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"grid": {"betta1": [0.9]}}, "grid.betta1", "sgd has no hyperparameter 'betta1'"),
+        ({"grid": {"lr": [-1]}}, "grid.lr[0]", "must be >= 0.0, got -1"),
+        ({"grid": {"lr": [True]}}, "grid.lr[0]", "not a valid float"),
+        ({"grid": {"lr": {"logspace": [0, 1]}}}, "grid.lr.logspace", "[start, stop, num]"),
+        ({"grid": {"lr": {"logspace": [-4, 0, 0]}}}, "grid.lr.logspace[2]", "num must be an integer"),
+        ({"grid": {"lr": {"geomspace": [1, 2, 3]}}}, "grid.lr", "logspace"),
+        ({"grid": {"lr": []}}, "grid.lr", "non-empty list"),
+        ({"grid": {}}, "grid", "at least 1"),
+        ({"optimizers": [{"name": "sgd"}], "grid": {"nesterov": [True]}}, "grid", "Nesterov momentum requires"),
+        ({"target": [1, 2]}, "target", "target has 2 numbers"),
+        ({"gradients": {"kind": "objective", "function": "rosenbrock"}, "target": 1}, "target", "open-loop"),
+        ({"trajectories": 1}, "trajectories", "valid boolean"),
+        ({"record_every": 0}, "record_every", "greater than or equal to 1"),
+    ],
+)
+def test_bad_sweeps_name_the_field(client, body, field, words):
+    detail = error(client, "/sweep", body)
+    assert detail["field"] == field and words in detail["msg"], detail
+
+
+def test_sweep_limits_name_the_limit_and_value(client_with):
+    client = client_with(max_sweep_configs=20)
+    detail = error(client, "/sweep", {"grid": {"lr": {"logspace": [-4, 0, 6]}}})
+    assert detail["field"] == "grid" and "24 configurations exceed the limit of 20" in detail["msg"]
+    client = client_with(max_work=10_000)
+    detail = error(client, "/sweep", {"optimizers": [{"name": "adam"}], "grid": {"lr": [0.1] * 300}})
+    assert detail["field"] == "grid" and "300 runs x 50 steps x D = 1 is 15000" in detail["msg"]
+    client = client_with(max_values=1_000)
+    detail = error(
+        client, "/sweep", {"optimizers": [{"name": "adam"}], "grid": {"lr": [0.1] * 30}, "trajectories": True}
+    )
+    assert detail["field"] == "grid" and "over the limit of 1000" in detail["msg"]
+
+
+def test_tune_picks_the_best_lr_and_runs_with_it(client):
+    body = {
+        "gradients": {"kind": "sequence", "values": [[1.0, -1.0]] * 30},
+        "initial": [3.0, -3.0],
+        "target": [1.0, -1.0],
+        "optimizers": [{"name": "sgd"}, {"name": "adam", "label": "mine"}],
+        "tune": "lr",
+        "tune_values": [0.01, 0.05, 0.1, 0.3],
+        "record": [],
+    }
+    answer = post(client, "/simulate", body)
+    for run in answer["runs"]:
+        tuning = run["tuning"]
+        assert tuning["parameter"] == "lr" and tuning["score"] == "final_distance"
+        assert tuning["values"] == [0.01, 0.05, 0.1, 0.3]
+        best = int(np.argmin(tuning["scores"]))
+        assert tuning["chosen"] == tuning["values"][best] == run["hyperparameters"]["lr"]
+        assert np.linalg.norm(np.array(run["final"]) - [1.0, -1.0]) == pytest.approx(tuning["scores"][best], rel=1e-15)
+    # SGD ends at 3 - 30 lr (and its mirror): 0.05 leaves 0.5 to the target, 0.1 leaves 1.
+    assert answer["runs"][0]["tuning"]["chosen"] == 0.05
+
+
+def test_tune_errors_name_the_field(client_with):
+    detail = error(client_with(), "/simulate", {"tune": "lr", "tune_values": [0.1, "x"]})
+    assert detail["field"] == "tune_values[1]"
+    detail = error(client_with(), "/simulate", {"tune": "beta1"})
+    assert detail["field"] == "tune"
+    detail = error(client_with(max_sweep_configs=10), "/simulate", {"tune": "lr"})
+    assert detail["field"] == "tune_values" and "36 configurations exceed the limit of 10" in detail["msg"]
+
+
+def test_record_every_keeps_every_kth_step_and_the_last(client):
+    full = post(client, "/simulate", {"record": ["params", "learning_rates", "updates", "state"]})
+    thinned = post(client, "/simulate", {"record": ["params", "learning_rates", "updates", "state"], "record_every": 7})
+    kept = [7, 14, 21, 28, 35, 42, 49, 50]
+    assert thinned["recorded_steps"] == kept and "recorded_steps" not in full
+    rows = np.array(kept) - 1
+    assert thinned["gradients"] == [full["gradients"][i] for i in rows]
+    for a, b in zip(full["runs"], thinned["runs"], strict=True):
+        assert b["params"] == [a["params"][0]] + [a["params"][i + 1] for i in rows]
+        for name in ("learning_rates", "updates"):
+            assert b[name] == [a[name][i] for i in rows]
+        for name, values in a["state"].items():
+            assert b["state"][name] == [values[i] for i in rows]
+        assert b["final"] == a["final"]
+
+
+def test_record_every_on_objectives_and_divergence(client):
+    body = {
+        "gradients": {"kind": "objective", "function": "rosenbrock", "steps": 30},
+        "optimizers": [{"name": "adam", "lr": 0.01}],
+        "record": ["params"],
+    }
+    full = post(client, "/simulate", body)["runs"][0]
+    thinned = post(client, "/simulate", {**body, "record_every": 10})["runs"][0]
+    assert thinned["loss"] == [full["loss"][i] for i in (0, 10, 20, 30)]
+    assert thinned["params"] == [full["params"][i] for i in (0, 10, 20, 30)]
+    assert thinned["gradients"] == [full["gradients"][i] for i in (9, 19, 29)]
+    # Divergence at step 6: the recorded steps before it (3), and the last finite params in `final`.
+    values = [0.1] * 5 + [1e308, 1e308]
+    run = post(
+        client,
+        "/simulate",
+        {"gradients": {"kind": "sequence", "values": values}, "optimizers": [{"name": "adam"}], "record_every": 3},
+    )["runs"][0]
+    assert run["diverged_at"] == 6 and len(run["params"]) == 2 and len(run["learning_rates"]) == 1
+
+
+def test_without_gradients_a_wide_synthetic_run_equals_the_explicit_one(client):
+    source = {"kind": "synthetic", "steps": 20, "dim": 300, "seed": 3}
+    lean = post(client, "/simulate", {"gradients": source, "include_gradients": False, "record": []})
+    assert "gradients" not in lean
+    explicit = gradients.trend_noise(20, 300, 3).tolist()
+    full = post(client, "/simulate", {"gradients": {"kind": "sequence", "values": explicit}, "record": []})
+    assert [r["final"] for r in lean["runs"]] == [r["final"] for r in full["runs"]]
+
+
+def test_limits_count_only_what_is_returned(client_with):
+    client = client_with(max_values=1_000)
+    wide = {"kind": "synthetic", "steps": 100, "dim": 100}
+    assert client.post("/simulate", json={"gradients": wide, "record": []}).status_code == 422
+    answer = post(client, "/simulate", {"gradients": wide, "record": [], "include_gradients": False})
+    assert len(answer["runs"][0]["final"]) == 100
+    detail = error(client_with(max_work=1000), "/simulate", {"gradients": wide, "include_gradients": False})
+    assert detail["field"] == "gradients" and "asks for 40000 coordinate-steps" in detail["msg"]

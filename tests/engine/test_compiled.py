@@ -1,0 +1,212 @@
+"""The compiled path equals the reference numpy loop, for every optimizer in the registry.
+
+Random seeded cases: hyperparameters drawn across their ranges (flags included), schedules (a base lr
+per step), per-step overrides, several coordinates split over blocks, divergence, record_every and
+synthetic sources generated block by block. The reference loop (`engine="reference"`) is the truth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from service.engine import REGISTRY, RunSpec, batch, compiled, gradients
+from service.engine.simulate import compiles, simulate, simulate_source
+from tests.fixtures_util import assert_matches
+
+COMPILED = [name for name, o in REGISTRY.items() if compiled.supports(o)]
+EVERYTHING = ("params", "learning_rates", "updates", "state")
+
+
+def random_hyperparameters(optimizer, rng: np.random.Generator) -> dict:
+    """Values across each hyperparameter's range, rejecting combinations its constraints forbid."""
+    for _ in range(100):
+        values = {}
+        for h in optimizer.hyperparameters:
+            if h.kind == "bool":
+                values[h.name] = bool(rng.integers(2))
+            elif h.kind == "int":
+                values[h.name] = int(rng.integers(0 if h.minimum is None else int(h.minimum), 5))
+            elif h.kind == "float":
+                low = 0.0 if h.minimum is None else h.minimum
+                high = h.maximum if h.maximum is not None else max(2 * abs(h.default), 1.0)
+                value = float(rng.uniform(low, high))
+                if h.exclusive_maximum and value >= high:
+                    value = low
+                if h.exclusive_minimum and value <= low:
+                    value = high if not h.exclusive_maximum else (low + high) / 2
+                # Keep a default now and then, so the common path is covered too.
+                values[h.name] = h.default if rng.random() < 0.3 else value
+        if h.name == "lr" or "lr" in values:
+            values["lr"] = float(10 ** rng.uniform(-3, 0))
+        if not optimizer.constraints(optimizer.hyper(values)):
+            return values
+    raise AssertionError(f"no admissible hyperparameters drawn for {optimizer.name}")
+
+
+def assert_same(fast, slow, label: str) -> None:
+    assert fast.diverged_at == slow.diverged_at, label
+    assert fast.series.keys() == slow.series.keys() and fast.state.keys() == slow.state.keys()
+    assert_matches(fast.final, slow.final, f"{label} final", rtol=1e-12)
+    for name in fast.series:
+        assert_matches(fast.series[name], slow.series[name], f"{label} {name}", rtol=1e-12)
+    for name in fast.state:
+        assert_matches(fast.state[name], slow.state[name], f"{label} state {name}", rtol=1e-12)
+
+
+def both(grads, specs, **options):
+    fast = simulate(grads, specs, **options)
+    slow = simulate(grads, specs, engine="reference", **options)
+    return fast, slow
+
+
+def test_every_elementwise_optimizer_compiles():
+    for name, optimizer in REGISTRY.items():
+        assert compiles(optimizer) == compiled.supports(optimizer)
+        if optimizer.elementwise and all(h.kind in ("float", "int", "bool") for h in optimizer.hyperparameters):
+            assert name in COMPILED
+
+
+@pytest.mark.parametrize("name", COMPILED)
+def test_random_cases_match_the_reference(name):
+    optimizer = REGISTRY[name]
+    rng = np.random.default_rng(sum(map(ord, name)))
+    for case in range(12):
+        steps, dim = int(rng.integers(1, 40)), int(rng.integers(1, 5))
+        grads = rng.normal(0, 10.0 ** rng.uniform(-2, 1), (steps, dim))
+        initial = rng.normal(0, 1, dim)
+        specs = [RunSpec(optimizer, random_hyperparameters(optimizer, rng)) for _ in range(2)]
+        if case % 3 == 1:  # a schedule: the base lr changes every step
+            specs[0] = RunSpec(optimizer, specs[0].hyperparameters, lr=10 ** rng.uniform(-3, 0, steps))
+        fast, slow = both(grads, specs, initial=initial, record=EVERYTHING, record_every=1 + case % 4)
+        for f, s in zip(fast, slow, strict=True):
+            assert_same(f, s, f"{name} case {case}")
+
+
+@pytest.mark.parametrize("name", COMPILED)
+def test_divergence_matches_the_reference(name):
+    optimizer = REGISTRY[name]
+    # Overflowing gradients partway through, in one coordinate only, and a zero-gradient 0/0.
+    grads = np.ones((12, 3))
+    grads[6, 1] = 1e308
+    grads[7:, 1] = -1e308
+    specs = [
+        RunSpec(optimizer, {"lr": 1e300}),
+        RunSpec(optimizer, {"lr": 0.1}),
+        RunSpec(optimizer, {"lr": 0.1, **({"eps": 0.0} if "eps" in optimizer.hyper_type._fields else {})}),
+    ]
+    for values, every in ((grads, 1), (np.zeros((5, 2)), 2), (np.where(grads > 1, 1e300, grads), 5)):
+        fast, slow = both(values, specs, initial=1.0, record=EVERYTHING, record_every=every)
+        for f, s in zip(fast, slow, strict=True):
+            assert_same(f, s, f"{name} divergence")
+
+
+@pytest.mark.parametrize("name", COMPILED)
+def test_per_step_override_matches_the_reference(name):
+    optimizer = REGISTRY[name]
+    fields = [h.name for h in optimizer.hyperparameters if h.kind == "float" and h.name in ("momentum", "beta1")]
+    if not fields:
+        pytest.skip(f"{name} has no momentum or beta1 for a schedule to cycle")
+    rng = np.random.default_rng(7)
+    grads = rng.normal(size=(30, 2))
+    spec = RunSpec(optimizer, {}, lr=np.linspace(0.01, 0.1, 30), per_step={fields[0]: np.linspace(0.95, 0.85, 30)})
+    fast, slow = both(grads, [spec], record=EVERYTHING)
+    assert_same(fast[0], slow[0], f"{name} per-step {fields[0]}")
+
+
+def test_blocks_and_chunks_do_not_change_results(monkeypatch):
+    """Force many coordinate blocks and step chunks: wide runs take the same path through the math."""
+    rng = np.random.default_rng(3)
+    grads = rng.normal(size=(25, 37))
+    specs = [RunSpec(REGISTRY[name], {"lr": 0.05}) for name in COMPILED]
+    whole = simulate(grads, specs, record=EVERYTHING, record_every=3)
+    monkeypatch.setattr(batch, "BLOCK_VALUES", 5)
+    monkeypatch.setattr(batch, "CHUNK_WORK", 7)
+    split = simulate(grads, specs, record=EVERYTHING, record_every=3)
+    for a, b in zip(whole, split, strict=True):
+        assert np.array_equal(a.final, b.final)
+        for name in a.series:
+            assert np.array_equal(a.series[name], b.series[name])
+        for name in a.state:
+            assert np.array_equal(a.state[name], b.state[name])
+
+
+def test_threads_split_blocks_and_configurations(monkeypatch):
+    """Units of work on a thread pool (blocks, and configurations within a block) change nothing."""
+    rng = np.random.default_rng(11)
+    grads = gradients.Explicit(rng.normal(size=(30, 7)))
+    optimizer = REGISTRY["adam"]
+    rates = np.tile(10.0 ** rng.uniform(-3, 6, 9), (30, 1))
+
+    def run(workers):
+        job = batch.Job(optimizer, optimizer.hyper({}), rates, np.ones((9, 7)), {}, EVERYTHING)
+        batch.run_jobs(grads, [job], every=4, workers=workers)
+        return job
+
+    alone = run(1)
+    monkeypatch.setattr(batch, "PARALLEL_WORK", 1)
+    for block_values in (3, 10_000):
+        monkeypatch.setattr(batch, "BLOCK_VALUES", block_values)
+        split = run(3)
+        assert np.array_equal(alone.final, split.final) and np.array_equal(alone.diverged_at, split.diverged_at)
+        for name in alone.series:
+            assert np.array_equal(alone.series[name], split.series[name])
+        for name in alone.state:
+            assert np.array_equal(alone.state[name], split.state[name])
+
+
+def test_a_deadline_in_the_past_stops_the_run():
+    grads = np.zeros((10, 2))
+    with pytest.raises(batch.BudgetExceeded, match="over the time budget"):
+        simulate(grads, [RunSpec(REGISTRY["adam"], {})], deadline=0.0)
+
+
+def test_divergence_in_a_later_block_truncates_every_block(monkeypatch):
+    monkeypatch.setattr(batch, "BLOCK_VALUES", 2)
+    grads = np.ones((10, 6))
+    grads[4, 5] = np.inf
+    fast, slow = both(grads, [RunSpec(REGISTRY["sgd"], {"lr": 0.1})], record=EVERYTHING)
+    assert fast[0].diverged_at == 5
+    assert_same(fast[0], slow[0], "sgd blocks")
+
+
+def test_synthetic_blocks_are_the_full_array_bit_for_bit():
+    source = gradients.TrendNoise(steps=17, dim=23, seed=5, noise_std=0.3)
+    full = gradients.trend_noise(17, 23, 5, 0.3)
+    for width in (1, 4, 23, 100):
+        pieces = np.concatenate([b[:, o : o + w] for _, w, b, o in source.blocks(width)], axis=1)
+        assert np.array_equal(pieces, full)
+
+
+def test_synthetic_source_runs_like_its_array(monkeypatch):
+    monkeypatch.setattr(batch, "BLOCK_GRADIENTS", 40)
+    source = gradients.TrendNoise(steps=20, dim=9, seed=1)
+    specs = [RunSpec(REGISTRY["adam"], {"lr": 0.1}), RunSpec(REGISTRY["sgd"], {"lr": 10.0, "momentum": 0.9})]
+    streamed = simulate_source(source, specs, record=("params",), record_every=4, include_gradients=True)
+    explicit = simulate_source(source.build(), specs, record=("params",), record_every=4, include_gradients=True)
+    assert np.array_equal(streamed.gradients, explicit.gradients)
+    assert np.array_equal(streamed.gradients, source.build()[streamed.recorded_steps - 1])
+    for a, b in zip(streamed.runs, explicit.runs, strict=True):
+        assert np.array_equal(a.final, b.final) and np.array_equal(a.series["params"], b.series["params"])
+
+
+@pytest.mark.parametrize(
+    ("steps", "every", "kept"), [(10, 1, list(range(1, 11))), (10, 3, [3, 6, 9, 10]), (9, 3, [3, 6, 9]), (2, 5, [2])]
+)
+def test_recorded_steps_end_with_the_last(steps, every, kept):
+    assert batch.recorded_steps(steps, every).tolist() == kept
+
+
+def test_a_batch_of_learning_rates_equals_separate_runs():
+    """One job with N configurations (a sweep) gives each configuration's single run exactly."""
+    optimizer = REGISTRY["adam"]
+    grads = gradients.Explicit(np.random.default_rng(0).normal(size=(40, 3)))
+    rates = np.array([1e-3, 0.1, 1e6, 0.5])
+    job = batch.Job(optimizer, optimizer.hyper({}), np.tile(rates, (40, 1)), np.ones((4, 3)), {}, ("params",))
+    batch.run_jobs(grads, [job])
+    for n, lr in enumerate(rates):
+        (alone,) = simulate(grads.values, [RunSpec(optimizer, {"lr": float(lr)})], initial=1.0, record=("params",))
+        assert np.array_equal(job.final[n], alone.final)
+        assert (job.diverged_at[n] or None) == alone.diverged_at
+        kept = int(job.kept_rows[n])
+        assert np.array_equal(job.series["params"][n, : kept + 1], alone.series["params"])
