@@ -348,6 +348,25 @@ def main() -> None:
     write(report, header, Path(args.out), time.time() - started)
 
 
+WHY = """### Why the missed targets are missed
+
+- **W2** (one long sequence): every step of Adam calls the C library's `pow` twice (`beta1 ** t`,
+  `beta2 ** t`, exactly as the optimizer module writes it, so the result matches the numpy loop bit for bit),
+  plus two square roots and three divisions, one step after another: about 60 ns a step. XLA's scan does
+  the same arithmetic with cheaper, not bit-identical, transcendental functions.
+- **W4** (1,000 learning rates): optax's `vmap` sees that Adam's moments do not depend on the learning
+  rate and computes them once per step for all 1,000 configurations; the engine runs the optimizer's own
+  step for every configuration (vectorized across them), which also covers optimizers whose state does
+  depend on lr (Rprop, ASGD) and weight decay. About 10x more arithmetic, so about 10x slower.
+- **W1** (tutorial): the four kernels take microseconds; the rest is Python around them (validating
+  hyperparameters, allocating the recorded series, building results), about 20 µs per optimizer.
+- **HTTP, computed every time**: request validation, the engine call and serialization cost several times
+  the bare endpoint's framework overhead. Repeated identical requests are served from the response cache.
+- **10^6 floats end to end**: orjson writes about 40 M floats/s for a flat array; the response's rows of
+  one number (`[[x],[y],...]`), the 21 MB transfer over loopback and wrk reading it share two cores.
+"""
+
+
 def write(report: Report, header: str, path: Path, seconds: float) -> None:
     verdicts = ["| target | measured | verdict |", "|---|---|---|"]
     verdicts += [f"| {t} | {m} | {v} |" for t, m, v in report.verdicts]
@@ -360,7 +379,7 @@ def write(report: Report, header: str, path: Path, seconds: float) -> None:
         "median: microsecond workloads are otherwise dominated by the caches the previous contender evicted); "
         "median and min – max over the rounds; \"× engine\" is a contender's median over the engine's. Engine "
         "times are the engine call in process (no HTTP); HTTP is measured separately.\n\n"
-        "## Targets\n\n" + "\n".join(verdicts) + "\n\n## Workloads\n\n" + "\n".join(report.sections) + "\n"
+        "## Targets\n\n" + "\n".join(verdicts) + "\n\n" + WHY + "\n## Workloads\n\n" + "\n".join(report.sections) + "\n"
         "Reproduce: `make bench` (installs the `bench` extra: torch==2.13.0, optax, jax into `.venv-bench`), or "
         "`python -m benchmarks.run --out BENCHMARKS.md` in an environment with the project installed.\n"
     )
