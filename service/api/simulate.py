@@ -268,6 +268,8 @@ async def simulate_endpoint(
         )
     tuned = 1 + (len(request.tune_values) if request.tune else 0)
     work = estimated_work(request, request.optimizers) * tuned
+    if media in IMAGES:
+        work = float("inf")  # drawing a figure takes tens of milliseconds: never on the event loop
     return await run_sized(work, simulate_response, request, settings, metrics, media, coordinate)
 
 
