@@ -372,9 +372,7 @@ class AsyncOptiscopeClient(_Base):
         """POST /simulate (see OptiscopeClient.simulate)."""
         return await self._send(self._simulate(request, fields))
 
-    async def sweep(
-        self, request: SweepRequest | Mapping[str, Any] | None = None, /, **fields: Any
-    ) -> SweepResponse:
+    async def sweep(self, request: SweepRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> SweepResponse:
         """POST /sweep (see OptiscopeClient.sweep)."""
         return await self._send(self._sweep(request, fields))
 
