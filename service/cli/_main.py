@@ -68,6 +68,13 @@ def parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--request", metavar="FILE", help="a JSON request body; the options above override it")
     simulate.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
+    simulate.add_argument(
+        "--plot",
+        metavar="FILE.svg|FILE.png",
+        help="also draw the tutorial's figure (learning rates and trajectories; the contour for 2-D objectives) "
+        "into this file; needs matplotlib (pip install 'optiscope[figures]')",
+    )
+    simulate.add_argument("--coordinate", type=int, default=0, help="with --plot and D > 1: the coordinate drawn")
 
     sweep = commands.add_parser(
         "sweep",
@@ -189,6 +196,8 @@ def simulate_request(args: argparse.Namespace) -> SimulateRequest:
         fields["record"] = _specs.names(args.record)
     elif args.format == "table" and "record" not in fields:
         fields["record"] = []  # the table shows final values only: do not compute series
+    if args.plot:  # the figure draws these series, whatever the output shows
+        fields["record"] = sorted({*fields.get("record", ["params", "learning_rates"]), "params", "learning_rates"})
     return build(SimulateRequest, fields, {})
 
 
@@ -238,12 +247,33 @@ def _read_request(path: str) -> dict[str, Any]:
 
 
 def simulate(source: Backend, args: argparse.Namespace) -> str:
-    result = source.simulate(simulate_request(args))
+    request = simulate_request(args)
+    result = source.simulate(request)
+    if args.plot:
+        plot(request, result, args.plot, args.coordinate)
     if args.format == "json":
         return _output.to_json(result)
     if args.format == "csv":
         return _output.simulation_csv(result)
     return _output.simulation_table(result)
+
+
+def plot(request: SimulateRequest, result: Any, path: str, coordinate: int) -> None:
+    """Draw the service's figure of `result` into `path` (.svg or .png), with the service's own renderer."""
+    from .. import figures
+    from ..api.negotiation import PNG, SVG
+    from ..api.simulate import contour_surface
+
+    media = {".svg": SVG, ".png": PNG}.get(os.path.splitext(path)[1].lower())
+    if media is None:
+        raise _specs.UsageError(f"--plot {path}: the file must end in .svg or .png")
+    if not 0 <= coordinate < result.dim:
+        raise _specs.UsageError(f"--coordinate {coordinate} is out of range: D = {result.dim} (0 to {result.dim - 1})")
+    if not figures.available():
+        raise _specs.UsageError("--plot needs matplotlib: pip install 'optiscope[figures]'")
+    payload = result.model_dump(exclude_none=True)
+    with open(path, "wb") as file:
+        file.write(figures.render(payload, media, coordinate, contour_surface(request, payload)))
 
 
 def sweep(source: Backend, args: argparse.Namespace) -> str:
