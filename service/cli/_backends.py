@@ -76,9 +76,13 @@ class Local:
 
     def sweep(self, request: SweepRequest) -> SweepResponse:
         from ..api.sweep import run_sweep_request
+        from ..engine.progress import reporting
         from ..settings import get_settings
 
-        with service_errors(request.model_dump(exclude_unset=True)):
+        # Each optimizer's configurations advance together as one batch: the bar counts batch steps.
+        steps = request.gradients.shape[0]
+        bar = Progress(steps * len(request.optimizers), "sweep", stream=self.stream, enabled=self.progress)
+        with bar, reporting(over_runs(bar, steps)), service_errors(request.model_dump(exclude_unset=True)):
             payload = run_sweep_request(request, get_settings())
         return SweepResponse.model_validate_json(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
 
