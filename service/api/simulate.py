@@ -37,7 +37,7 @@ from .tuning import tune_runs
 router = APIRouter(tags=["simulate"])
 
 
-def check_limits(request: SimulateRequest, settings: Settings, record: set[str]) -> None:
+def check_limits(request: SimulateRequest, settings: Settings, record: set[str], every: int = 1) -> None:
     """Reject requests over the configured sizes before any compute (422 naming limit and value)."""
     steps, dim = request.gradients.shape
     explicit = request.gradients.kind == "sequence"
@@ -50,7 +50,7 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str])
     runs = len(request.optimizers)
     if runs > settings.max_optimizers:
         raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
-    rows = recorded_count(steps, request.record_every)
+    rows = recorded_count(steps, every)
     values = steps * dim * explicit + rows * dim * request.include_gradients
     values += runs * (rows * dim * len(record) + dim)
     if request.gradients.kind == "objective":
@@ -148,17 +148,20 @@ def run_simulation(
 ) -> dict[str, Any]:
     """What POST /simulate does, without HTTP: check the limits, tune if asked, run the engine within the
     compute budget, and return the response payload (numpy arrays: what JSON, CSV and figures are all made
-    from). `record` defaults to the request's own. The command line runs local simulations here (without
-    metrics)."""
+    from). `record` defaults to the request's own; when given (CSV, figures), every step is kept, with its
+    gradient, whatever `record_every` and `include_gradients` say. The command line runs local simulations
+    here (without metrics)."""
+    every = request.record_every if record is None else 1
+    include_gradients = request.include_gradients or record is not None
     record = set(request.record) if record is None else record
-    check_limits(request, settings, record)
+    check_limits(request, settings, record, every)
     ready(request.optimizers)
     budget = settings.compute_budget_seconds
     deadline = time.monotonic() + budget if budget else None
     steps, dim = request.gradients.shape
-    kept = recorded_steps(steps, request.record_every)
+    kept = recorded_steps(steps, every)
     payload: dict[str, Any] = {"steps": steps, "dim": dim}
-    if request.record_every > 1:
+    if every > 1:
         payload["recorded_steps"] = kept
     try:
         tuning = tune_runs(request, settings, deadline) if request.tune else {}
@@ -174,10 +177,10 @@ def run_simulation(
                 request.initial,
                 record,
                 deadline=deadline,
-                record_every=request.record_every,
-                include_gradients=request.include_gradients,
+                record_every=every,
+                include_gradients=include_gradients,
             )
-            if request.include_gradients:
+            if include_gradients:
                 payload["gradients"] = simulation.gradients
             results = simulation.runs
     except BudgetExceeded as exc:
@@ -309,7 +312,7 @@ def closed_loop(
         )
     except ValueError as exc:  # the loss overflows at the start
         raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
-    if request.record_every > 1:
+    if len(kept) < steps:  # record_every > 1 (CSV and figures keep every step)
         for result in results:
             thin(result, kept)
     objective = {
