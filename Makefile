@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 NODE_DEPS := $(if $(shell command -v npm),$(NODE_STAMP))
 
-.PHONY: run test lint openapi types docs constraints loadtest fixtures parity install clean bench
+.PHONY: run test lint system-tools openapi types docs constraints loadtest fixtures parity install clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,12 @@ run: $(STAMP)
 test: lint $(NODE_DEPS)
 	$(BIN)/python -m pytest
 
+# Debian's nginx, wrk and chromium, installed with apt-get when missing (scripts/system-tools.sh).
+system-tools:
+	scripts/system-tools.sh
+
 # Code style, and the container files checked structurally (no Docker engine is needed).
-lint: $(STAMP)
+lint: $(STAMP) system-tools
 	$(BIN)/ruff check service tests scripts benchmarks
 	$(BIN)/ruff format --check --quiet service tests scripts benchmarks
 	$(BIN)/hadolint --failure-threshold warning Dockerfile

@@ -3,7 +3,8 @@
 # DNS resolves, so the check runs on a temporary copy with that one host rendered as 127.0.0.1.
 set -euo pipefail
 config="${1:-deploy/nginx.conf}"
-command -v nginx >/dev/null || { echo "check-nginx: nginx not found (apt-get install nginx; .ci/run does)" >&2; exit 1; }
+export PATH="$PATH:/usr/sbin"  # nginx lives in /usr/sbin, not always on a non-root PATH
+command -v nginx >/dev/null || { echo "check-nginx: nginx not found (apt-get install nginx; make system-tools does)" >&2; exit 1; }
 grep -q 'server replica:' "$config" || { echo "check-nginx: no 'server replica:' upstream in $config" >&2; exit 1; }
 rendered="$(mktemp --suffix=.conf)"
 trap 'rm -f "$rendered"' EXIT

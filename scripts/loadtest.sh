@@ -6,5 +6,5 @@
 # Exits non-zero if any request failed or answered other than 2xx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v wrk >/dev/null || { echo "loadtest: wrk not found (apt-get install wrk; .ci/run does)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "loadtest: wrk not found (apt-get install wrk; make system-tools does)" >&2; exit 1; }
 exec "${PYTHON:-.venv/bin/python}" scripts/loadtest.py

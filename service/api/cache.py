@@ -58,7 +58,7 @@ class ResponseCache:
             await self.app(scope, replay, send)
             return
         headers = dict(scope.get("headers", ()))
-        # The answer depends on the body and on the media type asked for (JSON, CSV, figures).
+        # The answer depends on the body and, through content negotiation, on Accept.
         key = (scope["path"], headers.get(b"content-type", b""), headers.get(b"accept", b""), body)
         found = self.store.get(key)
         if found is not None:

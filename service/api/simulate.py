@@ -148,9 +148,11 @@ def run_simulation(
 ) -> dict[str, Any]:
     """What POST /simulate does, without HTTP: check the limits, tune if asked, run the engine within the
     compute budget, and return the response payload (numpy arrays: what JSON, CSV and figures are all made
-    from). `record` defaults to the request's own; given (CSV, figures), every step is kept whatever
-    `record_every` says. The command line runs local simulations here (without metrics)."""
+    from). `record` defaults to the request's own; when given (CSV, figures), every step is kept, with its
+    gradient, whatever `record_every` and `include_gradients` say. The command line runs local simulations
+    here (without metrics)."""
     every = request.record_every if record is None else 1
+    include_gradients = request.include_gradients or record is not None
     record = set(request.record) if record is None else record
     check_limits(request, settings, record, every)
     ready(request.optimizers)
@@ -176,9 +178,9 @@ def run_simulation(
                 record,
                 deadline=deadline,
                 record_every=every,
-                include_gradients=request.include_gradients or record != set(request.record),
+                include_gradients=include_gradients,
             )
-            if simulation.gradients is not None:
+            if include_gradients:
                 payload["gradients"] = simulation.gradients
             results = simulation.runs
     except BudgetExceeded as exc:
@@ -268,7 +270,9 @@ async def simulate_endpoint(
             [{"type": "coordinate", "loc": ("query", "coordinate"), "msg": message, "input": coordinate}]
         )
     tuned = 1 + (len(request.tune_values) if request.tune else 0)
-    work = estimated_work(request, request.optimizers) * tuned * (1 if media == JSON else 100)
+    work = estimated_work(request, request.optimizers) * tuned
+    if media in IMAGES:
+        work = float("inf")  # drawing a figure takes tens of milliseconds: never on the event loop
     return await run_sized(work, simulate_response, request, settings, metrics, media, coordinate)
 
 
@@ -279,6 +283,7 @@ def simulate_response(
     media: str = JSON,
     coordinate: int = 0,
 ) -> Response:
+    """The simulation in the negotiated media type: JSON, CSV or the tutorial's figure."""
     payload = run_simulation(request, settings, metrics, None if media == JSON else RECORDED_FOR[media])
     if media == CSV:
         response = Response(simulation_csv(payload), media_type="text/csv; charset=utf-8")
@@ -311,7 +316,7 @@ def closed_loop(
         )
     except ValueError as exc:  # the loss overflows at the start
         raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
-    if request.record_every > 1:
+    if len(kept) < steps:  # record_every > 1 (CSV and figures keep every step)
         for result in results:
             thin(result, kept)
     objective = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Body, Response
@@ -37,6 +37,13 @@ async def sweep_endpoint(settings: SettingsDep, request: Annotated[SweepRequest 
 
 
 def sweep_response(request: SweepRequest, settings: Settings) -> Response:
+    return json_response(run_sweep_request(request, settings))
+
+
+def run_sweep_request(request: SweepRequest, settings: Settings) -> dict[str, Any]:
+    """What POST /sweep does, without HTTP: check the limits, run every optimizer's grid within the compute
+    budget, score it, and return the response payload (numpy arrays inside). The command line runs local
+    sweeps here."""
     steps, dim = request.gradients.shape
     if steps > settings.max_steps:
         raise limit_error(("gradients", "steps"), f"{steps} steps exceed the limit of {settings.max_steps}")
@@ -87,11 +94,11 @@ def sweep_response(request: SweepRequest, settings: Settings) -> Response:
                 },
             }
         )
-    payload = {"steps": steps, "dim": dim, "score": score_kind(request)}
+    payload: dict[str, Any] = {"steps": steps, "dim": dim, "score": score_kind(request)}
     if request.gradients.kind != "objective":
         target = 0.0 if request.target is None else request.target
         payload["target"] = np.broadcast_to(np.asarray(target, dtype=np.float64), (dim,)).copy()
     if request.trajectories:
         payload["recorded_steps"] = kept
     payload["optimizers"] = optimizers
-    return json_response(payload)
+    return payload

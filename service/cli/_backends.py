@@ -15,7 +15,15 @@ from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 
 from ..api.errors import format_errors
-from ..api.models import ObjectiveInfo, OptimizerInfo, ScheduleInfo, SimulateRequest, SimulateResponse
+from ..api.models import (
+    ObjectiveInfo,
+    OptimizerInfo,
+    ScheduleInfo,
+    SimulateRequest,
+    SimulateResponse,
+    SweepRequest,
+    SweepResponse,
+)
 from ..client import OptiscopeClient
 from ..client._exceptions import ValidationError, error_for_status, field_errors
 from ._progress import Progress, over_runs
@@ -23,6 +31,7 @@ from ._progress import Progress, over_runs
 
 class Backend(Protocol):
     def simulate(self, request: SimulateRequest) -> SimulateResponse: ...
+    def sweep(self, request: SweepRequest) -> SweepResponse: ...
     def optimizers(self) -> list[OptimizerInfo]: ...
     def optimizer(self, name: str) -> OptimizerInfo: ...
     def schedules(self) -> list[ScheduleInfo]: ...
@@ -64,6 +73,18 @@ class Local:
             payload = run_simulation(request, get_settings())
         # Through JSON, as a server's answer would be: the same floats, the same model.
         return SimulateResponse.model_validate_json(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
+
+    def sweep(self, request: SweepRequest) -> SweepResponse:
+        from ..api.sweep import run_sweep_request
+        from ..engine.progress import reporting
+        from ..settings import get_settings
+
+        # Each optimizer's configurations advance together as one batch: the bar counts batch steps.
+        steps = request.gradients.shape[0]
+        bar = Progress(steps * len(request.optimizers), "sweep", stream=self.stream, enabled=self.progress)
+        with bar, reporting(over_runs(bar, steps)), service_errors(request.model_dump(exclude_unset=True)):
+            payload = run_sweep_request(request, get_settings())
+        return SweepResponse.model_validate_json(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
 
     def optimizers(self) -> list[OptimizerInfo]:
         from ..api.optimizers import list_optimizers

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from .. import __version__
-from ..api.models import SimulateRequest
+from ..api.models import SimulateRequest, SweepRequest
 from ..client import NotFoundError, OptiscopeError, ValidationError
 from ..client._requests import build
 from . import _output, _specs
@@ -60,25 +60,7 @@ def parser() -> argparse.ArgumentParser:
         description="Run optimizers over a gradient sequence and summarize each run. Without --optimizer, "
         "the tutorial's four optimizers run.",
     )
-    simulate.add_argument(
-        "--gradients", "-g", metavar="SOURCE", help=f"gradient source (default: tutorial): {_specs.GRADIENT_FORMS}"
-    )
-    simulate.add_argument(
-        "--optimizer",
-        "-o",
-        action="append",
-        dest="optimizers",
-        metavar="SPEC",
-        help=f"an optimizer to run, repeatable: {_specs.SPEC_SYNTAX}",
-    )
-    simulate.add_argument(
-        "--objective",
-        metavar="FUNCTION",
-        help="closed loop on a function instead of a gradient sequence: NAME[:KEY=VALUE,...], "
-        "e.g. rosenbrock or quadratic:condition_number=100,dim=10 (see `optiscope objectives`)",
-    )
-    simulate.add_argument("--steps", type=int, help="number of steps (synthetic gradients or an objective)")
-    simulate.add_argument("--initial", help="starting parameters: a number, or a JSON list of D numbers")
+    add_source_options(simulate, "an optimizer to run, repeatable")
     simulate.add_argument(
         "--record",
         help="series to return, comma-separated, from params, learning_rates, updates, state "
@@ -86,6 +68,35 @@ def parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--request", metavar="FILE", help="a JSON request body; the options above override it")
     simulate.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
+    simulate.add_argument(
+        "--plot",
+        metavar="FILE.svg|FILE.png",
+        help="also draw the tutorial's figure (learning rates and trajectories; the contour for 2-D objectives) "
+        "into this file; needs matplotlib (pip install 'optiscope[figures]')",
+    )
+    simulate.add_argument("--coordinate", type=int, default=0, help="with --plot and D > 1: the coordinate drawn")
+
+    sweep = commands.add_parser(
+        "sweep",
+        parents=[remote],
+        help="sweep hyperparameters over a grid and pick the best configuration per optimizer",
+        description="Run every combination of the --grid values for each optimizer over one gradient source, "
+        "score each configuration (final loss on an objective, else distance to --target), and mark the best "
+        "per optimizer. Without --optimizer, the tutorial's four optimizers; without --grid, lr over "
+        "logspace:-4:0:9.",
+    )
+    add_source_options(sweep, "an optimizer to sweep (its values are the base the grid overrides), repeatable")
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        metavar="NAME=VALUES",
+        help=f"a hyperparameter axis, repeatable (the cartesian product runs): {_specs.GRID_FORMS}",
+    )
+    sweep.add_argument(
+        "--target", help="open-loop sources: where the params should end (a number or a JSON list; default 0)"
+    )
+    sweep.add_argument("--request", metavar="FILE", help="a JSON /sweep request body; the options above override it")
+    sweep.add_argument("--format", "-f", choices=FORMATS[:2], default="table", help="output format (default: table)")
 
     optimizers = commands.add_parser("optimizers", parents=[remote], help="list optimizers, or describe one")
     optimizers.add_argument("name", nargs="?", help="an optimizer to describe")
@@ -98,6 +109,29 @@ def parser() -> argparse.ArgumentParser:
     objectives.add_argument("name", nargs="?", help="a function to describe")
     objectives.add_argument("--format", "-f", choices=FORMATS[:2], default="table")
     return root
+
+
+def add_source_options(command: argparse.ArgumentParser, optimizer_help: str) -> None:
+    """The gradient source, optimizers and start point: shared by `simulate` and `sweep`."""
+    command.add_argument(
+        "--gradients", "-g", metavar="SOURCE", help=f"gradient source (default: tutorial): {_specs.GRADIENT_FORMS}"
+    )
+    command.add_argument(
+        "--optimizer",
+        "-o",
+        action="append",
+        dest="optimizers",
+        metavar="SPEC",
+        help=f"{optimizer_help}: {_specs.SPEC_SYNTAX}",
+    )
+    command.add_argument(
+        "--objective",
+        metavar="FUNCTION",
+        help="closed loop on a function instead of a gradient sequence: NAME[:KEY=VALUE,...], "
+        "e.g. rosenbrock or quadratic:condition_number=100,dim=10 (see `optiscope objectives`)",
+    )
+    command.add_argument("--steps", type=int, help="number of steps (synthetic gradients or an objective)")
+    command.add_argument("--initial", help="starting parameters: a number, or a JSON list of D numbers")
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -157,6 +191,18 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def simulate_request(args: argparse.Namespace) -> SimulateRequest:
+    fields = source_fields(args)
+    if args.record is not None:
+        fields["record"] = _specs.names(args.record)
+    elif args.format == "table" and "record" not in fields:
+        fields["record"] = []  # the table shows final values only: do not compute series
+    if args.plot:  # the figure draws these series, whatever the output shows
+        fields["record"] = sorted({*fields.get("record", ["params", "learning_rates"]), "params", "learning_rates"})
+    return build(SimulateRequest, fields, {})
+
+
+def source_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """Request fields from --request and the options of add_source_options (the options win)."""
     fields: dict[str, Any] = {}
     if args.request:
         fields.update(_read_request(args.request))
@@ -175,11 +221,16 @@ def simulate_request(args: argparse.Namespace) -> SimulateRequest:
         fields["optimizers"] = [_specs.optimizer_spec(text) for text in args.optimizers]
     if args.initial is not None:
         fields["initial"] = _specs.initial_point(args.initial)
-    if args.record is not None:
-        fields["record"] = _specs.names(args.record)
-    elif args.format == "table" and "record" not in fields:
-        fields["record"] = []  # the table shows final values only: do not compute series
-    return build(SimulateRequest, fields, {})
+    return fields
+
+
+def sweep_request(args: argparse.Namespace) -> SweepRequest:
+    fields = source_fields(args)
+    if args.grid:
+        fields["grid"] = _specs.grid(args.grid)
+    if args.target is not None:
+        fields["target"] = _specs.initial_point(args.target, "--target")
+    return build(SweepRequest, fields, {})
 
 
 def _read_request(path: str) -> dict[str, Any]:
@@ -191,17 +242,43 @@ def _read_request(path: str) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise _specs.UsageError(f"--request {path!r}: cannot read it as JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise _specs.UsageError(f"--request {path!r}: expected a JSON object (a /simulate request body)")
+        raise _specs.UsageError(f"--request {path!r}: expected a JSON object (a request body)")
     return data
 
 
 def simulate(source: Backend, args: argparse.Namespace) -> str:
-    result = source.simulate(simulate_request(args))
+    request = simulate_request(args)
+    result = source.simulate(request)
+    if args.plot:
+        plot(request, result, args.plot, args.coordinate)
     if args.format == "json":
         return _output.to_json(result)
     if args.format == "csv":
         return _output.simulation_csv(result)
     return _output.simulation_table(result)
+
+
+def plot(request: SimulateRequest, result: Any, path: str, coordinate: int) -> None:
+    """Draw the service's figure of `result` into `path` (.svg or .png), with the service's own renderer."""
+    from .. import figures
+    from ..api.negotiation import PNG, SVG
+    from ..api.simulate import contour_surface
+
+    media = {".svg": SVG, ".png": PNG}.get(os.path.splitext(path)[1].lower())
+    if media is None:
+        raise _specs.UsageError(f"--plot {path}: the file must end in .svg or .png")
+    if not 0 <= coordinate < result.dim:
+        raise _specs.UsageError(f"--coordinate {coordinate} is out of range: D = {result.dim} (0 to {result.dim - 1})")
+    if not figures.available():
+        raise _specs.UsageError("--plot needs matplotlib: pip install 'optiscope[figures]'")
+    payload = result.model_dump(exclude_none=True)
+    with open(path, "wb") as file:
+        file.write(figures.render(payload, media, coordinate, contour_surface(request, payload)))
+
+
+def sweep(source: Backend, args: argparse.Namespace) -> str:
+    result = source.sweep(sweep_request(args))
+    return _output.to_json(result) if args.format == "json" else _output.sweep_table(result)
 
 
 def optimizers(source: Backend, args: argparse.Namespace) -> str:
@@ -227,6 +304,7 @@ def objectives(source: Backend, args: argparse.Namespace) -> str:
 
 COMMANDS: dict[str, Callable[[Backend, argparse.Namespace], str]] = {
     "simulate": simulate,
+    "sweep": sweep,
     "optimizers": optimizers,
     "schedules": schedules,
     "objectives": objectives,

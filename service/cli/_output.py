@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..api.models import ObjectiveInfo, OptimizerInfo, ScheduleInfo, SimulateResponse
+from ..api.models import ObjectiveInfo, OptimizerInfo, ScheduleInfo, SimulateResponse, SweepResponse
 
 MAX_SHOWN = 4  # coordinates shown in a table cell before eliding
 
@@ -50,6 +50,23 @@ def simulation_table(result: SimulateResponse) -> str:
             row.append(number(run.loss[-1]) if run.loss else "-")
         rows.append([*row, "-" if run.diverged_at is None else f"at step {run.diverged_at}"])
     return f"{head}\n\n" + table([*headers, "diverged"], rows)
+
+
+def sweep_table(result: SweepResponse) -> str:
+    """One row per configuration: its grid values, score and divergence; `*` marks each optimizer's best."""
+    coordinates = "coordinate" if result.dim == 1 else "coordinates"
+    score = "final loss" if result.score == "final_loss" else "distance to target"
+    head = f"{result.steps} steps, {result.dim} {coordinates}, score: {score} (lower is better, * best)"
+    axes = list(dict.fromkeys(name for entry in result.optimizers for c in entry.configurations for name in c.values))
+    rows = []
+    for entry in result.optimizers:
+        best = None if entry.best is None else entry.best.index
+        for i, configuration in enumerate(entry.configurations):
+            values = [number(configuration.values[name]) if name in configuration.values else "-" for name in axes]
+            diverged = "-" if configuration.diverged_at is None else f"at step {configuration.diverged_at}"
+            mark = "*" if i == best else ""
+            rows.append([entry.label, entry.name, *values, number(configuration.score), diverged, mark])
+    return f"{head}\n\n" + table(["run", "optimizer", *axes, result.score, "diverged", "best"], rows)
 
 
 def simulation_csv(result: SimulateResponse) -> str:

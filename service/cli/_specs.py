@@ -21,6 +21,12 @@ GRADIENT_FORMS = (
 )
 
 
+GRID_FORMS = (
+    "NAME=logspace:START:STOP:NUM (10^START .. 10^STOP), NAME=linspace:START:STOP:NUM, or NAME=V1,V2,..., "
+    "e.g. lr=logspace:-4:0:9 or beta1=0.8,0.9,0.99"
+)
+
+
 class UsageError(ValueError):
     """A command-line value that cannot be read: exit code 2, with the message."""
 
@@ -132,14 +138,41 @@ def _from_json(text: str, where: str) -> dict[str, Any]:
     raise UsageError(f"{where}: expected a list of gradients or a gradient source object with a 'kind'")
 
 
-def initial_point(text: str) -> Any:
+def initial_point(text: str, where: str = "--initial") -> Any:
     """`0.5` or `[1, -1]` (checked by the request model)."""
     parsed = value(text)
     if isinstance(parsed, str):
-        raise UsageError(f"--initial {text!r}: expected a number or a JSON list of numbers, e.g. [1.0,-1.0]")
+        raise UsageError(f"{where} {text!r}: expected a number or a JSON list of numbers, e.g. [1.0,-1.0]")
     return parsed
 
 
 def names(text: str) -> list[str]:
     """`params,learning_rates` as a list; the empty string as []."""
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def grid(texts: list[str]) -> dict[str, Any]:
+    """`--grid lr=logspace:-4:0:9 --grid beta1=0.8,0.9` as the /sweep request's grid:
+    {"lr": {"logspace": [-4, 0, 9]}, "beta1": [0.8, 0.9]}; whether each name is a hyperparameter of every
+    optimizer, and the values' bounds, are the service's to check."""
+    axes: dict[str, Any] = {}
+    for text in texts:
+        name, equals, rest = text.partition("=")
+        name, rest = name.strip(), rest.strip()
+        if not equals or not name or not rest:
+            raise UsageError(f"--grid {text!r}: expected {GRID_FORMS}")
+        if name in axes:
+            raise UsageError(f"--grid {text!r}: {name!r} is already on the grid; give each name once")
+        spacing, colon, bounds = rest.partition(":")
+        if colon and spacing in ("logspace", "linspace"):
+            parts = bounds.split(":")
+            numbers = [value(part.strip()) for part in parts]
+            if len(parts) != 3 or not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+                raise UsageError(f"--grid {text!r}: expected {spacing}:START:STOP:NUM, e.g. {spacing}:-4:0:9")
+            axes[name] = {spacing: numbers}
+        else:
+            values = [value(part.strip()) for part in split_top_level(rest)]
+            if any(isinstance(v, str) for v in values) or not values:
+                raise UsageError(f"--grid {text!r}: expected {GRID_FORMS}")
+            axes[name] = values
+    return axes

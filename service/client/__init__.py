@@ -21,6 +21,11 @@ from ..api.models import (
     SimulateRequest,
     SimulateResponse,
     SurfaceResponse,
+    SweepBest,
+    SweepConfiguration,
+    SweepOptimizer,
+    SweepRequest,
+    SweepResponse,
 )
 from ._client import AsyncOptiscopeClient, OptiscopeClient
 from ._config import DEFAULT_URL
@@ -57,6 +62,11 @@ __all__ = [
     "SimulateRequest",
     "SimulateResponse",
     "SurfaceResponse",
+    "SweepBest",
+    "SweepConfiguration",
+    "SweepOptimizer",
+    "SweepRequest",
+    "SweepResponse",
     "Timeout",
     "TransportError",
     "UnexpectedResponse",

@@ -27,6 +27,8 @@ from ..api.models import (
     SimulateRequest,
     SimulateResponse,
     SurfaceResponse,
+    SweepRequest,
+    SweepResponse,
 )
 from . import _requests
 from ._config import Retry, resolve
@@ -73,6 +75,7 @@ _READ_HEALTH = _reader(Health)
 _READ_OBJECTIVES = _reader(list[ObjectiveInfo])
 _READ_OBJECTIVE = _reader(ObjectiveInfo)
 _READ_SURFACE = _reader(SurfaceResponse)
+_READ_SWEEP = _reader(SweepResponse)
 
 
 class _Base:
@@ -107,6 +110,11 @@ class _Base:
     def _simulate(request: Any, fields: Mapping[str, Any]) -> _Call[SimulateResponse]:
         body = _requests.encode(_requests.build(SimulateRequest, request, fields))
         return _Call("POST", "/simulate", _READ_SIMULATION, body)
+
+    @staticmethod
+    def _sweep(request: Any, fields: Mapping[str, Any]) -> _Call[SweepResponse]:
+        body = _requests.encode(_requests.build(SweepRequest, request, fields))
+        return _Call("POST", "/sweep", _READ_SWEEP, body)
 
     @staticmethod
     def _simulate_schedule(request: Any, fields: Mapping[str, Any]) -> _Call[ScheduleSimulateResponse]:
@@ -244,6 +252,11 @@ class OptiscopeClient(_Base):
         fine); no argument runs the tutorial's scenario."""
         return self._send(self._simulate(request, fields))
 
+    def sweep(self, request: SweepRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> SweepResponse:
+        """POST /sweep: every combination of `grid` for each optimizer, scored, the best per optimizer marked.
+        Pass a SweepRequest, a dict, or its fields as keywords; no argument sweeps the tutorial's lr grid."""
+        return self._send(self._sweep(request, fields))
+
     def optimizers(self) -> list[OptimizerInfo]:
         """GET /optimizers: every optimizer's catalog entry."""
         return self._send(self._optimizers())
@@ -358,6 +371,10 @@ class AsyncOptiscopeClient(_Base):
     ) -> SimulateResponse:
         """POST /simulate (see OptiscopeClient.simulate)."""
         return await self._send(self._simulate(request, fields))
+
+    async def sweep(self, request: SweepRequest | Mapping[str, Any] | None = None, /, **fields: Any) -> SweepResponse:
+        """POST /sweep (see OptiscopeClient.sweep)."""
+        return await self._send(self._sweep(request, fields))
 
     async def optimizers(self) -> list[OptimizerInfo]:
         """GET /optimizers."""

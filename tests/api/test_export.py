@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from service.api.export import COLUMNS
 
 BODY = {
@@ -100,3 +102,17 @@ def test_a_run_that_diverges_at_its_first_step_has_only_its_start(client):
         ("0", "0", "0.0", ""),
         ("0", "1", "0.0", ""),
     ]
+
+
+@pytest.mark.parametrize(
+    "thinning",
+    [{"record_every": 5}, {"include_gradients": False}, {"record_every": 7, "include_gradients": False}],
+)
+@pytest.mark.parametrize("source", [{}, {"gradients": {"kind": "objective", "function": "rosenbrock", "steps": 30}}])
+def test_csv_keeps_every_step_with_its_gradient_whatever_the_json_thinning(client_with, thinning, source):
+    """record_every and include_gradients shape the JSON answer only: the CSV of the same run is the same."""
+    client = client_with(response_cache_entries=0)
+    full = client.post("/simulate", json=source, headers={"accept": "text/csv"})
+    thinned = client.post("/simulate", json={**source, **thinning}, headers={"accept": "text/csv"})
+    assert full.status_code == thinned.status_code == 200
+    assert thinned.text == full.text

@@ -46,7 +46,9 @@ def test_q_zero_everywhere_is_a_406(client):
     assert response.status_code == 406
 
 
-def test_without_matplotlib_figures_are_a_406_that_says_how_to_get_them(client, monkeypatch):
+def test_without_matplotlib_figures_are_a_406_that_says_how_to_get_them(client_with, monkeypatch):
+    # A fresh app: a server without matplotlib never drew a figure (no cached answer can stand in for one).
+    client = client_with()
     monkeypatch.setattr(figures, "available", lambda: False)
     for media in (SVG, PNG, "image/*"):
         response = client.post("/simulate", json={}, headers={"accept": media})
@@ -79,3 +81,23 @@ def test_the_same_body_answers_each_accept_in_its_own_type(client):
         response = client.post("/simulate", json={}, headers={"accept": media})
         assert response.headers["content-type"].split(";")[0] == media
         assert response.headers["vary"] == "Accept"
+
+
+def test_figures_are_drawn_off_the_event_loop(client_with, monkeypatch):
+    """Small JSON requests may compute inline; a figure (tens of ms in matplotlib) never does."""
+    from service.api import simulate as route
+
+    seen = []
+    original = route.run_sized
+
+    async def spy(work, compute, *args):
+        seen.append(work)
+        return await original(work, compute, *args)
+
+    monkeypatch.setattr(route, "run_sized", spy)
+    client = client_with(response_cache_entries=0)
+    assert client.post("/simulate", json={}, headers={"accept": SVG}).status_code == 200
+    assert client.post("/simulate", json={}).status_code == 200
+    from service.api.concurrency import INLINE_WORK
+
+    assert seen[0] == float("inf") and seen[1] <= INLINE_WORK

@@ -81,3 +81,13 @@ def test_forced_progress_goes_to_stderr_and_is_erased(optiscope, monkeypatch):
     assert shown.err.startswith("\rsimulate [") and "/5,000" in shown.err
     assert shown.err.endswith("\r") and shown.err.rstrip("\r").split("\r")[-1].strip() == ""
     assert optiscope("simulate", "--steps", "5000", "-o", "adam", "--no-progress").err == ""
+
+
+def test_forced_progress_for_a_local_sweep(optiscope, monkeypatch):
+    monkeypatch.setattr("service.cli._progress.DELAY", 0.0)
+    args = ("sweep", "--steps", "5000", "-o", "adam", "--grid", "lr=logspace:-3:-1:3")
+    plain = optiscope(*args)
+    shown = optiscope(*args, "--progress")
+    assert shown.code == 0 and shown.out == plain.out and plain.err == ""
+    assert shown.err.startswith("\rsweep [") and "/5,000" in shown.err
+    assert shown.err.endswith("\r")

@@ -1,0 +1,43 @@
+"""`optiscope simulate --plot FILE`: the service's own figure, drawn from a local or remote run."""
+
+from __future__ import annotations
+
+import re
+import struct
+
+import pytest
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE
+    return struct.unpack(">II", data[16:24])
+
+
+def test_local_run_draws_the_tutorial_figure_as_svg(optiscope, tmp_path):
+    target = tmp_path / "tutorial.svg"
+    outcome = optiscope("simulate", "--plot", str(target))
+    assert outcome.code == 0, outcome.err
+    assert "adam" in outcome.out  # the table is still printed
+    svg = target.read_text(encoding="utf-8")
+    for label in ("sgd", "adagrad", "rmsprop", "adam"):
+        assert re.search(rf'id="lr-{label}"', svg) and re.search(rf'id="trajectory-{label}"', svg), label
+
+
+def test_remote_run_draws_the_same_figure_as_png(optiscope, tmp_path, live_server):
+    local, remote = tmp_path / "local.png", tmp_path / "remote.png"
+    args = ("simulate", "--objective", "rosenbrock", "--steps", "50", "--optimizer", "adam:lr=0.05")
+    assert optiscope(*args, "--plot", str(local)).code == 0
+    assert optiscope(*args, "--plot", str(remote), "--url", live_server).code == 0
+    assert png_size(local.read_bytes()) == png_size(remote.read_bytes()) == (1400, 1000)  # with the contour
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [(("--plot", "figure.pdf"), "must end in .svg or .png"), (("--plot", "f.svg", "--coordinate", "3"), "D = 1")],
+)
+def test_bad_plot_options_are_usage_errors(optiscope, tmp_path, monkeypatch, extra, says):
+    monkeypatch.chdir(tmp_path)
+    outcome = optiscope("simulate", "--steps", "5", *extra)
+    assert outcome.code == 2 and says in outcome.err
