@@ -38,6 +38,8 @@ CHUNK_WORK = 1 << 22
 CHECKPOINT = 1024
 # Coordinate-steps below which a call stays on one thread (handing work over costs tens of microseconds).
 PARALLEL_WORK = 1 << 18
+# Coordinate-steps of a whole call below which every job runs in one kernel call, on the calling thread.
+SMALL_WORK = 1 << 16
 
 
 class BudgetExceeded(RuntimeError):
@@ -268,6 +270,39 @@ def _walk(source, runners, steps: int, stops, deadline, width: int, on_stop=None
         future.result().finish()
 
 
+def _run_small(source, runners, steps: int, deadline, gradient_rows) -> None:
+    """A small call (the tutorial's size): one kernel call per job over all steps and coordinates, without
+    the units, chunks and threads of `_walk`, whose bookkeeping would cost more than the steps."""
+    ((_, width, block, offset),) = source.blocks(source.shape[1])
+    if gradient_rows is not None:
+        gradient_rows[0][:] = block[gradient_rows[1], offset : offset + width]
+    for r in runners:
+        if deadline is not None and time.monotonic() > deadline:
+            raise BudgetExceeded(f"{r.job.optimizer.name} stopped at step 0 of {steps}: over the time budget")
+        lanes = np.empty((len(r.job.optimizer.state_names) + 2, r.configs * width))
+        params = lanes[0].reshape(r.configs, width)
+        params[...] = r.job.initial
+        r.kernel(
+            block,
+            offset,
+            lanes,
+            r.hyper,
+            r.over,
+            r.over_field,
+            r.lr,
+            0,
+            steps,
+            r.rows,
+            0,
+            r.rec_params,
+            r.rec_rates,
+            r.rec_updates,
+            r.rec_state,
+            r.first_bad,
+        )
+        r.final = params
+
+
 def run_jobs(
     source,
     jobs: Sequence[Job],
@@ -290,7 +325,10 @@ def run_jobs(
     workers = threads() if workers is None else workers
     runners = [_Runner(job, steps, dim, rows, kept.size, record=True) for job in jobs]
     grab = None if gradient_rows is None else (gradient_rows, kept - 1)
-    _walk(source, runners, steps, (), deadline, width, gradient_rows=grab, workers=workers)
+    if configs * dim * steps <= SMALL_WORK and width >= dim and not progress.active():
+        _run_small(source, runners, steps, deadline, grab)
+    else:
+        _walk(source, runners, steps, (), deadline, width, gradient_rows=grab, workers=workers)
 
     retry = []
     for runner in runners:

@@ -247,6 +247,36 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
                 new = init(lanes[0, i], first)
 {init_store}
                 lanes[K - 1, i] = 0.0
+    if configs == 1 and width == 1:
+        # One long sequence: the step straight in the loop over steps. An inner loop (even of one
+        # iteration) lets the compiler hoist the step's powers of beta out of it unconditionally,
+        # defeating the saturation test that skips them (optimizers._common.bias_correction).
+        i = 0
+        for t in range(t_start, t_stop):
+            tf = float(t + 1)
+            hyper = Hyper({hyper_t})
+            p = lanes[0, i]
+            lt = t if lr_varies else 0
+            update, rate, new = step(grads[t, g_offset], p, State({state_load}), hyper, lr[lt, i], tf)
+            new_p = p + update
+            b = (new_p - new_p != 0.0) | (rate - rate != 0.0){state_check}
+            lanes[0, i] = new_p
+{state_store_single}
+            row = rows[t]
+            if row >= 0:
+                if keep_params:
+                    rec_params[i, row + 1, out_offset] = new_p
+                if keep_rates:
+                    rec_rates[i, row, out_offset] = rate
+                if keep_updates:
+                    rec_updates[i, row, out_offset] = update
+                if keep_state:
+{state_record_single}
+            if b:
+                lanes[K - 1, i] += 1.0
+                if first_bad[i] == 0:
+                    first_bad[i] = t + 1
+        return int(first_bad[i] > 0)
     for t in range(t_start, t_stop):
         tf = float(t + 1)
         lt = t if lr_varies else 0
@@ -366,6 +396,10 @@ def kernel_source(optimizer: Optimizer, digest: str) -> str:
         state_load=", ".join(f"lanes[{i + 1}, i]" for i in range(k)),
         state_check="".join(f" | (new[{i}] - new[{i}] != 0.0)" for i in range(k)),
         state_store=_indent([f"lanes[{i + 1}, i] = new[{i}]" for i in range(k)], 20),
+        state_store_single=_indent([f"lanes[{i + 1}, i] = new[{i}]" for i in range(k)], 12),
+        state_record_single=_indent(
+            [f"rec_state[i, {i}, row, out_offset] = new[{i}]" for i in range(k)] or ["pass"], 20
+        ),
         state_store_inner=_indent([f"l{i + 1}[j] = new[{i}]" for i in range(k)], 24),
         state_load_inner=", ".join(f"l{i + 1}[j]" for i in range(k)),
         row_views=_indent([f"l{i + 1} = lanes[{i + 1}, base : base + width]" for i in range(k)], 16),

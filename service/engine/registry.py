@@ -72,18 +72,20 @@ class Optimizer:
     # Cross-field rules a single bound cannot express; returns (field, message) pairs.
     constraints: Callable[[Any], list[tuple[str, str]]] = no_constraints
     hyper_type: type = field(init=False, repr=False, compare=False)
+    _names: frozenset = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = [h.name for h in self.hyperparameters]
         object.__setattr__(self, "hyper_type", namedtuple(f"{self.name.title()}Hyper", names))
+        object.__setattr__(self, "_names", frozenset(names))
 
     def hyper(self, values: Mapping[str, Number] | None = None) -> Any:
         """Resolve hyperparameters: `values` over the defaults. Unknown names raise KeyError."""
-        values = dict(values or {})
-        unknown = set(values) - {h.name for h in self.hyperparameters}
-        if unknown:
+        values = values or {}
+        if not self._names.issuperset(values):
+            unknown = set(values) - self._names
             raise KeyError(f"unknown hyperparameters for {self.name}: {sorted(unknown)}")
-        return self.hyper_type(**{h.name: values.get(h.name, h.default) for h in self.hyperparameters})
+        return self.hyper_type._make([values.get(h.name, h.default) for h in self.hyperparameters])
 
 
 class Registry(Mapping[str, Optimizer]):

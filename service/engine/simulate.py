@@ -168,6 +168,8 @@ def truncate(
 def unique_labels(labels: Sequence[str]) -> list[str]:
     """Make labels unique in order: a repeated 'adam' becomes 'adam-2', 'adam-3', ..."""
     seen: set[str] = set(labels)
+    if len(seen) == len(labels):
+        return list(labels)
     counts: dict[str, int] = {}
     result = []
     for label in labels:
@@ -230,7 +232,11 @@ def simulate_source(
     jobs = {}
     for i, (spec, hyper) in enumerate(zip(runs, hypers, strict=True)):
         if compiles(spec.optimizer, engine):
-            rates = np.full((1, 1), hyper.lr) if spec.lr is None else np.asarray(spec.lr, dtype=np.float64)[:, None]
+            rates = (
+                np.array([[hyper.lr]], dtype=np.float64)
+                if spec.lr is None
+                else np.asarray(spec.lr, dtype=np.float64)[:, None]
+            )
             jobs[i] = batch.Job(spec.optimizer, hyper, rates, start[None, :], spec.per_step, record)
     kept = recorded_steps(steps, record_every)
     rows = np.empty((kept.size, dim)) if include_gradients else None

@@ -95,10 +95,43 @@ def test_divergence_matches_the_reference(name):
         RunSpec(optimizer, {"lr": 0.1}),
         RunSpec(optimizer, {"lr": 0.1, **({"eps": 0.0} if "eps" in optimizer.hyper_type._fields else {})}),
     ]
-    for values, every in ((grads, 1), (np.zeros((5, 2)), 2), (np.where(grads > 1, 1e300, grads), 5)):
+    cases = ((grads, 1), (np.zeros((5, 2)), 2), (np.where(grads > 1, 1e300, grads), 5), (grads[:, 1:2], 1))
+    for values, every in cases:  # the last: one coordinate, the kernel's single-sequence loop
         fast, slow = both(values, specs, initial=1.0, record=EVERYTHING, record_every=every)
         for f, s in zip(fast, slow, strict=True):
             assert_same(f, s, f"{name} divergence")
+
+
+@pytest.mark.parametrize("name", COMPILED)
+def test_long_single_sequences_match_the_reference(name):
+    """One coordinate over thousands of steps: the kernel's single-sequence loop, past the step where
+    the bias corrections saturate (t (1 - beta) >= 38: beta1 = 0.9 at 380, beta2 = 0.99 at 3,800)."""
+    optimizer = REGISTRY[name]
+    rng = np.random.default_rng(11)
+    grads = rng.normal(size=(4500, 1))
+    betas = {k: v for k, v in (("beta1", 0.9), ("beta2", 0.99)) if k in optimizer.hyper_type._fields}
+    specs = [RunSpec(optimizer, {"lr": 1e-3, **betas})]
+    fast, slow = both(grads, specs, initial=0.5, record=EVERYTHING, record_every=7)
+    assert_same(fast[0], slow[0], f"{name} long")
+    scheduled = RunSpec(optimizer, {"lr": 1e-3, **betas}, lr=np.linspace(1e-3, 1e-4, 4500))
+    fast, slow = both(grads, [scheduled], record=("params",))
+    assert_same(fast[0], slow[0], f"{name} long, scheduled")
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.3, 0.5, 0.9, 0.95, 0.99, 0.999, 0.9999, 0.99999, 1 - 1e-7])
+def test_bias_correction_is_one_minus_the_power_bit_for_bit(beta):
+    """Skipping `pow` once it saturates changes no bit, in Python and compiled, on both sides of the
+    switch (t (1 - beta) = 38)."""
+    from service.engine.optimizers import _common
+
+    switch = int(_common.SATURATED / (1 - beta))
+    steps = np.unique(np.concatenate([np.arange(1, 200), np.arange(max(1, switch - 300), switch + 300)]))
+    fast = compiled._rebinder().function(_common.bias_correction)
+    for t in steps.tolist():
+        exact = 1 - beta ** float(t)
+        assert _common.bias_correction(beta, t) == exact, (beta, t)
+        assert fast(beta, float(t)) == exact, (beta, t)
+    assert _common.bias_correction(beta, switch + 1) == 1.0
 
 
 @pytest.mark.parametrize("name", COMPILED)

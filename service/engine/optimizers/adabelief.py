@@ -33,10 +33,12 @@ def step(grad, params, state: AdaBeliefState, hyper, lr, t: int):
     error = grad - mu
     nu = (1 - beta2) * (error * error) + beta2 * state.nu + hyper.eps_root
     if hyper.nesterov:
-        mu_hat = beta1 * (mu / (1 - beta1 ** (t + 1))) + (1 - beta1) * (grad / (1 - beta1**t))
+        mu_hat = beta1 * (mu / _common.bias_correction(beta1, t + 1)) + (1 - beta1) * (
+            grad / _common.bias_correction(beta1, t)
+        )
     else:
-        mu_hat = mu / (1 - beta1**t)
-    rate = lr / (np.sqrt(nu / (1 - beta2**t)) + hyper.eps)
+        mu_hat = mu / _common.bias_correction(beta1, t)
+    rate = lr / (np.sqrt(nu / _common.bias_correction(beta2, t)) + hyper.eps)
     return -(rate * mu_hat), rate, AdaBeliefState(mu, nu)
 
 

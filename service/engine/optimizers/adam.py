@@ -45,8 +45,8 @@ def adam_step(grad, params, state: AdamState, lr, t: int, hyper, decoupled: bool
     if hyper.amsgrad:
         max_exp_avg_sq = np.maximum(max_exp_avg_sq, exp_avg_sq)
         second = max_exp_avg_sq
-    correction1 = 1 - hyper.beta1**t
-    correction2_sqrt = np.sqrt(1 - hyper.beta2**t)
+    correction1 = _common.bias_correction(hyper.beta1, t)
+    correction2_sqrt = np.sqrt(_common.bias_correction(hyper.beta2, t))
     rate = lr / (np.sqrt(second) / correction2_sqrt + hyper.eps)
     update = decay - rate * (exp_avg / correction1)
     return update, rate, AdamState(exp_avg, exp_avg_sq, max_exp_avg_sq)

@@ -32,7 +32,7 @@ def step(grad, params, state: AdamaxState, hyper, lr, t: int):
         g = g + hyper.weight_decay * params
     exp_avg = _common.lerp(state.exp_avg, g, 1 - hyper.beta1)
     exp_inf = np.maximum(hyper.beta2 * state.exp_inf, np.abs(g) + hyper.eps)
-    rate = (lr / (1 - hyper.beta1**t)) / exp_inf
+    rate = (lr / _common.bias_correction(hyper.beta1, t)) / exp_inf
     return -(rate * exp_avg), rate, AdamaxState(exp_avg, exp_inf)
 
 

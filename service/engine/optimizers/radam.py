@@ -48,7 +48,7 @@ def step(grad, params, state: RAdamState, hyper, lr, t: int):
     rect = np.sqrt(np.where(rectified, ratio, 1.0))
     adaptive = rect * np.sqrt(correction2) / (np.sqrt(exp_avg_sq) + hyper.eps)
     rate = lr * np.where(rectified, adaptive, 1.0)
-    update = decay - rate * (exp_avg / (1 - beta1**t))
+    update = decay - rate * (exp_avg / _common.bias_correction(beta1, t))
     return update, rate, RAdamState(exp_avg, exp_avg_sq)
 
 

@@ -31,8 +31,8 @@ def step(grad, params, state: YogiState, hyper, lr, t: int):
     mu = (1 - beta1) * grad + beta1 * state.mu
     square = grad * grad
     nu = state.nu - (1 - beta2) * np.sign(state.nu - square) * square
-    mu_hat = mu / (1 - beta1**t)
-    rate = lr / (np.sqrt(nu / (1 - beta2**t) + hyper.eps_root) + hyper.eps)
+    mu_hat = mu / _common.bias_correction(beta1, t)
+    rate = lr / (np.sqrt(nu / _common.bias_correction(beta2, t) + hyper.eps_root) + hyper.eps)
     return -(rate * mu_hat), rate, YogiState(mu, nu)
 
 
