@@ -40,6 +40,13 @@ CHECKPOINT = 1024
 PARALLEL_WORK = 1 << 18
 # Coordinate-steps of a whole call below which every job runs in one kernel call, on the calling thread.
 SMALL_WORK = 1 << 16
+# An lr sweep of an optimizer whose steps scale with lr runs it once (`_run_scaled`) when it has at least
+# this many configurations and at most this many steps x coordinates (it keeps every step's update).
+SCALED_MIN_CONFIGS = 2
+SCALED_MAX_VALUES = 1 << 21
+# Magnitudes past which a scaled sweep hands the job back to the kernel, which finds the exact step a
+# configuration diverges at (scaled values this close to float64's limit could round either way).
+SCALED_LIMIT = 1e300
 
 
 class BudgetExceeded(RuntimeError):
@@ -303,6 +310,53 @@ def _run_small(source, runners, steps: int, deadline, gradient_rows) -> None:
         r.final = params
 
 
+def _scalable(job: Job, steps: int, dim: int) -> bool:
+    return (
+        job.lr.shape[0] == 1
+        and job.lr.shape[1] >= SCALED_MIN_CONFIGS
+        and steps * dim <= SCALED_MAX_VALUES
+        and job.optimizer.lr_linear(job.hyper)
+    )
+
+
+def _run_scaled(source, job: Job, kept: np.ndarray, deadline: float | None) -> bool:
+    """An lr sweep of an optimizer whose steps scale with lr (`Optimizer.lr_linear`): one run at lr = 1
+    keeping every step's update and learning rate; configuration n's are lr_n times those, and its
+    parameters its initial ones plus lr_n times the running sum of the updates. These are the values
+    of running each configuration, up to rounding (the products and sums are associated differently:
+    ~1e-13 relative, tested against the kernel). Fills the job and returns True; returns False, leaving
+    the job to the kernel, when the run diverges or a scaled value comes near float64's limit."""
+    steps, dim = source.shape
+    record = ("updates", "learning_rates", *(("state",) if "state" in job.record else ()))
+    unit = Job(job.optimizer, job.hyper, np.ones((1, 1)), np.zeros((1, dim)), job.per_step, record)
+    run_jobs(source, [unit], 1, deadline)
+    if unit.diverged_at[0]:
+        return False
+    lr = job.lr[0][:, None, None]  # (N, 1, 1)
+    updates, rates = unit.series["updates"][0], unit.series["learning_rates"][0]  # (T, D)
+    travelled = np.cumsum(updates, axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        reach = np.abs(job.initial).max() + job.lr.max() * max(np.abs(travelled).max(), np.abs(rates).max())
+    if not reach < SCALED_LIMIT:
+        return False
+    initial = job.initial[:, None, :]  # (N, 1, D)
+    n, rows = job.lr.shape[1], kept - 1
+    job.final = (initial + lr * travelled[-1])[:, 0, :]
+    job.diverged_at = np.zeros(n, dtype=np.int64)
+    job.kept_rows = np.full(n, kept.size)
+    job.series = {}
+    if "params" in job.record:
+        params = job.series["params"] = np.empty((n, kept.size + 1, dim))
+        params[:, 0, :] = job.initial
+        params[:, 1:, :] = initial + lr * travelled[rows]
+    if "learning_rates" in job.record:
+        job.series["learning_rates"] = lr * rates[rows]
+    if "updates" in job.record:
+        job.series["updates"] = lr * updates[rows]
+    job.state = {name: np.repeat(values[:, rows], n, axis=0) for name, values in unit.state.items()}
+    return True
+
+
 def run_jobs(
     source,
     jobs: Sequence[Job],
@@ -319,6 +373,9 @@ def run_jobs(
     """
     steps, dim = source.shape
     kept, rows = _rows(steps, every)
+    jobs = [job for job in jobs if not (_scalable(job, steps, dim) and _run_scaled(source, job, kept, deadline))]
+    if not jobs:
+        return kept
     synthetic = not hasattr(source, "values")
     configs = sum(job.lr.shape[1] for job in jobs)
     width = _block_width(steps, dim, configs, synthetic)

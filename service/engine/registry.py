@@ -69,6 +69,11 @@ class Optimizer:
     # True when every coordinate evolves on its own (no norms or means over the parameter vector), so a
     # compiled path may run coordinates independently. Adafactor, for one, is not.
     elementwise: bool = True
+    # True when the state never reads lr or the parameters, so that the update and the effective learning
+    # rate are lr times functions of the gradients alone, as long as weight decay (which reads the
+    # parameters) is off: a sweep over lr then runs the optimizer once and scales (`lr_linear`). Not so
+    # for Rprop (its step sizes start at lr and are clamped) or ASGD (its eta and average read both).
+    scales_with_lr: bool = False
     # Cross-field rules a single bound cannot express; returns (field, message) pairs.
     constraints: Callable[[Any], list[tuple[str, str]]] = no_constraints
     hyper_type: type = field(init=False, repr=False, compare=False)
@@ -78,6 +83,10 @@ class Optimizer:
         names = [h.name for h in self.hyperparameters]
         object.__setattr__(self, "hyper_type", namedtuple(f"{self.name.title()}Hyper", names))
         object.__setattr__(self, "_names", frozenset(names))
+
+    def lr_linear(self, hyper: Any) -> bool:
+        """Whether, under `hyper`, every step's update and learning rate are lr times what they are at lr = 1."""
+        return self.scales_with_lr and getattr(hyper, "weight_decay", 0) == 0
 
     def hyper(self, values: Mapping[str, Number] | None = None) -> Any:
         """Resolve hyperparameters: `values` over the defaults. Unknown names raise KeyError."""

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from service.engine import REGISTRY, RunSpec, gradients, simulate
+from tests.fixtures_util import assert_matches
 
 
 def post(client, path, body):
@@ -58,11 +59,14 @@ def test_each_configuration_equals_its_own_simulate_run(client):
                     "record_every": 9,
                 },
             )["runs"][0]
-            assert config["final"] == run["final"] and config["diverged_at"] == run["diverged_at"]
-            assert config["params"] == run["params"]
+            # To rounding: an lr sweep of an optimizer whose steps scale with lr (Adam here, without weight
+            # decay) runs once at lr = 1 and scales; SGD's schedule makes its sweep run every configuration.
+            assert config["diverged_at"] == run["diverged_at"]
+            assert_matches(config["final"], run["final"], "final", rtol=1e-12)
+            assert_matches(config["params"], run["params"], "params", rtol=1e-12)
             if run["diverged_at"] is None:
                 distance = np.linalg.norm(np.array(run["final"]) - 0.5)
-                assert config["score"] == pytest.approx(distance, rel=1e-15)
+                assert config["score"] == pytest.approx(distance, rel=1e-12)
             else:
                 assert config["score"] is None
 

@@ -243,3 +243,68 @@ def test_a_batch_of_learning_rates_equals_separate_runs():
         assert (job.diverged_at[n] or None) == alone.diverged_at
         kept = int(job.kept_rows[n])
         assert np.array_equal(job.series["params"][n, : kept + 1], alone.series["params"])
+
+
+SCALING = [name for name in COMPILED if REGISTRY[name].scales_with_lr]
+
+
+def test_optimizers_whose_state_reads_lr_or_params_do_not_scale():
+    assert set(COMPILED) - set(SCALING) == {"rprop", "asgd"}
+    adam = REGISTRY["adam"]
+    assert adam.lr_linear(adam.hyper({})) and not adam.lr_linear(adam.hyper({"weight_decay": 0.1}))
+    assert not REGISTRY["adamw"].lr_linear(REGISTRY["adamw"].hyper({}))  # weight_decay 0.01 by default
+
+
+def sweep_both_ways(monkeypatch, optimizer, hyper, rates, grads, initial, record, every=1, per_step=None):
+    """The same lr sweep run scaled (once at lr = 1) and through the kernel for every configuration;
+    also whether the scaled run took the scaled path (it hands a job back when values near overflow)."""
+    jobs, taken = [], []
+    scale = batch._run_scaled
+    monkeypatch.setattr(batch, "_run_scaled", lambda *args: taken.append(scale(*args)) or taken[-1])
+    for scaled in (True, False):
+        monkeypatch.setattr(batch, "SCALED_MIN_CONFIGS", 2 if scaled else 10**9)
+        job = batch.Job(optimizer, hyper, rates[None, :], initial, per_step or {}, record)
+        batch.run_jobs(grads, [job], every)
+        jobs.append(job)
+    return (*jobs, taken)
+
+
+@pytest.mark.parametrize("name", SCALING)
+def test_a_scaled_lr_sweep_equals_running_every_configuration(name, monkeypatch):
+    """An lr sweep of an optimizer whose steps scale with lr runs it once and scales the steps: every
+    recorded series equals the kernel's run of each configuration, to rounding."""
+    optimizer = REGISTRY[name]
+    rng = np.random.default_rng(sum(map(ord, name)) + 1)
+    for case in range(4):
+        values = {**random_hyperparameters(optimizer, rng), "weight_decay": 0.0}
+        hyper = optimizer.hyper({k: v for k, v in values.items() if k in optimizer.hyper_type._fields})
+        steps, dim, configs = int(rng.integers(1, 300)), int(rng.integers(1, 4)), int(rng.integers(2, 30))
+        grads = gradients.Explicit(rng.normal(0, 10.0 ** rng.uniform(-2, 1), (steps, dim)))
+        rates = 10 ** rng.uniform(-4, 0, configs)
+        initial = rng.normal(0, 1, (configs, dim))
+        scaled, each, taken = sweep_both_ways(
+            monkeypatch, optimizer, hyper, rates, grads, initial, EVERYTHING, 1 + case
+        )
+        assert taken == [True]
+        assert not scaled.diverged_at.any() and np.array_equal(scaled.kept_rows, each.kept_rows)
+        assert_matches(scaled.final, each.final, f"{name} case {case} final", rtol=1e-11)
+        assert scaled.series.keys() == each.series.keys() and scaled.state.keys() == each.state.keys()
+        for key in scaled.series:
+            assert_matches(scaled.series[key], each.series[key], f"{name} case {case} {key}", rtol=1e-11)
+        for key in scaled.state:
+            assert np.array_equal(scaled.state[key], each.state[key]), f"{name} case {case} state {key}"
+
+
+def test_a_scaled_sweep_that_would_diverge_runs_every_configuration(monkeypatch):
+    """Near float64's limit the kernel runs each configuration, for the exact step it diverges at."""
+    optimizer = REGISTRY["sgd"]
+    grads = gradients.Explicit(np.full((20, 2), 1e10))
+    rates = np.array([1e-3, 1e297, 1e300])  # steps of 1e307 overflow at the 18th; of 1e310 at once
+    initial = np.zeros((3, 2))
+    scaled, each, taken = sweep_both_ways(
+        monkeypatch, optimizer, optimizer.hyper({}), rates, grads, initial, ("params",)
+    )
+    assert taken == [False]
+    assert scaled.diverged_at.tolist() == each.diverged_at.tolist() == [0, 18, 1]
+    assert np.array_equal(scaled.final, each.final)
+    assert np.array_equal(scaled.series["params"], each.series["params"])

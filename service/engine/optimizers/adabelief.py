@@ -80,6 +80,7 @@ OPTIMIZER = Optimizer(
     reference="optax 0.2.8",
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "eps placement: the paper's Algorithm 2 adds the same eps inside the second moment at every step "
         "(s_t = ... + eps) and again outside the root; optax splits it into eps_root (inside, accumulating in "

@@ -69,6 +69,7 @@ OPTIMIZER = Optimizer(
     state_names=AdadeltaState._fields,
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "The paper has no learning rate; torch multiplies the step by lr (default 1.0, so the paper's rule) and "
         "optax.adadelta by learning_rate. eps sits inside both roots in torch, optax and the paper alike.",

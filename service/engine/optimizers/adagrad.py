@@ -60,6 +60,7 @@ OPTIMIZER = Optimizer(
     state_names=AdagradState._fields,
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "optax.adagrad starts the accumulator at 0.1 and puts eps inside the root "
         "(1/sqrt(G + eps)); torch starts at initial_accumulator_value (0) with eps outside, as here.",

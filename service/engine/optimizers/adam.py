@@ -83,6 +83,7 @@ OPTIMIZER = Optimizer(
     state_names=AdamState._fields,
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "eps sits outside the root and after bias correction (sqrt(v_hat) + eps), as in torch and optax; "
         "the tutorial's Adam divides by the bias corrections a second time, making its steps 3x to 5x smaller.",

@@ -58,6 +58,7 @@ OPTIMIZER = Optimizer(
     state_names=AdamaxState._fields,
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "The paper has no eps (u = max(beta2*u, |g|)); torch and optax.adamax add eps to |g| inside the "
         "max, so eps is a floor on u rather than a term added to the denominator.",

@@ -46,6 +46,7 @@ OPTIMIZER = Optimizer(
     state_names=AdamState._fields,
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "torch's AdamW defaults weight_decay to 0.01 (Adam's default is 0) and has no decoupled_weight_decay "
         "switch; adam with decoupled_weight_decay = true is the same optimizer.",

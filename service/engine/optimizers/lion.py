@@ -65,6 +65,7 @@ OPTIMIZER = Optimizer(
     reference="optax 0.2.8",
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "optax.lion has no maximize option and no default learning rate; 1e-3 is used here. Its default "
         "weight_decay is 1e-3 (the paper's experiments use larger values with smaller lr: the decay per "

@@ -82,6 +82,7 @@ OPTIMIZER = Optimizer(
     state_names=NAdamState._fields,
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "Momentum schedule: torch uses mu_t = beta1*(1 - 0.5*0.96^(t*momentum_decay)), starting near beta1/2 "
         "and approaching beta1 only after thousands of steps (0.96^(t*0.004) halves at t ~ 4245); "

@@ -81,6 +81,7 @@ OPTIMIZER = Optimizer(
     state_names=RAdamState._fields,
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "Rectification threshold: torch switches the adaptive step on when rho_t > 5 (strictly); optax.radam "
         "when rho_t >= threshold (5 by default, adjustable); the paper's Algorithm 2 when rho_t > 4, the authors' "

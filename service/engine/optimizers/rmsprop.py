@@ -80,6 +80,7 @@ OPTIMIZER = Optimizer(
     state_names=RMSpropState._fields,
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "torch adds eps outside the root (sqrt(v) + eps); optax.rmsprop adds it inside "
         "(sqrt(v + eps)) and TensorFlow's RMSprop inside as well, so small-gradient steps differ.",

@@ -70,6 +70,7 @@ OPTIMIZER = Optimizer(
     state_names=SGDState._fields,
     init=init,
     step=step,
+    scales_with_lr=True,
     constraints=constraints,
     notes=(
         "torch copies the first gradient into the momentum buffer undamped; optax's trace starts "

@@ -78,6 +78,7 @@ OPTIMIZER = Optimizer(
     reference="optax 0.2.8",
     init=init,
     step=step,
+    scales_with_lr=True,
     notes=(
         "optax.yogi exposes only learning_rate, b1, b2 and eps; eps_root and initial_accumulator_value come "
         "from optax.scale_by_yogi, which optax.yogi chains with the learning rate at their defaults.",
