@@ -82,7 +82,7 @@ def _no_rows(steps: int) -> np.ndarray:
     return rows
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
     """One optimizer, hyperparameters `hyper`, N configurations with base lr `lr`: (T, N), or (1, N) when
     each configuration's lr is constant."""
@@ -111,19 +111,12 @@ class _Runner:
         self.hyper = compiled.hyper_values(job.hyper)
         self.lr = job.lr if job.lr.flags.c_contiguous else np.ascontiguousarray(job.lr)
         n = self.configs = self.lr.shape[1]
-        self.over, self.over_field = _NO_OVERRIDE, -1
-        if job.per_step:
-            ((name, values),) = job.per_step.items()
-            self.over = np.ascontiguousarray(values, dtype=np.float64)
-            self.over_field = job.hyper._fields.index(name)
+        self.over, self.over_field = _override(job)
         keep = job.record if record else ()
         # Nothing to record: no step takes the recording loop (the kernel's fast, vectorized one).
         self.rows = rows if keep else _no_rows(steps)
-        self.rec_params = np.empty((n, count + 1, dim)) if "params" in keep else _EMPTY3
-        self.rec_rates = np.empty((n, count, dim)) if "learning_rates" in keep else _EMPTY3
-        self.rec_updates = np.empty((n, count, dim)) if "updates" in keep else _EMPTY3
-        states = len(optimizer.state_names)
-        self.rec_state = np.empty((n, states, count, dim)) if "state" in keep and states else _EMPTY4
+        self.outputs = _outputs(keep, n, len(optimizer.state_names), count, dim)
+        self.rec_params, self.rec_rates, self.rec_updates, self.rec_state = self.outputs
         if "params" in keep:
             self.rec_params[:, 0, :] = job.initial
         self.final = np.empty((n, dim))
@@ -277,37 +270,83 @@ def _walk(source, runners, steps: int, stops, deadline, width: int, on_stop=None
         future.result().finish()
 
 
-def _run_small(source, runners, steps: int, deadline, gradient_rows) -> None:
-    """A small call (the tutorial's size): one kernel call per job over all steps and coordinates, without
-    the units, chunks and threads of `_walk`, whose bookkeeping would cost more than the steps."""
-    ((_, width, block, offset),) = source.blocks(source.shape[1])
+def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, deadline, gradient_rows) -> list[Job]:
+    """A small call (the tutorial's size): one kernel call per job over all steps and coordinates, on this
+    thread, without the runners, units and chunks of `_walk`, whose bookkeeping would cost more than the
+    steps. Returns the jobs in which a configuration diverged: the general path runs them again (it takes
+    each diverged configuration's parameters at the step before)."""
+    steps, dim = source.shape
+    ((_, width, block, offset),) = source.blocks(dim)
     if gradient_rows is not None:
         gradient_rows[0][:] = block[gradient_rows[1], offset : offset + width]
-    for r in runners:
+    count, diverged = kept.size, []
+    for job in jobs:
+        optimizer = job.optimizer
         if deadline is not None and time.monotonic() > deadline:
-            raise BudgetExceeded(f"{r.job.optimizer.name} stopped at step 0 of {steps}: over the time budget")
-        lanes = np.empty((len(r.job.optimizer.state_names) + 2, r.configs * width))
-        params = lanes[0].reshape(r.configs, width)
-        params[...] = r.job.initial
-        r.kernel(
+            raise BudgetExceeded(f"{optimizer.name} stopped at step 0 of {steps}: over the time budget")
+        configs, states = job.lr.shape[1], len(optimizer.state_names)
+        over, over_field = _override(job)
+        outputs = _outputs(job.record, configs, states, count, dim)
+        lanes = np.empty((states + 2, configs * dim))
+        params = lanes[0].reshape(configs, dim)
+        params[...] = job.initial
+        if outputs[0].size:
+            outputs[0][:, 0, :] = params
+        first_bad = np.zeros(configs, dtype=np.int64)
+        lr = job.lr if job.lr.flags.c_contiguous else np.ascontiguousarray(job.lr)
+        kernel = compiled.kernel_function(optimizer)
+        if kernel(
             block,
             offset,
             lanes,
-            r.hyper,
-            r.over,
-            r.over_field,
-            r.lr,
+            compiled.hyper_values(job.hyper),
+            over,
+            over_field,
+            lr,
             0,
             steps,
-            r.rows,
+            rows if job.record else _no_rows(steps),
             0,
-            r.rec_params,
-            r.rec_rates,
-            r.rec_updates,
-            r.rec_state,
-            r.first_bad,
-        )
-        r.final = params
+            *outputs,
+            first_bad,
+        ):
+            diverged.append(job)
+            continue
+        job.final, job.diverged_at = params, first_bad
+        job.kept_rows = (count,) if configs == 1 else np.full(configs, count)
+        _fill(job, outputs)
+    return diverged
+
+
+def _override(job: Job) -> tuple[np.ndarray, int]:
+    """The kernel's per-step hyperparameter: its values and its field's index (-1: none)."""
+    if not job.per_step:
+        return _NO_OVERRIDE, -1
+    ((name, values),) = job.per_step.items()
+    return np.ascontiguousarray(values, dtype=np.float64), job.hyper._fields.index(name)
+
+
+def _outputs(keep, configs: int, states: int, count: int, dim: int) -> tuple[np.ndarray, ...]:
+    """The kernel's recording arrays (params, learning rates, updates, state); empty when not recorded."""
+    return (
+        np.empty((configs, count + 1, dim)) if "params" in keep else _EMPTY3,
+        np.empty((configs, count, dim)) if "learning_rates" in keep else _EMPTY3,
+        np.empty((configs, count, dim)) if "updates" in keep else _EMPTY3,
+        np.empty((configs, states, count, dim)) if "state" in keep and states else _EMPTY4,
+    )
+
+
+def _fill(job: Job, outputs: tuple[np.ndarray, ...]) -> None:
+    """The job's recorded series and state, from the kernel's recording arrays."""
+    params, rates, updates, state = outputs
+    series = job.series = {}
+    if params.size:
+        series["params"] = params
+    if rates.size:
+        series["learning_rates"] = rates
+    if updates.size:
+        series["updates"] = updates
+    job.state = {name: state[:, i] for i, name in enumerate(job.optimizer.state_names)} if state.size else {}
 
 
 def _scalable(job: Job, steps: int, dim: int) -> bool:
@@ -374,18 +413,18 @@ def run_jobs(
     steps, dim = source.shape
     kept, rows = _rows(steps, every)
     jobs = [job for job in jobs if not (_scalable(job, steps, dim) and _run_scaled(source, job, kept, deadline))]
-    if not jobs:
-        return kept
     synthetic = not hasattr(source, "values")
     configs = sum(job.lr.shape[1] for job in jobs)
     width = _block_width(steps, dim, configs, synthetic)
-    workers = threads() if workers is None else workers
-    runners = [_Runner(job, steps, dim, rows, kept.size, record=True) for job in jobs]
     grab = None if gradient_rows is None else (gradient_rows, kept - 1)
     if configs * dim * steps <= SMALL_WORK and width >= dim and not progress.active():
-        _run_small(source, runners, steps, deadline, grab)
-    else:
-        _walk(source, runners, steps, (), deadline, width, gradient_rows=grab, workers=workers)
+        jobs = _run_small(source, jobs, kept, rows, deadline, grab)
+        grab = None
+    if not jobs and grab is None:
+        return kept
+    workers = threads() if workers is None else workers
+    runners = [_Runner(job, steps, dim, rows, kept.size, record=True) for job in jobs]
+    _walk(source, runners, steps, (), deadline, width, gradient_rows=grab, workers=workers)
 
     retry = []
     for runner in runners:
@@ -404,18 +443,7 @@ def run_jobs(
             job.kept_rows = done // every + ((done == steps) & (steps % every != 0))
             if runner.first_bad.any():
                 retry.append((runner, np.flatnonzero(runner.first_bad)))
-        job.series = {
-            name: values
-            for name, values in (
-                ("params", runner.rec_params),
-                ("learning_rates", runner.rec_rates),
-                ("updates", runner.rec_updates),
-            )
-            if values.size
-        }
-        job.state = {}
-        if "state" in job.record and job.optimizer.state_names:
-            job.state = {name: runner.rec_state[:, i] for i, name in enumerate(job.optimizer.state_names)}
+        _fill(job, runner.outputs)
     if retry:
         _retry(source, retry, steps, deadline, width, workers)
     return kept

@@ -45,6 +45,7 @@ _COMPILE_SECONDS: dict[str, float] = {}
 _SKIP = object()
 
 
+@functools.cache
 def available() -> bool:
     """True when numba can be imported (the compiled path is optional: numpy is always there)."""
     try:

@@ -78,11 +78,13 @@ class Optimizer:
     constraints: Callable[[Any], list[tuple[str, str]]] = no_constraints
     hyper_type: type = field(init=False, repr=False, compare=False)
     _names: frozenset = field(init=False, repr=False, compare=False)
+    _defaults: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = [h.name for h in self.hyperparameters]
         object.__setattr__(self, "hyper_type", namedtuple(f"{self.name.title()}Hyper", names))
         object.__setattr__(self, "_names", frozenset(names))
+        object.__setattr__(self, "_defaults", self.hyper_type._make(h.default for h in self.hyperparameters))
 
     def lr_linear(self, hyper: Any) -> bool:
         """Whether, under `hyper`, every step's update and learning rate are lr times what they are at lr = 1."""
@@ -90,11 +92,12 @@ class Optimizer:
 
     def hyper(self, values: Mapping[str, Number] | None = None) -> Any:
         """Resolve hyperparameters: `values` over the defaults. Unknown names raise KeyError."""
-        values = values or {}
+        if not values:
+            return self._defaults
         if not self._names.issuperset(values):
             unknown = set(values) - self._names
             raise KeyError(f"unknown hyperparameters for {self.name}: {sorted(unknown)}")
-        return self.hyper_type._make([values.get(h.name, h.default) for h in self.hyperparameters])
+        return self._defaults._replace(**values)
 
 
 class Registry(Mapping[str, Optimizer]):

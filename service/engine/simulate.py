@@ -230,6 +230,7 @@ def simulate_source(
     labels = unique_labels([spec.label or spec.optimizer.name for spec in runs])
     hypers = [spec.optimizer.hyper(spec.hyperparameters) for spec in runs]
     jobs = {}
+    origin = start[None, :]
     for i, (spec, hyper) in enumerate(zip(runs, hypers, strict=True)):
         if compiles(spec.optimizer, engine):
             rates = (
@@ -237,7 +238,7 @@ def simulate_source(
                 if spec.lr is None
                 else np.asarray(spec.lr, dtype=np.float64)[:, None]
             )
-            jobs[i] = batch.Job(spec.optimizer, hyper, rates, start[None, :], spec.per_step, record)
+            jobs[i] = batch.Job(spec.optimizer, hyper, rates, origin, spec.per_step, record)
     kept = recorded_steps(steps, record_every)
     rows = np.empty((kept.size, dim)) if include_gradients else None
     if jobs:
