@@ -285,7 +285,7 @@ def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, 
         if deadline is not None and time.monotonic() > deadline:
             raise BudgetExceeded(f"{optimizer.name} stopped at step 0 of {steps}: over the time budget")
         configs, states = job.lr.shape[1], len(optimizer.state_names)
-        over, over_field = _override(job)
+        over, over_field = _override(job) if job.per_step else (_NO_OVERRIDE, -1)
         outputs = _outputs(job.record, configs, states, count, dim)
         lanes = np.empty((states + 2, configs * dim))
         params = lanes[0].reshape(configs, dim)

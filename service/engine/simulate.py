@@ -252,10 +252,14 @@ def simulate_source(
     for i, (spec, label, hyper) in enumerate(zip(runs, labels, hypers, strict=True)):
         if i in jobs:
             job = jobs[i]
-            count = int(job.kept_rows[0])
-            series = {name: values[0, : count + (name == "params")] for name, values in job.series.items()}
-            states = {name: values[0, :count] for name, values in job.state.items()}
             diverged_at = int(job.diverged_at[0]) or None
+            if diverged_at is None:  # every recorded row
+                series = {name: values[0] for name, values in job.series.items()}
+                states = {name: values[0] for name, values in job.state.items()}
+            else:
+                count = int(job.kept_rows[0])
+                series = {name: values[0, : count + (name == "params")] for name, values in job.series.items()}
+                states = {name: values[0, :count] for name, values in job.state.items()}
             final = job.final[0]
         else:
             final, diverged_at, series, states = run(
