@@ -265,14 +265,7 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
 {state_store_single}
             row = rows[t]
             if row >= 0:
-                if keep_params:
-                    rec_params[i, row + 1, out_offset] = new_p
-                if keep_rates:
-                    rec_rates[i, row, out_offset] = rate
-                if keep_updates:
-                    rec_updates[i, row, out_offset] = update
-                if keep_state:
-{state_record_single}
+{record_single}
             if b:
                 lanes[K - 1, i] += 1.0
                 if first_bad[i] == 0:
@@ -306,14 +299,7 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
 {state_store}
                     lanes[K - 1, i] += b
                     nbad += b
-                    if keep_params:
-                        rec_params[i, row + 1, out_offset] = new_p
-                    if keep_rates:
-                        rec_rates[i, row, out_offset] = rate
-                    if keep_updates:
-                        rec_updates[i, row, out_offset] = update
-                    if keep_state:
-{state_record}
+{record}
         else:
             for n in range(configs):
                 lr_n = lr[lt, n]
@@ -343,14 +329,7 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
 {state_store_inner}
                         nb += b
                         column = out_offset + j
-                        if keep_params:
-                            rec_params[n, row + 1, column] = new_p
-                        if keep_rates:
-                            rec_rates[n, row, column] = rate
-                        if keep_updates:
-                            rec_updates[n, row, column] = update
-                        if keep_state:
-{state_record_inner}
+{record_inner}
                 lanes[K - 1, base] += nb
                 nbad += nb
         if nbad > 0:
@@ -366,6 +345,21 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
 
 def _indent(lines: list[str], spaces: int) -> str:
     return "\n".join(" " * spaces + line for line in lines)
+
+
+def _recording(k: int, config: str, column: str, spaces: int) -> str:
+    """The kernel's statements recording step `row` of configuration `config` at column `column`."""
+    lines = [
+        "if keep_params:",
+        f"    rec_params[{config}, row + 1, {column}] = new_p",
+        "if keep_rates:",
+        f"    rec_rates[{config}, row, {column}] = rate",
+        "if keep_updates:",
+        f"    rec_updates[{config}, row, {column}] = update",
+        "if keep_state:",
+        *(f"    rec_state[{config}, {i}, row, {column}] = new[{i}]" for i in range(k)),
+    ]
+    return _indent(lines if k else [*lines, "    pass"], spaces)
 
 
 def _hyper_field(i: int, kind: str, step: str = "t") -> str:
@@ -398,14 +392,12 @@ def kernel_source(optimizer: Optimizer, digest: str) -> str:
         state_check="".join(f" | (new[{i}] - new[{i}] != 0.0)" for i in range(k)),
         state_store=_indent([f"lanes[{i + 1}, i] = new[{i}]" for i in range(k)], 20),
         state_store_single=_indent([f"lanes[{i + 1}, i] = new[{i}]" for i in range(k)], 12),
-        state_record_single=_indent(
-            [f"rec_state[i, {i}, row, out_offset] = new[{i}]" for i in range(k)] or ["pass"], 20
-        ),
         state_store_inner=_indent([f"l{i + 1}[j] = new[{i}]" for i in range(k)], 24),
         state_load_inner=", ".join(f"l{i + 1}[j]" for i in range(k)),
         row_views=_indent([f"l{i + 1} = lanes[{i + 1}, base : base + width]" for i in range(k)], 16),
-        state_record=_indent([f"rec_state[i, {i}, row, out_offset] = new[{i}]" for i in range(k)] or ["pass"], 24),
-        state_record_inner=_indent([f"rec_state[n, {i}, row, column] = new[{i}]" for i in range(k)] or ["pass"], 28),
+        record_single=_recording(k, "i", "out_offset", 16),
+        record=_recording(k, "i", "out_offset", 20),
+        record_inner=_recording(k, "n", "column", 24),
     )
 
 
