@@ -27,6 +27,7 @@ from .concurrency import estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import ErrorMessage, ValidationErrorBody, limit_error
 from .export import simulation_csv
+from .lean import LeanRoute
 from .metrics import Metrics, MetricsDep
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
 from .negotiation import CSV, IMAGES, JSON, PNG, SVG, Media
@@ -34,7 +35,8 @@ from .responses import json_response
 from .schedules import schedule_arrays
 from .tuning import tune_runs
 
-router = APIRouter(tags=["simulate"])
+# Its common requests skip FastAPI's generic parameter solving (lean.py): ~70 µs of a ~300 µs tutorial request.
+router = APIRouter(tags=["simulate"], route_class=LeanRoute)
 
 
 def check_limits(request: SimulateRequest, settings: Settings, record: set[str], every: int = 1) -> None:
