@@ -287,15 +287,13 @@ def simulate_response(
 ) -> Response:
     """The simulation in the negotiated media type: JSON, CSV or the tutorial's figure."""
     payload = run_simulation(request, settings, metrics, None if media == JSON else RECORDED_FOR[media])
+    vary = {"vary": "Accept"}  # one body, several answers: caches must key on Accept too
     if media == CSV:
-        response = Response(simulation_csv(payload), media_type="text/csv; charset=utf-8")
-    elif media in IMAGES:
+        return Response(simulation_csv(payload), media_type="text/csv; charset=utf-8", headers=vary)
+    if media in IMAGES:
         surface = contour_surface(request, payload)
-        response = Response(figures.render(payload, media, coordinate, surface), media_type=media)
-    else:
-        response = json_response(payload)
-    response.headers["vary"] = "Accept"  # one body, several answers: caches must key on Accept too
-    return response
+        return Response(figures.render(payload, media, coordinate, surface), media_type=media, headers=vary)
+    return json_response(payload, headers=vary)
 
 
 def count_steps(metrics, results: list[RunResult], steps: int) -> None:
