@@ -126,7 +126,8 @@ def check_closed_loop_work(request, settings: Settings, configs: int | None = No
 def run_spec(spec, steps: int, index: int, lr: float | None = None) -> RunSpec:
     """An optimizer spec as the engine takes it, its schedule turned into per-step values (`lr` overrides)."""
     optimizer = REGISTRY[spec.name]
-    hyperparameters = spec.model_dump(exclude={"name", "label", "schedule"})
+    # The spec's fields but name, label and schedule (all scalars): read directly, ~5x cheaper than a dump.
+    hyperparameters = {h.name: getattr(spec, h.name) for h in optimizer.hyperparameters}
     if lr is not None:
         hyperparameters["lr"] = lr
     if spec.schedule is None:
@@ -299,7 +300,7 @@ def simulate_response(
 def count_steps(metrics, results: list[RunResult], steps: int) -> None:
     """Simulated steps per optimizer, for /metrics (a diverged run counts the steps it completed)."""
     for result in results:
-        metrics.steps.labels(result.name).inc(steps if result.diverged_at is None else result.diverged_at - 1)
+        metrics.simulated(result.name, steps if result.diverged_at is None else result.diverged_at - 1)
 
 
 def closed_loop(
