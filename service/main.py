@@ -71,16 +71,6 @@ def middleware(settings: Settings, telemetry: Metrics) -> list[Middleware]:
     return stack
 
 
-def settings_of(settings: Settings):
-    """The settings dependency of one app. Async on purpose: FastAPI runs a plain `def` dependency in its
-    thread pool, one more thread round trip per request (as much as a tutorial-sized simulation)."""
-
-    async def current() -> Settings:
-        return settings
-
-    return current
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. Without `settings` it reads the environment (cached `get_settings()`); with them,
     routes and middleware both use the ones given."""
@@ -95,9 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         middleware=middleware(settings, telemetry),
         lifespan=lifespan,
     )
-    app.state.settings = settings
+    app.state.settings = settings  # what the routes' settings dependency reads (api/deps.py)
     app.state.metrics = telemetry
-    app.dependency_overrides[get_settings] = settings_of(settings)
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     # Every resource router sits behind the optional API key, so each of its routes documents the 401;

@@ -1,8 +1,9 @@
 """Service settings, read from environment variables prefixed OPTISCOPE_ (e.g. OPTISCOPE_MAX_STEPS).
 
-`get_settings()` is cached and is the dependency routes use; tests override it with
-`app.dependency_overrides[get_settings]`, or build an app with `create_app(Settings(...))`, which does
-the same and also hands the settings to the middleware.
+`get_settings()` is cached: `create_app()` builds the app with it unless given settings, and the command
+line uses it. Routes read the app's settings through the `SettingsDep` dependency (service/api/deps.py);
+tests build an app with `create_app(Settings(...))`, which hands the settings to the routes and the
+middleware alike, or override that dependency.
 """
 
 from __future__ import annotations

@@ -71,15 +71,20 @@ class ResponseCache:
             await send({"type": "http.response.body", "body": payload})
             return
         self.stats.misses += 1
-        captured: dict = {"parts": []}
+        captured: dict = {"parts": [], "size": 0}
 
         async def capture(message) -> None:
             if message["type"] == "http.response.start":
                 captured["status"], captured["headers"] = message["status"], list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                captured["parts"].append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    self._keep(key, captured)
+            elif message["type"] == "http.response.body" and captured["parts"] is not None:
+                part = message.get("body", b"")
+                captured["size"] += len(part)
+                if captured["size"] > self.max_entry_bytes:
+                    captured["parts"] = None  # too large to keep: hold none of a streamed answer
+                else:
+                    captured["parts"].append(part)
+                    if not message.get("more_body", False):
+                        self._keep(key, captured)
             await send(message)
 
         await self.app(scope, replay, capture)

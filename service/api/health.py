@@ -7,15 +7,13 @@ not at all when the service cannot take more work, and a balancer sends traffic 
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import numpy as np
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from .. import __version__
 from ..engine import REGISTRY, RunSpec, simulate
-from ..settings import Settings, get_settings
+from .deps import SettingsDep
 from .errors import UNAUTHORIZED
 
 router = APIRouter(tags=["health"])
@@ -42,5 +40,5 @@ def readyz() -> Health:
 
 
 @router.get("/version", summary="Package version and source revision", responses=UNAUTHORIZED)
-def version(settings: Annotated[Settings, Depends(get_settings)]) -> Version:
+def version(settings: SettingsDep) -> Version:
     return Version(version=__version__, git_revision=settings.git_revision)

@@ -6,7 +6,7 @@ Prometheus sums over the replicas it scrapes.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import (
@@ -49,6 +49,14 @@ class Metrics:
         self.budget_exceeded = Counter(
             "optiscope_compute_budget_exceeded", "Simulations stopped at the compute budget.", registry=self.registry
         )
+
+        self._steps_of: dict[str, Any] = {}  # optimizer name -> its child counter (labels() costs ~1.5 us)
+
+    def simulated(self, optimizer: str, steps: int) -> None:
+        child = self._steps_of.get(optimizer)
+        if child is None:
+            child = self._steps_of[optimizer] = self.steps.labels(optimizer)
+        child.inc(steps)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, status).inc()

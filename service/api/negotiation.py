@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException
+from fastapi import Depends, HTTPException, Request
 
 from .. import figures
 
@@ -81,8 +81,9 @@ def negotiate(accept: str | None, can_draw: bool) -> str:
     )
 
 
-async def accepted_media(accept: Annotated[str | None, Header(include_in_schema=False)] = None) -> str:
-    return negotiate(accept, figures.available())
+async def accepted_media(request: Request) -> str:
+    # The request alone (not a Header parameter): POST /simulate is a LeanRoute (api/lean.py).
+    return negotiate(request.headers.get("accept"), figures.available())
 
 
 Media = Annotated[str, Depends(accepted_media)]

@@ -27,6 +27,7 @@ from .concurrency import estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import ErrorMessage, ValidationErrorBody, limit_error
 from .export import simulation_csv
+from .lean import LeanRoute
 from .metrics import Metrics, MetricsDep
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
 from .negotiation import CSV, IMAGES, JSON, PNG, SVG, Media
@@ -34,7 +35,8 @@ from .responses import json_response
 from .schedules import schedule_arrays
 from .tuning import tune_runs
 
-router = APIRouter(tags=["simulate"])
+# Its common requests skip FastAPI's generic parameter solving (lean.py): ~70 µs of a ~300 µs tutorial request.
+router = APIRouter(tags=["simulate"], route_class=LeanRoute)
 
 
 def check_limits(request: SimulateRequest, settings: Settings, record: set[str], every: int = 1) -> None:
@@ -124,7 +126,8 @@ def check_closed_loop_work(request, settings: Settings, configs: int | None = No
 def run_spec(spec, steps: int, index: int, lr: float | None = None) -> RunSpec:
     """An optimizer spec as the engine takes it, its schedule turned into per-step values (`lr` overrides)."""
     optimizer = REGISTRY[spec.name]
-    hyperparameters = spec.model_dump(exclude={"name", "label", "schedule"})
+    # The spec's fields but name, label and schedule (all scalars): read directly, ~5x cheaper than a dump.
+    hyperparameters = {h.name: getattr(spec, h.name) for h in optimizer.hyperparameters}
     if lr is not None:
         hyperparameters["lr"] = lr
     if spec.schedule is None:
@@ -285,21 +288,19 @@ def simulate_response(
 ) -> Response:
     """The simulation in the negotiated media type: JSON, CSV or the tutorial's figure."""
     payload = run_simulation(request, settings, metrics, None if media == JSON else RECORDED_FOR[media])
+    vary = {"vary": "Accept"}  # one body, several answers: caches must key on Accept too
     if media == CSV:
-        response = Response(simulation_csv(payload), media_type="text/csv; charset=utf-8")
-    elif media in IMAGES:
+        return Response(simulation_csv(payload), media_type="text/csv; charset=utf-8", headers=vary)
+    if media in IMAGES:
         surface = contour_surface(request, payload)
-        response = Response(figures.render(payload, media, coordinate, surface), media_type=media)
-    else:
-        response = json_response(payload)
-    response.headers["vary"] = "Accept"  # one body, several answers: caches must key on Accept too
-    return response
+        return Response(figures.render(payload, media, coordinate, surface), media_type=media, headers=vary)
+    return json_response(payload, headers=vary)
 
 
 def count_steps(metrics, results: list[RunResult], steps: int) -> None:
     """Simulated steps per optimizer, for /metrics (a diverged run counts the steps it completed)."""
     for result in results:
-        metrics.steps.labels(result.name).inc(steps if result.diverged_at is None else result.diverged_at - 1)
+        metrics.simulated(result.name, steps if result.diverged_at is None else result.diverged_at - 1)
 
 
 def closed_loop(

@@ -79,3 +79,28 @@ def test_the_media_type_is_part_of_the_key():
     assert client.post("/simulate", json={}).headers["content-type"] == "application/json"
     answer = client.post("/simulate", json={}, headers={"accept": "text/csv"})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+
+
+def test_a_streamed_answer_over_the_entry_size_passes_through_and_is_not_held():
+    import asyncio
+
+    parts = [b'{"a":[', b"1," * 50, b"2]}"]
+
+    async def streaming_app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        for i, part in enumerate(parts):
+            await send({"type": "http.response.body", "body": part, "more_body": i < len(parts) - 1})
+
+    cache = ResponseCache(streaming_app, max_entry_bytes=64)
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/simulate", "headers": [], "query_string": b""}
+    asyncio.run(cache(scope, receive, send))
+    assert [m.get("body") for m in sent[1:]] == parts
+    assert len(cache.store) == 0 and cache.stats.stored_bytes == 0

@@ -7,7 +7,7 @@ import pytest
 
 from service.client import AsyncOptiscopeClient, OptiscopeClient
 from service.main import create_app
-from service.settings import Settings, get_settings
+from service.settings import Settings
 from tests.servers import ASGIBridge
 
 URL = "http://optiscope.test"
@@ -15,10 +15,7 @@ FAST = {"backoff": 0.001, "max_backoff": 0.004}  # retries without slowing the s
 
 
 def make_app(**settings):
-    app = create_app()
-    if settings:
-        app.dependency_overrides[get_settings] = lambda: Settings(**settings)
-    return app
+    return create_app(Settings(**settings))
 
 
 @pytest.fixture
