@@ -111,11 +111,11 @@ class _Runner:
         self.hyper = compiled.hyper_values(job.hyper)
         self.lr = job.lr if job.lr.flags.c_contiguous else np.ascontiguousarray(job.lr)
         n = self.configs = self.lr.shape[1]
-        self.over, self.over_field = _override(job)
+        self.over, self.over_field = override(job.hyper, job.per_step)
         keep = job.record if record else ()
         # Nothing to record: no step takes the recording loop (the kernel's fast, vectorized one).
         self.rows = rows if keep else _no_rows(steps)
-        self.outputs = _outputs(keep, n, len(optimizer.state_names), count, dim)
+        self.outputs = recording(keep, n, len(optimizer.state_names), count, dim)
         self.rec_params, self.rec_rates, self.rec_updates, self.rec_state = self.outputs
         if "params" in keep:
             self.rec_params[:, 0, :] = job.initial
@@ -285,8 +285,8 @@ def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, 
         if deadline is not None and time.monotonic() > deadline:
             raise BudgetExceeded(f"{optimizer.name} stopped at step 0 of {steps}: over the time budget")
         configs, states = job.lr.shape[1], len(optimizer.state_names)
-        over, over_field = _override(job) if job.per_step else (_NO_OVERRIDE, -1)
-        outputs = _outputs(job.record, configs, states, count, dim)
+        over, over_field = override(job.hyper, job.per_step)
+        outputs = recording(job.record, configs, states, count, dim)
         lanes = np.empty((states + 2, configs * dim))
         params = lanes[0].reshape(configs, dim)
         params[...] = job.initial
@@ -318,15 +318,25 @@ def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, 
     return diverged
 
 
-def _override(job: Job) -> tuple[np.ndarray, int]:
+def override(hyper: Any, per_step: Mapping[str, np.ndarray] | None) -> tuple[np.ndarray, int]:
     """The kernel's per-step hyperparameter: its values and its field's index (-1: none)."""
-    if not job.per_step:
+    if not per_step:
         return _NO_OVERRIDE, -1
-    ((name, values),) = job.per_step.items()
-    return np.ascontiguousarray(values, dtype=np.float64), job.hyper._fields.index(name)
+    ((name, values),) = per_step.items()
+    return np.ascontiguousarray(values, dtype=np.float64), hyper._fields.index(name)
 
 
-def _outputs(keep, configs: int, states: int, count: int, dim: int) -> tuple[np.ndarray, ...]:
+def recorded_rows(steps: int) -> np.ndarray:
+    """The kernel's `rows` when every step is recorded (row t for step t + 1)."""
+    return _rows(steps, 1)[1]
+
+
+def no_rows(steps: int) -> np.ndarray:
+    """The kernel's `rows` when nothing is recorded."""
+    return _no_rows(steps)
+
+
+def recording(keep, configs: int, states: int, count: int, dim: int) -> tuple[np.ndarray, ...]:
     """The kernel's recording arrays (params, learning rates, updates, state); empty when not recorded."""
     return (
         np.empty((configs, count + 1, dim)) if "params" in keep else _EMPTY3,

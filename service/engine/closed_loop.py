@@ -26,14 +26,17 @@ from typing import Any
 
 import numpy as np
 
+from . import batch, compiled
 from .objectives import Problem
 from .registry import Optimizer
 from .simulate import (
+    SERIES,
     RunResult,
     RunSpec,
     allocate,
     base_rates,
     check_deadline,
+    compiles,
     finite_step,
     hyper_at,
     initial_hyper,
@@ -63,26 +66,26 @@ def run_closed_loop(
     per_step: Mapping[str, np.ndarray] | None = None,
     noise_std: float = 0.0,
     seed: int = 0,
+    engine: str = "auto",
 ) -> tuple[np.ndarray, int | None, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """One optimizer on `problem` for `steps` steps from `initial` (D,).
 
     Returns what the open-loop `run` returns — final parameters, divergence step (or None), series and
     state — with `loss`, `gradients` and (when the minima are known) `distance_to_optimum` among the series.
-    ValueError if the loss at `initial` is not finite.
+    ValueError if the loss at `initial` is not finite. An optimizer with a compiled kernel takes its steps
+    there (`engine="reference"` forces the numpy step); the results are the same.
     """
     rates = base_rates(hyper, lr, steps)
+    if compiles(optimizer, engine):
+        return _run_compiled(
+            optimizer, hyper, problem, initial, steps, record, rates, deadline, per_step, noise_std, seed
+        )
     params = np.array(initial, dtype=np.float64)
     series, states = allocate(optimizer, record, params, steps)
-    loss = np.empty(steps + 1)
-    with np.errstate(all="ignore"):
-        loss[0] = problem.value(params)
-    if not np.isfinite(loss[0]):
-        raise ValueError("the loss at the initial point is not finite (it overflows float64): start closer")
+    loss, distances = _start(problem, params, steps)
     series.update(loss=loss, gradients=np.empty((steps, problem.dim)))
-    distance = problem.distance_to_optimum(params)
-    if distance is not None:
-        series["distance_to_optimum"] = np.empty(steps + 1)
-        series["distance_to_optimum"][0] = distance
+    if distances is not None:
+        series["distance_to_optimum"] = distances
     noise, batches = random_streams(seed)
     diverged_at = None
     per_step = per_step or {}
@@ -109,11 +112,75 @@ def run_closed_loop(
             record_step(series, states, optimizer, t, params, rate, update, state)
             loss[t] = value
             series["gradients"][t - 1] = grad
-            if distance is not None:
-                series["distance_to_optimum"][t] = problem.distance_to_optimum(params)
+            if distances is not None:
+                distances[t] = problem.distance_to_optimum(params)
     if diverged_at is not None:
         series, states = truncate(series, states, diverged_at)
     return params, diverged_at, series, states
+
+
+def _start(problem: Problem, params: np.ndarray, steps: int):
+    """The loss series with the loss at the start (ValueError if not finite), and the distances if known."""
+    loss = np.empty(steps + 1)
+    with np.errstate(all="ignore"):
+        loss[0] = problem.value(params)
+    if not np.isfinite(loss[0]):
+        raise ValueError("the loss at the initial point is not finite (it overflows float64): start closer")
+    distance = problem.distance_to_optimum(params)
+    distances = None
+    if distance is not None:
+        distances = np.empty(steps + 1)
+        distances[0] = distance
+    return loss, distances
+
+
+def _run_compiled(optimizer, hyper, problem, initial, steps, record, rates, deadline, per_step, noise_std, seed):
+    """`run_closed_loop` with each step taken by the optimizer's compiled kernel: one kernel call a step,
+    over every coordinate (the next gradient needs this step's parameters, so steps cannot be batched).
+    The kernel keeps the state and records the series; the gradient, the loss and the checks of what the
+    kernel does not see (a non-finite gradient or loss) stay here, as in the numpy loop above."""
+    params = np.array(initial, dtype=np.float64)
+    dim, states = problem.dim, len(optimizer.state_names)
+    loss, distances = _start(problem, params, steps)
+    outputs = batch.recording(record, 1, states, steps, dim)
+    if outputs[0].size:
+        outputs[0][0, 0] = params
+    lanes = np.empty((states + 2, dim))
+    lanes[0] = params
+    grads, first_bad = np.empty((steps, dim)), np.zeros(1, dtype=np.int64)
+    over, over_field = batch.override(hyper, per_step)
+    arguments = (compiled.hyper_values(hyper), over, over_field, np.ascontiguousarray(rates[:, None]))
+    rows = batch.recorded_rows(steps) if any(o.size for o in outputs) else batch.no_rows(steps)
+    kernel = compiled.kernel_function(optimizer)
+    noise, batches = random_streams(seed)
+    diverged_at = None
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            check_deadline(deadline, t, steps, optimizer.name)
+            if problem.stochastic_gradient is None:
+                grad = problem.gradient(params)
+            else:
+                grad = problem.stochastic_gradient(params, batches)
+            if noise_std:
+                grad = grad + noise_std * noise.standard_normal(dim)
+            grads[t - 1] = grad
+            kernel(grads, 0, lanes, *arguments, t - 1, t, rows, 0, *outputs, first_bad)
+            value = problem.value(lanes[0])
+            if first_bad[0] or not (np.isfinite(grad).all() and np.isfinite(value)):
+                diverged_at = t
+                break
+            params = lanes[0].copy()
+            loss[t] = value
+            if distances is not None:
+                distances[t] = problem.distance_to_optimum(params)
+    series = {name: values[0] for name, values in zip(SERIES[:3], outputs, strict=False) if name in record}
+    state = {name: outputs[3][0, i] for i, name in enumerate(optimizer.state_names)} if outputs[3].size else {}
+    series.update(loss=loss, gradients=grads)
+    if distances is not None:
+        series["distance_to_optimum"] = distances
+    if diverged_at is not None:
+        series, state = truncate(series, state, diverged_at)
+    return params, diverged_at, series, state
 
 
 def simulate_objective(
@@ -125,6 +192,7 @@ def simulate_objective(
     noise_std: float = 0.0,
     seed: int = 0,
     deadline: float | None = None,
+    engine: str = "auto",
 ) -> list[RunResult]:
     """Run every spec on `problem` from `initial` (default: the problem's start), each in closed loop."""
     start = problem.start if initial is None else initial
@@ -134,7 +202,18 @@ def simulate_objective(
     for spec, label in zip(runs, labels, strict=True):
         hyper = spec.optimizer.hyper(spec.hyperparameters)
         final, diverged_at, series, states = run_closed_loop(
-            spec.optimizer, hyper, problem, start, steps, record, spec.lr, deadline, spec.per_step, noise_std, seed
+            spec.optimizer,
+            hyper,
+            problem,
+            start,
+            steps,
+            record,
+            spec.lr,
+            deadline,
+            spec.per_step,
+            noise_std,
+            seed,
+            engine,
         )
         results.append(RunResult(label, spec.optimizer.name, hyper._asdict(), final, diverged_at, series, states))
     return results

@@ -159,7 +159,7 @@ def sweep_closed_loop(
     trajectories: bool = False,
     deadline: float | None = None,
 ) -> Sweep:
-    """Every configuration on `problem` in closed loop (the numpy driver); the score is the final loss."""
+    """Every configuration on `problem` in closed loop, one after another; the score is the final loss."""
     kept = batch.recorded_steps(steps, record_every)
     rows = np.concatenate([[0], kept])
     count = len(configs)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.engine import OBJECTIVES, REGISTRY, RunSpec, simulate, simulate_objective
+from service.engine import OBJECTIVES, REGISTRY, RunSpec, compiled, simulate, simulate_objective
 from service.engine.closed_loop import random_streams, run_closed_loop
+from tests.fixtures_util import assert_matches
 
 
 def objective(name, dim=None, **params):
@@ -149,3 +150,42 @@ def test_every_optimizer_runs_on_every_function(function):
         # Row-wise and batched evaluation may round differently (SIMD paths): equal to a few ulps.
         loss = problem.value(result.series["params"])
         assert np.allclose(result.series["loss"], loss, rtol=1e-14, atol=0), (function, name)
+
+
+@pytest.mark.parametrize("name", [name for name, o in REGISTRY.items() if compiled.supports(o)])
+def test_compiled_steps_equal_the_numpy_loop(name):
+    """Each step through the optimizer's compiled kernel gives the numpy loop's run: plain, noisy with
+    minibatches, scheduled with a cycled hyperparameter, and diverging."""
+    optimizer = REGISTRY[name]
+    everything = ("params", "learning_rates", "updates", "state")
+    fields = optimizer.hyper_type._fields
+    cycled = next((f for f in ("momentum", "beta1") if f in fields), None)
+    cases = [
+        (objective("rosenbrock"), {}, None, {}),
+        (objective("logistic_regression", 4, n_samples=40, batch_size=8), {"noise_std": 0.1, "seed": 3}, None, {}),
+        (
+            objective("rastrigin", 3),
+            {},
+            np.linspace(0.02, 0.002, 60),
+            {cycled: np.linspace(0.95, 0.85, 60)} if cycled else {},
+        ),
+        (objective("rosenbrock"), {}, np.full(60, 1e300), {}),
+    ]
+    for case, (problem, noise, lr, per_step) in enumerate(cases):
+        hyper = optimizer.hyper({"lr": 0.01})
+        runs = [
+            run_closed_loop(
+                optimizer, hyper, problem, problem.start, 60, everything, lr, None, per_step, engine=engine, **noise
+            )
+            for engine in ("auto", "reference")
+        ]
+        (fast_final, fast_diverged, fast_series, fast_state), (final, diverged, series, state) = runs
+        assert fast_diverged == diverged, f"{name} case {case}"
+        assert_matches(fast_final, final, f"{name} case {case} final", rtol=1e-12)
+        assert fast_series.keys() == series.keys() and fast_state.keys() == state.keys()
+        for key in series:
+            assert_matches(fast_series[key], series[key], f"{name} case {case} {key}", rtol=1e-12)
+        for key in state:
+            assert_matches(fast_state[key], state[key], f"{name} case {case} state {key}", rtol=1e-12)
+    if optimizer.scales_with_lr:  # the last case: steps of lr = 1e300 overflow the loss at once (Rprop's are clamped)
+        assert diverged == 1
