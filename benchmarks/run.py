@@ -379,14 +379,15 @@ WHY = """### How
 
 ### Still missed
 
-- **HTTP tutorial, computed every time** (44% of the bare endpoint; 16% before this round of work). In
-  process the bare endpoint costs ~85 µs a request (routing, the shared middleware) and `POST /simulate` ~255 µs:
-  the engine call (~75 µs in the server, where the framework has evicted its caches; ~48 µs in a tight
-  loop), JSON (~34 µs for ~10 kB: nine one-number columns), validation and glue (~25 µs). 70% would need the
-  whole request at about twice the bare endpoint's cost, i.e. the engine call, JSON and validation together
-  in ~70 µs. Already done: no FastAPI dependency re-analysis per request (settings on `app.state`), a route
-  that fills its parameters directly for valid JSON bodies (`service/api/lean.py`), orjson's default hook
-  instead of a Python walk over the payload, and the engine's small-call path.
+- **HTTP tutorial, computed every time** (44% of the bare endpoint; 16% before this round of work). In process
+  the bare endpoint costs ~85 µs a request (routing, the shared middleware) and `POST /simulate` ~255 µs.
+  Alone in a tight loop, the route's own work is ~113 µs: the simulation ~75 µs (the engine ~46 µs, limits and
+  payload ~29 µs), JSON ~33 µs (~10 kB: nine one-number columns), validation ~5 µs; inside the server, between
+  the framework's requests, it costs ~170 µs. 70% would need the whole request at about twice the bare
+  endpoint's cost: the route's own work in ~70 µs. Already done: no FastAPI dependency re-analysis per request
+  (settings on `app.state`), a route that fills its parameters directly for valid JSON bodies
+  (`service/api/lean.py`), orjson's default hook instead of a Python walk over the payload, and the engine's
+  small-call path.
 - **10^6 floats end to end** (18.3 M/s; 10 M/s before). Per request: the simulation ~8 ms (one sequence of 10^6
   SGD steps), orjson writing 10^6 shortest round-trip floats ~21 ms (holding the GIL), and the one-number
   rows' brackets ~11 ms (`bytes.replace` on 21 MB); the transfer now overlaps, as large answers are streamed
