@@ -76,7 +76,7 @@ def _rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=16)
-def _no_rows(steps: int) -> np.ndarray:
+def no_rows(steps: int) -> np.ndarray:
     rows = np.full(steps, -1, dtype=np.int64)
     rows.flags.writeable = False
     return rows
@@ -114,7 +114,7 @@ class _Runner:
         self.over, self.over_field = override(job.hyper, job.per_step)
         keep = job.record if record else ()
         # Nothing to record: no step takes the recording loop (the kernel's fast, vectorized one).
-        self.rows = rows if keep else _no_rows(steps)
+        self.rows = rows if keep else no_rows(steps)
         self.outputs = recording(keep, n, len(optimizer.state_names), count, dim)
         self.rec_params, self.rec_rates, self.rec_updates, self.rec_state = self.outputs
         if "params" in keep:
@@ -305,7 +305,7 @@ def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, 
             lr,
             0,
             steps,
-            rows if job.record else _no_rows(steps),
+            rows if job.record else no_rows(steps),
             0,
             *outputs,
             first_bad,
@@ -331,11 +331,6 @@ def recorded_rows(steps: int) -> np.ndarray:
     return _rows(steps, 1)[1]
 
 
-def no_rows(steps: int) -> np.ndarray:
-    """The kernel's `rows` when nothing is recorded."""
-    return _no_rows(steps)
-
-
 def recording(keep, configs: int, states: int, count: int, dim: int) -> tuple[np.ndarray, ...]:
     """The kernel's recording arrays (params, learning rates, updates, state); empty when not recorded."""
     return (
@@ -348,15 +343,20 @@ def recording(keep, configs: int, states: int, count: int, dim: int) -> tuple[np
 
 def _fill(job: Job, outputs: tuple[np.ndarray, ...]) -> None:
     """The job's recorded series and state, from the kernel's recording arrays."""
+    job.series, job.state = recorded(outputs, job.optimizer.state_names)
+
+
+def recorded(outputs: tuple[np.ndarray, ...], state_names) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The recorded series and state by name, from the kernel's recording arrays (see `recording`)."""
     params, rates, updates, state = outputs
-    series = job.series = {}
+    series = {}
     if params.size:
         series["params"] = params
     if rates.size:
         series["learning_rates"] = rates
     if updates.size:
         series["updates"] = updates
-    job.state = {name: state[:, i] for i, name in enumerate(job.optimizer.state_names)} if state.size else {}
+    return series, {name: state[:, i] for i, name in enumerate(state_names)} if state.size else {}
 
 
 def _scalable(job: Job, steps: int, dim: int) -> bool:

@@ -30,7 +30,6 @@ from . import batch, compiled
 from .objectives import Problem
 from .registry import Optimizer
 from .simulate import (
-    SERIES,
     RunResult,
     RunSpec,
     allocate,
@@ -96,12 +95,7 @@ def run_closed_loop(
             check_deadline(deadline, t, steps, optimizer.name)
             if per_step:
                 hyper = hyper_at(base, per_step, t)
-            if problem.stochastic_gradient is None:
-                grad = problem.gradient(params)
-            else:
-                grad = problem.stochastic_gradient(params, batches)
-            if noise_std:
-                grad = grad + noise_std * noise.standard_normal(problem.dim)
+            grad = _gradient(problem, params, noise_std, noise, batches)
             update, rate, state = optimizer.step(grad, params, state, hyper, rates[t - 1], t)
             new_params = params + update
             value = problem.value(new_params)
@@ -117,6 +111,17 @@ def run_closed_loop(
     if diverged_at is not None:
         series, states = truncate(series, states, diverged_at)
     return params, diverged_at, series, states
+
+
+def _gradient(problem: Problem, params: np.ndarray, noise_std: float, noise, batches) -> np.ndarray:
+    """The gradient the optimizer receives at `params`: full or minibatch, plus the step's noise."""
+    if problem.stochastic_gradient is None:
+        grad = problem.gradient(params)
+    else:
+        grad = problem.stochastic_gradient(params, batches)
+    if noise_std:
+        grad = grad + noise_std * noise.standard_normal(problem.dim)
+    return grad
 
 
 def _start(problem: Problem, params: np.ndarray, steps: int):
@@ -157,12 +162,7 @@ def _run_compiled(optimizer, hyper, problem, initial, steps, record, rates, dead
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1):
             check_deadline(deadline, t, steps, optimizer.name)
-            if problem.stochastic_gradient is None:
-                grad = problem.gradient(params)
-            else:
-                grad = problem.stochastic_gradient(params, batches)
-            if noise_std:
-                grad = grad + noise_std * noise.standard_normal(dim)
+            grad = _gradient(problem, params, noise_std, noise, batches)
             grads[t - 1] = grad
             kernel(grads, 0, lanes, *arguments, t - 1, t, rows, 0, *outputs, first_bad)
             value = problem.value(lanes[0])
@@ -173,8 +173,9 @@ def _run_compiled(optimizer, hyper, problem, initial, steps, record, rates, dead
             loss[t] = value
             if distances is not None:
                 distances[t] = problem.distance_to_optimum(params)
-    series = {name: values[0] for name, values in zip(SERIES[:3], outputs, strict=False) if name in record}
-    state = {name: outputs[3][0, i] for i, name in enumerate(optimizer.state_names)} if outputs[3].size else {}
+    series, state = batch.recorded(outputs, optimizer.state_names)
+    series = {name: values[0] for name, values in series.items()}  # the one configuration's
+    state = {name: values[0] for name, values in state.items()}
     series.update(loss=loss, gradients=grads)
     if distances is not None:
         series["distance_to_optimum"] = distances

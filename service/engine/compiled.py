@@ -266,10 +266,8 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
             row = rows[t]
             if row >= 0:
 {record_single}
-            if b:
-                lanes[K - 1, i] += 1.0
-                if first_bad[i] == 0:
-                    first_bad[i] = t + 1
+            if b and first_bad[i] == 0:
+                first_bad[i] = t + 1
         return int(first_bad[i] > 0)
     for t in range(t_start, t_stop):
         tf = float(t + 1)

@@ -77,10 +77,7 @@ def _groups(configs: Sequence[Mapping[str, Number]]) -> dict[tuple, list[int]]:
     """Configuration indices grouped by everything but lr (one batch job per group)."""
     groups: dict[tuple, list[int]] = {}
     for i, config in enumerate(configs):
-        if len(config) == 1 and "lr" in config:  # the common lr sweep, without sorting anything
-            key = ()
-        else:
-            key = tuple(sorted((name, value) for name, value in config.items() if name != "lr"))
+        key = tuple(sorted((name, value) for name, value in config.items() if name != "lr"))
         groups.setdefault(key, []).append(i)
     return groups
 
