@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .api import health, metrics, objectives, optimizers, playground, scenarios, schedules, simulate, sweep
+from .api import floatjson, health, metrics, objectives, optimizers, playground, scenarios, schedules, simulate, sweep
 from .api.cache import ResponseCache
 from .api.errors import UNAUTHORIZED, http_error_handler, validation_handler
 from .api.metrics import Metrics
@@ -36,9 +36,11 @@ log = logging.getLogger("optiscope")
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # once per worker process, before it serves
-    # Load (or, on a fresh machine, compile once) every optimizer's kernel before the first request.
+    # Load (or, on a fresh machine, compile once) every optimizer's kernel and the JSON number writer
+    # before the first request.
     started = time.perf_counter()
     warm_up()
+    floatjson.warm_up()
     log.info("engine ready in %.2f s", time.perf_counter() - started)
     yield
 

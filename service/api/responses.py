@@ -1,19 +1,20 @@
 """JSON responses straight from numpy arrays: orjson's own bytes, written faster.
 
-orjson writes numpy arrays itself, ~25x faster than Python lists. Two things are done around it:
-
-- Its slow case is the one-number rows of our (T, 1) series (T = 10^6: ~90 ms): those go out as one flat
-  list with the row brackets put in after (`column_json`; a JSON number never contains a comma), the same
-  bytes ~3x faster.
-- A large answer (over STREAM_NUMBERS numbers in its big arrays) is streamed: the big arrays are written
-  a block of rows at a time, so the first bytes leave while the rest is being written, and no copy of the
-  whole document is ever made. The bytes are the same; the response is sent chunked, without a
-  Content-Length.
+orjson writes the document and small arrays. Larger float64 arrays go to `floatjson`'s compiled writer,
+which writes the same bytes without holding the GIL and without orjson's slow case, the brackets of the
+one-number rows of our (T, 1) series. A large answer (over STREAM_NUMBERS numbers in its big arrays) is
+streamed: its big arrays are written a block of rows at a time on the writer threads, a few blocks ahead
+of the one being sent, so the first bytes leave while the rest is being written, and no copy of the whole
+document is ever made. The bytes are the same; the response is sent chunked, without a Content-Length.
 """
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -21,9 +22,14 @@ import orjson
 from fastapi import Response
 from fastapi.responses import StreamingResponse
 
+from . import floatjson
+
 NUMPY = orjson.OPT_SERIALIZE_NUMPY
 JSON = "application/json"
-# Arrays with more numbers than this are written block by block (a block is ~1 MB of JSON) ...
+# float64 arrays with more numbers than this are written by the compiled writer (below, orjson's
+# own is as fast) ...
+WRITER_NUMBERS = 1 << 9
+# ... arrays with more numbers than this block by block (a block is ~1 MB of JSON) ...
 BLOCK_NUMBERS = 1 << 16
 # ... and streamed, when their numbers add up to more than this (a few MB of JSON).
 STREAM_NUMBERS = 1 << 17
@@ -40,22 +46,14 @@ def json_response(payload: Any, headers: dict[str, str] | None = None) -> Respon
     return StreamingResponse(_stream(document, big), media_type=JSON, headers=headers)
 
 
-def column_json(values: np.ndarray) -> bytes:
-    """A (T, 1) array as JSON rows `[[a],[b],...]`, the bytes orjson writes, ~3x faster: orjson spends
-    most of its time on the brackets of one-number rows, so the numbers go out as one flat list and the
-    brackets are put in after."""
-    flat = orjson.dumps(np.ascontiguousarray(values).reshape(-1), option=NUMPY)
-    return b"[%b]" % flat.replace(b",", b"],[")
-
-
-def array_json(values: np.ndarray) -> bytes:
-    if _is_column(values):
-        return column_json(values)
-    return orjson.dumps(np.ascontiguousarray(values), option=NUMPY)
-
-
-def _is_column(values: np.ndarray) -> bool:
-    return values.ndim == 2 and values.shape[1] == 1 and values.shape[0] > 1
+def array_json(values: np.ndarray, first: bool = True, last: bool = True) -> bytes | memoryview:
+    """An array's JSON, or a block of rows of it (see `floatjson.rows_json` for `first` and `last`)."""
+    if values.dtype == np.float64 and values.size > WRITER_NUMBERS and values.ndim in (1, 2):
+        return floatjson.rows_json(values, first, last)
+    text = orjson.dumps(np.ascontiguousarray(values), option=NUMPY)
+    if first and last:
+        return text
+    return (b"[" if first else b",") + text[1:-1] + (b"]" if last else b"")
 
 
 class _Writer:
@@ -70,7 +68,7 @@ class _Writer:
             if value.size > BLOCK_NUMBERS and value.ndim in (1, 2):
                 self.big.append(value)
                 return PLACEHOLDER
-            return orjson.Fragment(array_json(value))
+            return orjson.Fragment(bytes(array_json(value)))
         if isinstance(value, np.generic):
             return orjson.Fragment(orjson.dumps(value, option=NUMPY))
         raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
@@ -82,27 +80,35 @@ def _fill(document: bytes, big: list[np.ndarray]) -> bytes:
     return b"".join(_stream(document, big))
 
 
-def _stream(document: bytes, big: list[np.ndarray]) -> Iterator[bytes]:
+def _stream(document: bytes, big: list[np.ndarray]) -> Iterator[bytes | memoryview]:
     """The document, each placeholder replaced by its array written block by block."""
     parts = document.split(b"\x00")
     for text, values in zip(parts, big, strict=False):
-        yield from _blocks(values, text)
-    yield parts[-1]
+        if text:
+            yield text
+        yield from _blocks(values)
+    if parts[-1]:
+        yield parts[-1]
 
 
-def _blocks(values: np.ndarray, before: bytes) -> Iterator[bytes]:
-    """An array's JSON a block of rows at a time (the first block carrying `before`): the array's own
-    bytes split at row boundaries, each block written like the whole (`column_json` for columns)."""
+def _blocks(values: np.ndarray) -> Iterator[bytes | memoryview]:
+    """An array's JSON a block of rows at a time, the blocks written on the writer threads, a few ahead
+    of the one being yielded."""
     rows = len(values)
     step = max(1, BLOCK_NUMBERS // max(1, values.size // rows))
+    pool, ahead = _writers()
+    pending: deque[Future] = deque()
     for start in range(0, rows, step):
-        text = array_json(values[start : start + step])  # "[r1,r2,...]": its rows, bracketed
-        first, last = start == 0, start + step >= rows
-        if first and last:
-            yield before + text
-        elif first:
-            yield before + text[:-1]
-        elif last:
-            yield b"," + text[1:]
-        else:
-            yield b"," + text[1:-1]
+        pending.append(pool.submit(array_json, values[start : start + step], start == 0, start + step >= rows))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+@cache
+def _writers() -> tuple[ThreadPoolExecutor, int]:
+    """The threads that write blocks (one per core: the writer releases the GIL), and how many blocks
+    may be written ahead of the one being sent (each ~1 MB)."""
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return ThreadPoolExecutor(threads, thread_name_prefix="optiscope-json"), 2 * threads

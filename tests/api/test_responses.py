@@ -10,7 +10,7 @@ import pytest
 
 from service.api import responses
 from service.api.models import SimulateRequest
-from service.api.responses import NUMPY, column_json, json_response
+from service.api.responses import NUMPY, array_json, json_response
 from service.api.simulate import run_simulation
 from service.settings import Settings
 
@@ -34,13 +34,21 @@ def body_of(response) -> tuple[bytes, dict[str, str]]:
     "values",
     [
         np.array([[1.5], [-2.0], [3e-300], [1e300]]),
-        np.random.default_rng(0).normal(size=(1000, 1)) * 1e-7,
+        np.random.default_rng(0).normal(size=(1000, 1)) * 1e-7,  # the compiled writer's
+        np.random.default_rng(0).normal(size=(1000, 3)),
+        np.random.default_rng(0).normal(size=1000),
         np.array([[0.0], [-0.0]]),
-        np.arange(12.0).reshape(12, 1)[::2],  # not contiguous
+        np.arange(2000.0).reshape(1000, 2)[::2, :1],  # not contiguous
+        np.ones((1000, 1), np.float32) / 3,  # float32 keeps orjson's float32 digits
+        np.arange(1000)[:, None],
     ],
 )
-def test_columns_serialize_like_orjson(values):
-    assert column_json(values) == orjson.dumps(np.ascontiguousarray(values), option=NUMPY)
+def test_arrays_serialize_like_orjson(values):
+    expected = orjson.dumps(np.ascontiguousarray(values), option=NUMPY)
+    assert bytes(array_json(values)) == expected
+    # Blocks of rows written apart join into the same list.
+    blocks = [array_json(values[i : i + 300], i == 0, i + 300 >= len(values)) for i in range(0, len(values), 300)]
+    assert b"".join(blocks) == expected
 
 
 def test_payloads_keep_their_bytes():
@@ -67,6 +75,7 @@ LARGE = [
 
 @pytest.mark.parametrize("payload", LARGE)
 def test_large_answers_are_streamed_with_the_same_bytes(payload, monkeypatch):
+    monkeypatch.setattr(responses, "WRITER_NUMBERS", 16)  # float64 arrays over 16 numbers: compiled writer
     monkeypatch.setattr(responses, "BLOCK_NUMBERS", 64)  # blocks of 64 numbers, streamed past 256
     monkeypatch.setattr(responses, "STREAM_NUMBERS", 256)
     body, headers = body_of(json_response(payload, headers={"vary": "Accept"}))
