@@ -26,7 +26,9 @@ from . import floatjson
 
 NUMPY = orjson.OPT_SERIALIZE_NUMPY
 JSON = "application/json"
-# float64 arrays with more numbers than this are written by the compiled writer (below, orjson's
+# A document whose arrays hold no more numbers than this in all is written by orjson in one call ...
+SMALL_DOCUMENT = 1 << 12
+# ... else float64 arrays with more numbers than this are written by the compiled writer (below, orjson's
 # own is as fast) ...
 WRITER_NUMBERS = 1 << 9
 # ... arrays with more numbers than this block by block (a block is ~1 MB of JSON) ...
@@ -38,8 +40,13 @@ STREAM_NUMBERS = 1 << 17
 PLACEHOLDER = orjson.Fragment(b"\x00")
 
 
-def json_response(payload: Any, headers: dict[str, str] | None = None) -> Response:
+def json_response(payload: Any, headers: dict[str, str] | None = None, numbers: int | None = None) -> Response:
+    """`payload` as JSON. `numbers`, when the caller knows it, bounds how many numbers the payload's arrays
+    hold: a small document (the tutorial's) is then written by orjson's own numpy writer in one call,
+    ~25% faster than through `_Writer`, with the same bytes."""
     big: list[np.ndarray] = []
+    if numbers is not None and numbers <= SMALL_DOCUMENT:  # arrays orjson cannot take still go to _Writer
+        return Response(orjson.dumps(payload, default=_Writer(big), option=NUMPY), media_type=JSON, headers=headers)
     document = orjson.dumps(payload, default=_Writer(big))
     if sum(array.size for array in big) <= STREAM_NUMBERS:
         return Response(_fill(document, big), media_type=JSON, headers=headers)
