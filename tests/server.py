@@ -81,7 +81,9 @@ def running_server(tmp_path: Path, **settings: str) -> Iterator[Server]:
     env.update({f"OPTISCOPE_{key.upper()}": value for key, value in settings.items()})
     output = tmp_path / f"server-{port}.log"
     with output.open("wb") as sink:
-        process = subprocess.Popen(container_command(), cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            container_command(), cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
     server = Server(process, port, output)
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -95,5 +97,6 @@ def running_server(tmp_path: Path, **settings: str) -> Iterator[Server]:
         yield server
     finally:
         if process.poll() is None:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):  # the workers too: a killed parent leaves them running
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
