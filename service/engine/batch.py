@@ -428,7 +428,8 @@ def run_jobs(
         sizes = [job.lr.shape[1] for job in jobs]
     configs = sum(sizes)
     width = _block_width(steps, dim, configs, not hasattr(source, "values"))
-    grab = None if gradient_rows is None else (gradient_rows, kept - 1)
+    # The gradients' rows at the recorded steps: when that is every step, a slice (~1 µs sooner than an index).
+    grab = None if gradient_rows is None else (gradient_rows, slice(None) if kept.size == steps else kept - 1)
     if configs * dim * steps <= SMALL_WORK and width >= dim and not progress.active():
         jobs = _run_small(source, jobs, kept, rows, deadline, grab)
         grab = None
