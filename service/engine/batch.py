@@ -422,11 +422,14 @@ def run_jobs(
     """
     steps, dim = source.shape
     kept, rows = _rows(steps, every)
-    jobs = [job for job in jobs if not (_scalable(job, steps, dim) and _run_scaled(source, job, kept, deadline))]
-    synthetic = not hasattr(source, "values")
-    configs = sum(job.lr.shape[1] for job in jobs)
-    width = _block_width(steps, dim, configs, synthetic)
-    grab = None if gradient_rows is None else (gradient_rows, kept - 1)
+    sizes = [job.lr.shape[1] for job in jobs]
+    if max(sizes, default=0) >= SCALED_MIN_CONFIGS:  # an lr sweep, which may run scaled
+        jobs = [job for job in jobs if not (_scalable(job, steps, dim) and _run_scaled(source, job, kept, deadline))]
+        sizes = [job.lr.shape[1] for job in jobs]
+    configs = sum(sizes)
+    width = _block_width(steps, dim, configs, not hasattr(source, "values"))
+    # The gradients' rows at the recorded steps: when that is every step, a slice (~1 µs sooner than an index).
+    grab = None if gradient_rows is None else (gradient_rows, slice(None) if kept.size == steps else kept - 1)
     if configs * dim * steps <= SMALL_WORK and width >= dim and not progress.active():
         jobs = _run_small(source, jobs, kept, rows, deadline, grab)
         grab = None

@@ -247,12 +247,17 @@ class Explicit:
     def blocks(self, width: int):
         """Column blocks, left to right, as (start, array, offset): the block's gradients are
         ``array[:, offset:offset + w]`` (here the whole array, so nothing is copied)."""
-        dim = self.shape[1]
-        for start in range(0, dim, width):
-            yield start, min(width, dim - start), self.values, start
+        return column_blocks(self.values, width)
 
     def build(self) -> np.ndarray:
         return self.values
+
+
+def column_blocks(values: np.ndarray, width: int):
+    """`blocks` of a (T, D) array in memory: the whole array each time, at each block's first column."""
+    dim = values.shape[1]
+    for start in range(0, dim, width):
+        yield start, min(width, dim - start), values, start
 
 
 class TrendNoise:
@@ -271,11 +276,10 @@ class TrendNoise:
         """As `Explicit.blocks`; each block is generated (in C order) when reached. Small sequences come
         whole from a cache (seeding the legacy generator alone costs more than a tutorial-sized run)."""
         if self.steps * self.dim <= SMALL:
-            values = _small_trend_noise(
-                self.steps, self.dim, self.seed, self.noise_std, self.trend_start, self.trend_end
-            )
-            yield from Explicit(values).blocks(width)
-            return
+            return column_blocks(self.build(), width)
+        return self._generated_blocks(width)
+
+    def _generated_blocks(self, width: int):
         stream = np.random.RandomState(self.seed)
         with np.errstate(over="ignore", invalid="ignore"):
             trend = np.linspace(self.trend_start, self.trend_end, self.steps)[:, None]
@@ -303,8 +307,8 @@ SMALL = 1 << 16
 @lru_cache(maxsize=64)
 def _small_trend_noise(steps, dim, seed, noise_std, trend_start, trend_end) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
-        values = trend_noise(steps, dim, seed, noise_std, trend_start, trend_end)
+        values = np.ascontiguousarray(trend_noise(steps, dim, seed, noise_std, trend_start, trend_end))
     if not np.isfinite(values).all():
         raise NonFiniteGradients("trend_noise")
-    values.flags.writeable = False
+    values.flags.writeable = False  # C order and read-only: the kernels take it as it is
     return values

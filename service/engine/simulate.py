@@ -234,7 +234,7 @@ def simulate_source(
     for i, (spec, hyper) in enumerate(zip(runs, hypers, strict=True)):
         if compiles(spec.optimizer, engine):
             rates = (
-                np.array([[hyper.lr]], dtype=np.float64)
+                np.array(hyper.lr, dtype=np.float64, ndmin=2)  # (1, 1): one configuration, constant lr
                 if spec.lr is None
                 else np.asarray(spec.lr, dtype=np.float64)[:, None]
             )
@@ -255,7 +255,7 @@ def simulate_source(
             diverged_at = int(job.diverged_at[0]) or None
             if diverged_at is None:  # every recorded row
                 series = {name: values[0] for name, values in job.series.items()}
-                states = {name: values[0] for name, values in job.state.items()}
+                states = {name: values[0] for name, values in job.state.items()} if job.state else {}
             else:
                 count = int(job.kept_rows[0])
                 series = {name: values[0, : count + (name == "params")] for name, values in job.series.items()}

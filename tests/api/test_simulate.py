@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from service.api.models import SimulateRequest
 from tests.tutorial import tutorial_run
 
 
@@ -126,3 +127,24 @@ def test_maximize_flips_the_direction(client):
     up = post(client, body)
     for a, b in zip(down["runs"], up["runs"], strict=True):
         assert np.allclose(np.array(a["params"]), -np.array(b["params"]), rtol=1e-15, atol=0)
+
+
+def test_the_empty_bodys_shared_defaults_stay_as_validated(client):
+    # The tutorial's gradient source and optimizer specs are built once and shared by every request.
+    first, second = SimulateRequest(), SimulateRequest()
+    assert first.gradients is second.gradients
+    assert all(a is b for a, b in zip(first.optimizers, second.optimizers, strict=True))
+    post(client, {})
+    post(client, {"record": ["params", "learning_rates", "updates", "state"], "record_every": 7})
+    fresh = SimulateRequest.model_validate(
+        {
+            "gradients": {"kind": "synthetic", "pattern": "trend_noise"},
+            "optimizers": [
+                {"name": "sgd", "lr": 0.1},
+                {"name": "adagrad", "lr": 0.1, "eps": 1e-8},
+                {"name": "rmsprop", "lr": 0.1, "alpha": 0.9, "eps": 1e-8},
+                {"name": "adam", "lr": 0.1, "eps": 1e-8},
+            ],
+        }
+    )
+    assert SimulateRequest() == fresh
