@@ -5,8 +5,7 @@ FastAPI works out a route's parameters afresh on every request, generically: for
 as the tutorial's whole simulation. A LeanRoute fills the same parameters directly in the common case:
 
 - the body is JSON (content type application/json) holding an object that validates against the route's
-  body field: FastAPI's own field, so the same model, mode and resulting value (parsed by orjson, into
-  the values the standard library's parser gives, which FastAPI uses);
+  body field: FastAPI's own field, so the same model, mode and resulting value;
 - there is no query string: query parameters take their defaults;
 - the app has no dependency overrides (tests set some);
 
@@ -19,12 +18,10 @@ are exactly FastAPI's.
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Callable, Coroutine
 from copy import deepcopy
 from typing import Any
 
-import orjson
 from fastapi import Request, Response, params
 from fastapi.routing import APIRoute
 
@@ -32,9 +29,6 @@ try:  # FastAPI 0.16x builds an included route's handler in a context that holds
     from fastapi.routing import _effective_route_context_var as _inclusion
 except ImportError:  # Older versions copy the route when a router is included: the route is what serves.
     _inclusion = None
-
-# Twenty digits in a row: possibly an integer past 64 bits (or a long number or string, parsed by FastAPI too).
-LONG_NUMBER = re.compile(rb"[0-9]{20}")
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -57,14 +51,8 @@ class LeanRoute(APIRoute):
             if scope["query_string"] or request.app.dependency_overrides or not json_content(scope["headers"]):
                 return await full(request)
             try:
-                raw = await request.body()
-                # orjson reads a body as the standard library does (~2 µs sooner) but for integers past 64 bits,
-                # which it makes floats; those bodies, and whatever it refuses (NaN, not UTF-8, too deeply
-                # nested), FastAPI parses and answers its own way.
-                if LONG_NUMBER.search(raw):
-                    return await full(request)
-                payload = orjson.loads(raw)
-            except Exception:
+                payload = await request.json()  # what FastAPI parses too (and keeps, should it take over)
+            except Exception:  # undecodable (even too deeply nested): FastAPI's error answer
                 return await full(request)
             if type(payload) is not dict:
                 return await full(request)

@@ -59,30 +59,6 @@ def test_lean_answers_are_fastapis_answers(body, headers):
         assert got.headers.get(name) == expected.headers.get(name)
 
 
-# Bodies the standard library's parser (FastAPI's) and orjson (LeanRoute's) read differently, or only one reads.
-RAW_BODIES = [
-    b'{"tune": "lr", "tune_values": [100000000000000000000001]}',  # an int to one, a float to the other
-    b'{"optimizers": [{"name": "sgd", "lr": 100000000000000000000001}]}',
-    b'{"initial": 1e400}',
-    b'{"initial": NaN}',
-    '{"record": []}'.encode("utf-16"),
-    b'\xef\xbb\xbf{"record": []}',
-    b'{"label": "\\ud800"}',
-    b'{"record": ["params"], "record": []}',
-    b'{"optimizers": [{"name": "sgd", "lr": 0.30000000000000004, "momentum": 1.0000000000000002e-300}]}',
-]
-
-
-@pytest.mark.parametrize("body", RAW_BODIES)
-def test_lean_parses_bodies_as_fastapi_does(body):
-    settings = Settings(response_cache_entries=0)
-    lean, full = TestClient(create_app(settings)), TestClient(full_handler_app(settings))
-    got, expected = (
-        c.post("/simulate", content=body, headers={"content-type": "application/json"}) for c in (lean, full)
-    )
-    assert (got.status_code, got.content) == (expected.status_code, expected.content)
-
-
 def test_the_tutorial_request_skips_dependency_solving_and_the_rest_does_not(monkeypatch):
     client = TestClient(create_app(Settings(response_cache_entries=0)))
     calls = solving_counter(monkeypatch)
