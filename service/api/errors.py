@@ -10,6 +10,7 @@ cross-field rule concerns) raise `path_error`; the handler appends that path to 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -105,8 +106,19 @@ def format_errors(errors: Iterable[dict[str, Any]], body: Any) -> list[dict[str,
     return formatted
 
 
+class ErrorResponse(JSONResponse):
+    """JSON that can carry any string the request held: JSON lets a string escape half of a surrogate pair
+    ("\\ud800"), which UTF-8 cannot encode; echoed in an error, such a string is written escaped."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
 async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": format_errors(exc.errors(), exc.body)})
+    return ErrorResponse(status_code=422, content={"detail": format_errors(exc.errors(), exc.body)})
 
 
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
@@ -116,5 +128,5 @@ async def http_error_handler(request: Request, exc: StarletteHTTPException) -> R
         cause = exc.__cause__
         message = f"The body is not valid JSON: {type(cause).__name__}: {cause}"[:300]
         entry = {"loc": ["body"], "field": "body", "msg": message, "type": "json_invalid"}
-        return JSONResponse(status_code=422, content={"detail": [entry]})
+        return ErrorResponse(status_code=422, content={"detail": [entry]})
     return await http_exception_handler(request, exc)

@@ -29,6 +29,11 @@ from .errors import limit_error, path_error
 MAX_LABEL = 64
 
 
+# A label comes back in the answer (JSON, CSV, figure legends). Its constraints sit in the type, so that
+# pydantic reads it as text, refusing half a surrogate pair (JSON can escape one, UTF-8 cannot write it).
+Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL)]
+
+
 class StrictModel(BaseModel):
     """Strict JSON types (no "1" or true for numbers), finite numbers only, unknown fields rejected
     with the list of allowed ones."""
@@ -257,10 +262,8 @@ def _spec_model(optimizer: Optimizer) -> type[StrictModel]:
     fields: dict[str, Any] = {
         "name": (Literal[optimizer.name], Field(description="Optimizer name.")),
         "label": (
-            str | None,
-            Field(
-                None, min_length=1, max_length=MAX_LABEL, description="Run label; defaults to the name, made unique."
-            ),
+            Label | None,
+            Field(None, description="Run label; defaults to the name, made unique."),
         ),
     }
     fields.update({h.name: _hyperparameter_field(h) for h in optimizer.hyperparameters})

@@ -112,3 +112,28 @@ def test_sizes_over_the_limits(client_with, limits, body, field, says):
 def test_small_inputs_are_echoed_but_large_ones_are_not(client):
     assert error(client, {"optimizers": [{"name": "adam", "lr": -1}]})["input"] == -1
     assert "input" not in error(client, {"gradients": {"kind": "sequence", "values": [[1.0] * 5, [1.0]]}})
+
+
+# JSON may escape half of a surrogate pair; such a string cannot be written back as UTF-8.
+HALF = "\\ud800"
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ('{"optimizers": [{"name": "sgd", "label": "%s"}]}', "optimizers[0].label"),
+        ('{"optimizers": [{"name": "sgd", "lr": "%s"}]}', "optimizers[0].lr"),
+        ('{"record": ["%s"]}', "record[0]"),
+        ('{"tune": "%s"}', "tune"),
+        ('{"gradients": {"kind": "synthetic", "pattern": "%s"}}', "gradients.pattern"),
+    ],
+)
+@pytest.mark.parametrize("accept", ["application/json", "text/csv"])
+def test_half_a_surrogate_pair_is_a_422_not_a_500(client, raw, field, accept):
+    headers = {"content-type": "application/json", "accept": accept}
+    response = client.post("/simulate", content=(raw % HALF).encode(), headers=headers)
+    assert response.status_code == 422, response.text[:500]
+    entry = response.json()["detail"][0]
+    assert entry["field"] == field
+    if field.endswith("label"):
+        assert entry["type"] == "string_unicode" and entry["input"] == "\ud800"  # echoed, escaped in the JSON
