@@ -294,7 +294,12 @@ def simulate_response(
     if media in IMAGES:
         surface = contour_surface(request, payload)
         return Response(figures.render(payload, media, coordinate, surface), media_type=media, headers=vary)
-    return json_response(payload, headers=vary)
+    # Open loop, at most this many numbers in the answer's arrays: the gradients, and per run up to ten
+    # series and state arrays (a step each) and its final point. A small answer is then written in one
+    # orjson call. (A closed loop's answer also holds the function's data, however large.)
+    steps, dim = request.gradients.shape
+    numbers = None if request.gradients.kind == "objective" else (steps + 1) * dim * (10 * len(request.optimizers) + 1)
+    return json_response(payload, headers=vary, numbers=numbers)
 
 
 def count_steps(metrics, results: list[RunResult], steps: int) -> None:
