@@ -394,19 +394,21 @@ WHY = """### How
 
 ### Still missed
 
-- **HTTP tutorial, computed every time** (44% of the bare endpoint; 16% before this round of work). In process
-  the bare endpoint costs ~85 µs a request (routing, the shared middleware) and `POST /simulate` ~255 µs.
-  Alone in a tight loop, the route's own work is ~113 µs: the simulation ~75 µs (the engine ~46 µs, limits and
-  payload ~29 µs), JSON ~33 µs (~10 kB: nine one-number columns), validation ~5 µs; inside the server, between
-  the framework's requests, it costs ~170 µs. 70% would need the whole request at about twice the bare
-  endpoint's cost: the route's own work in ~70 µs. Already done: no FastAPI dependency re-analysis per request
-  (settings on `app.state`), a route that fills its parameters directly for valid JSON bodies
-  (`service/api/lean.py`), orjson's default hook instead of a Python walk over the payload, and the engine's
-  small-call path.
-- **10^6 floats end to end** (18.3 M/s; 10 M/s before). Per request: the simulation ~8 ms (one sequence of 10^6
-  SGD steps), orjson writing 10^6 shortest round-trip floats ~21 ms (holding the GIL), and the one-number
-  rows' brackets ~11 ms (`bytes.replace` on 21 MB); the transfer now overlaps, as large answers are streamed
-  a block of rows at a time. 30 M/s is 33 ms a request, about what orjson and the brackets alone take.
+- **HTTP tutorial, computed every time** (47% of the bare endpoint; 44% in the previous round, 16% before
+  that). Alone in a tight loop the route's own work is now ~90 µs (was ~113): the simulation ~60 µs (the
+  engine ~45 µs, of which the four kernel calls are ~10 µs and the rest Python: specs, recording arrays,
+  results), JSON ~27 µs (~10 kB written by orjson in one call: number formatting is most of it), validation
+  ~3 µs. In process the bare endpoint costs ~80-110 µs a request and `POST /simulate` ~130-150 µs more (the
+  same code runs ~35% slower between the framework's requests than in a loop). 70% would need the route's
+  own work in about 70 µs inside the server, i.e. ~50 µs in a loop: the engine's Python glue would have to
+  go (a dedicated path from request to kernel for single-configuration runs measured ~19 µs against ~45 µs,
+  at the cost of a second copy of the small-call logic, not done).
+- **10^6 floats end to end** (26.5 M/s; 18.3 M/s in the previous round). Per request ~38 ms in the server:
+  the simulation ~8 ms (one sequence of 10^6 SGD steps, plus the constant gradient array), the JSON ~25 ms
+  (the compiled writer on two threads, shared with the event loop and wrk: ~42 ms of single-thread work,
+  where orjson writes the same digits as one flat list in ~24 ms but under the GIL), and the transfer. 30 M/s
+  is 33 ms a request: it would need the writer faster per number, or the JSON written while the engine
+  still runs (the document's final point and divergence come after the series).
 """
 
 
