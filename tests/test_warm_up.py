@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from service.api import floatjson
 from service.engine import REGISTRY, compiled
 from service.main import create_app
 
 
-def test_start_up_loads_every_compiled_kernel():
+def test_start_up_loads_every_compiled_kernel(monkeypatch):
+    monkeypatch.setattr(floatjson, "_compiled", None)
     with TestClient(create_app()) as client:
+        assert floatjson._compiled is not None  # the JSON number writer too (from the disk cache)
         assert client.post("/simulate", json={}).status_code == 200
     ready = set(compiled.warm_up(REGISTRY))
     assert ready == {name for name, optimizer in REGISTRY.items() if compiled.supports(optimizer)}
