@@ -25,6 +25,7 @@ import functools
 import hashlib
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -39,6 +40,8 @@ from .registry import Optimizer
 
 ENGINE_DIR = Path(__file__).resolve().parent
 CACHE_ENV = "OPTISCOPE_KERNEL_CACHE"
+# A version's kernel directory unused for this long is removed by the next version that starts.
+STALE_SECONDS = 30 * 24 * 3600
 _LOCK = threading.RLock()
 _KERNELS: dict[str, Any] = {}
 _COMPILE_SECONDS: dict[str, float] = {}
@@ -410,6 +413,27 @@ def source_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+@functools.cache
+def _kernel_dir() -> tuple[str, Path]:
+    """The engine's source digest, and its directory in the cache: each version of the engine keeps its own
+    kernels, so two checkouts or images sharing a cache do not overwrite (and recompile) each other's.
+    Directories of other versions unused for STALE_SECONDS are removed."""
+    digest = source_digest()
+    root = cache_dir()
+    directory = root / digest
+    directory.mkdir(exist_ok=True)
+    os.utime(directory)  # in use
+    for other in root.iterdir():
+        if other.is_dir() and len(other.name) == len(digest) and other.name != digest:
+            try:
+                stale = time.time() - other.stat().st_mtime > STALE_SECONDS
+            except OSError:
+                continue
+            if stale:
+                shutil.rmtree(other, ignore_errors=True)
+    return digest, directory
+
+
 def _write_if_changed(path: Path, text: str) -> None:
     """Numba's cache is keyed on the kernel file's timestamp: only touch it when its text changes."""
     if path.exists() and path.read_text(encoding="utf-8") == text:
@@ -428,8 +452,8 @@ def kernel(optimizer: Optimizer):
     with _LOCK:
         if optimizer.name not in _KERNELS:
             started = time.perf_counter()
-            digest = source_digest()
-            path = cache_dir() / f"optiscope_kernel_{optimizer.name}.py"
+            digest, directory = _kernel_dir()
+            path = directory / f"optiscope_kernel_{optimizer.name}.py"
             _write_if_changed(path, kernel_source(optimizer, digest))
             module_name = f"optiscope_kernel_{optimizer.name}"
             spec = importlib.util.spec_from_file_location(module_name, path)
