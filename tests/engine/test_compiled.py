@@ -7,6 +7,9 @@ synthetic sources generated block by block. The reference loop (`engine="referen
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pytest
 
@@ -308,3 +311,22 @@ def test_a_scaled_sweep_that_would_diverge_runs_every_configuration(monkeypatch)
     assert scaled.diverged_at.tolist() == each.diverged_at.tolist() == [0, 18, 1]
     assert np.array_equal(scaled.final, each.final)
     assert np.array_equal(scaled.series["params"], each.series["params"])
+
+
+def test_each_engine_version_keeps_its_own_kernel_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv(compiled.CACHE_ENV, str(tmp_path))
+    stale = tmp_path / "0123456789abcdef"
+    recent = tmp_path / "fedcba9876543210"
+    unrelated = tmp_path / "some-other-directory-long"
+    for directory in (stale, recent, unrelated):
+        directory.mkdir()
+    month_ago = time.time() - compiled.STALE_SECONDS - 60
+    os.utime(stale, (month_ago, month_ago))
+    os.utime(unrelated, (month_ago, month_ago))
+
+    digest, directory = compiled._kernel_dir.__wrapped__()
+
+    assert directory == tmp_path / compiled.source_digest() and digest == directory.name
+    assert directory.is_dir()
+    assert not stale.exists()  # another version, unused for a month
+    assert recent.exists() and unrelated.exists()  # in use lately; not a version's directory
