@@ -255,23 +255,28 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
         # One long sequence: the step straight in the loop over steps. An inner loop (even of one
         # iteration) lets the compiler hoist the step's powers of beta out of it unconditionally,
         # defeating the saturation test that skips them (optimizers._common.bias_correction).
+        # The parameter and the state live in locals (registers) between steps, not in `lanes`: the
+        # compiler cannot tell that the recording stores leave `lanes` alone, and would reload them.
         i = 0
+        p = lanes[0, 0]
+{state_locals}
         for t in range(t_start, t_stop):
             tf = float(t + 1)
             hyper = Hyper({hyper_t})
-            p = lanes[0, i]
             lt = t if lr_varies else 0
-            update, rate, new = step(grads[t, g_offset], p, State({state_load}), hyper, lr[lt, i], tf)
+            update, rate, new = step(grads[t, g_offset], p, State({state_vars}), hyper, lr[lt, 0], tf)
             new_p = p + update
             b = (new_p - new_p != 0.0) | (rate - rate != 0.0){state_check}
-            lanes[0, i] = new_p
-{state_store_single}
+            p = new_p
+{state_next}
             row = rows[t]
             if row >= 0:
 {record_single}
-            if b and first_bad[i] == 0:
-                first_bad[i] = t + 1
-        return int(first_bad[i] > 0)
+            if b and first_bad[0] == 0:
+                first_bad[0] = t + 1
+        lanes[0, 0] = p
+{state_back}
+        return int(first_bad[0] > 0)
     for t in range(t_start, t_stop):
         tf = float(t + 1)
         lt = t if lr_varies else 0
@@ -392,7 +397,10 @@ def kernel_source(optimizer: Optimizer, digest: str) -> str:
         state_load=", ".join(f"lanes[{i + 1}, i]" for i in range(k)),
         state_check="".join(f" | (new[{i}] - new[{i}] != 0.0)" for i in range(k)),
         state_store=_indent([f"lanes[{i + 1}, i] = new[{i}]" for i in range(k)], 20),
-        state_store_single=_indent([f"lanes[{i + 1}, i] = new[{i}]" for i in range(k)], 12),
+        state_locals=_indent([f"s{i} = lanes[{i + 1}, 0]" for i in range(k)], 8),
+        state_vars=", ".join(f"s{i}" for i in range(k)),
+        state_next=_indent([f"s{i} = new[{i}]" for i in range(k)], 12),
+        state_back=_indent([f"lanes[{i + 1}, 0] = s{i}" for i in range(k)], 8),
         state_store_inner=_indent([f"l{i + 1}[j] = new[{i}]" for i in range(k)], 24),
         state_load_inner=", ".join(f"l{i + 1}[j]" for i in range(k)),
         row_views=_indent([f"l{i + 1} = lanes[{i + 1}, base : base + width]" for i in range(k)], 16),

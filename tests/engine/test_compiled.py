@@ -155,10 +155,11 @@ def test_blocks_and_chunks_do_not_change_results(monkeypatch):
     rng = np.random.default_rng(3)
     grads = rng.normal(size=(25, 37))
     specs = [RunSpec(REGISTRY[name], {"lr": 0.05}) for name in COMPILED]
-    whole = simulate(grads, specs, record=EVERYTHING, record_every=3)
+    one = grads[:, :1]  # one coordinate: the single-sequence loop, its state carried from chunk to chunk
+    whole = simulate(grads, specs, record=EVERYTHING, record_every=3) + simulate(one, specs, record=EVERYTHING)
     monkeypatch.setattr(batch, "BLOCK_VALUES", 5)
     monkeypatch.setattr(batch, "CHUNK_WORK", 7)
-    split = simulate(grads, specs, record=EVERYTHING, record_every=3)
+    split = simulate(grads, specs, record=EVERYTHING, record_every=3) + simulate(one, specs, record=EVERYTHING)
     for a, b in zip(whole, split, strict=True):
         assert np.array_equal(a.final, b.final)
         for name in a.series:
