@@ -40,6 +40,9 @@ from .registry import Optimizer
 
 ENGINE_DIR = Path(__file__).resolve().parent
 CACHE_ENV = "OPTISCOPE_KERNEL_CACHE"
+# A read-only cache made ahead of time (the container image's, compiled when it was built): copied into
+# the cache when the cache lacks it, so that a fresh container loads its kernels instead of compiling.
+SEED_ENV = "OPTISCOPE_KERNEL_SEED"
 # A version's kernel directory unused for this long is removed by the next version that starts.
 STALE_SECONDS = 30 * 24 * 3600
 _LOCK = threading.RLock()
@@ -85,10 +88,40 @@ def cache_dir() -> Path:
             probe = candidate / f".writable-{os.getpid()}"
             probe.touch()
             probe.unlink()
-            return candidate
         except OSError:
             continue
+        seed = os.environ.get(SEED_ENV)
+        if seed:
+            _seed(Path(seed), candidate)
+        return candidate
     raise OSError(f"no writable directory for compiled kernels: set {CACHE_ENV}")
+
+
+@functools.cache
+def _seed(seed: Path, cache: Path) -> None:
+    """Copy what the cache lacks of `seed` (an engine version's kernels, the JSON writer's code), keeping
+    the files' times: numba's cache takes a kernel's machine code only if its source file's time and size
+    are those it was compiled from. Machine code for another CPU is simply recompiled. Each entry is
+    copied aside and renamed into place, so that another process starting at the same time never reads
+    half a copy."""
+    if not seed.is_dir() or seed.resolve() == cache.resolve():
+        return
+    for entry in seed.iterdir():
+        target = cache / entry.name
+        if target.exists() or entry.name.startswith("."):
+            continue
+        aside = cache / f".seeding-{os.getpid()}-{entry.name}"
+        try:
+            if entry.is_dir():
+                shutil.copytree(entry, aside, copy_function=shutil.copy2)
+            else:
+                shutil.copy2(entry, aside)
+            os.rename(aside, target)
+        except OSError:  # copied by another process meanwhile, or not at all: at worst a compilation
+            if aside.is_dir():
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                aside.unlink(missing_ok=True)
 
 
 def hyper_values(hyper: Any) -> np.ndarray:
