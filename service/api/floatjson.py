@@ -15,10 +15,16 @@ it, and the shortest one in it wins (ties to even). The layout is orjson's:
 - otherwise in exponent form with a signed exponent: `1e-7`, `1.5e+16`, `5e-324`;
 - zero as `0.0` or `-0.0`, and NaN and the infinities as `null`.
 
+Bytes go into the buffer through three small intrinsics: a byte store and load without numba's
+negative-index wraparound (positions are never negative), and eight digits in one unaligned store;
+~25% faster than indexing the array.
+
 A test compares the bytes with orjson's on millions of numbers of every magnitude and on the edge cases.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numba
 import numpy as np
@@ -64,6 +70,8 @@ def _powers_of_ten() -> tuple[np.ndarray, np.ndarray]:
 
 G_HIGH, G_LOW = _powers_of_ten()
 DIGIT_PAIRS = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), dtype=np.uint8).copy()
+# The pair's two characters as the low 16 bits of a little-endian word: first | second << 8.
+DIGIT16 = DIGIT_PAIRS[0::2].astype(np.uint64) | (DIGIT_PAIRS[1::2].astype(np.uint64) << np.uint64(8))
 
 
 @intrinsic
@@ -77,6 +85,47 @@ def _multiply(typingctx, a, b):
         low = builder.trunc(product, ir.IntType(64))
         high = builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
         return context.make_tuple(builder, sig.return_type, [high, low])
+
+    return signature, codegen
+
+
+@intrinsic
+def _put(typingctx, buf, at, value):
+    """buf[at] = value (a byte), without the negative-index wraparound (at is never negative here)."""
+    signature = types.void(buf, at, value)
+
+    def codegen(context, builder, sig, args):
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        byte = builder.trunc(context.cast(builder, args[2], sig.args[2], types.uint64), ir.IntType(8))
+        builder.store(byte, builder.gep(array.data, [args[1]]))
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+@intrinsic
+def _get(typingctx, buf, at):
+    """buf[at], without the wraparound."""
+    signature = types.uint8(buf, at)
+
+    def codegen(context, builder, sig, args):
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        return builder.load(builder.gep(array.data, [args[1]]))
+
+    return signature, codegen
+
+
+@intrinsic
+def _put8(typingctx, buf, at, word):
+    """The eight bytes of `word` (a uint64, its lowest byte first) at buf[at:at + 8]: one unaligned store."""
+    signature = types.void(buf, at, word)
+
+    def codegen(context, builder, sig, args):
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        pointer = builder.bitcast(builder.gep(array.data, [args[1]]), ir.IntType(64).as_pointer())
+        value = args[2] if sys.byteorder == "little" else builder.bswap(args[2])
+        builder.store(value, pointer, align=1)
+        return context.get_dummy_value()
 
     return signature, codegen
 
@@ -160,32 +209,24 @@ def _write_short(buf, end, x):
         pair = x % U(100)
         x = x // U(100)
         i -= 2
-        buf[i] = DIGIT_PAIRS[2 * pair]
-        buf[i + 1] = DIGIT_PAIRS[2 * pair + 1]
+        _put(buf, i, DIGIT_PAIRS[2 * pair])
+        _put(buf, i + 1, DIGIT_PAIRS[2 * pair + 1])
     if x >= U(10):
-        buf[i - 2] = DIGIT_PAIRS[2 * x]
-        buf[i - 1] = DIGIT_PAIRS[2 * x + 1]
+        _put(buf, i - 2, DIGIT_PAIRS[2 * x])
+        _put(buf, i - 1, DIGIT_PAIRS[2 * x + 1])
     else:
-        buf[i - 1] = U(48) + x
+        _put(buf, i - 1, U(48) + x)
 
 
 @numba.njit(inline="always")
 def _write_eight(buf, at, x):
-    """0 <= x < 10^8 as exactly eight digits at buf[at:at + 8] (four independent digit pairs)."""
+    """0 <= x < 10^8 as exactly eight digits at buf[at:at + 8], in one store."""
     a = x // U(10000)
     b = x - a * U(10000)
     a1 = a // U(100)
-    a2 = a - a1 * U(100)
     b1 = b // U(100)
-    b2 = b - b1 * U(100)
-    buf[at] = DIGIT_PAIRS[2 * a1]
-    buf[at + 1] = DIGIT_PAIRS[2 * a1 + 1]
-    buf[at + 2] = DIGIT_PAIRS[2 * a2]
-    buf[at + 3] = DIGIT_PAIRS[2 * a2 + 1]
-    buf[at + 4] = DIGIT_PAIRS[2 * b1]
-    buf[at + 5] = DIGIT_PAIRS[2 * b1 + 1]
-    buf[at + 6] = DIGIT_PAIRS[2 * b2]
-    buf[at + 7] = DIGIT_PAIRS[2 * b2 + 1]
+    low = DIGIT16[a1] | (DIGIT16[a - a1 * U(100)] << U(16))
+    _put8(buf, at, low | (DIGIT16[b1] << U(32)) | (DIGIT16[b - b1 * U(100)] << U(48)))
 
 
 @numba.njit(inline="always")
@@ -210,7 +251,7 @@ def _write_digits(buf, pos, f, n):
 @numba.njit(inline="always")
 def _last_nonzero(buf, last):
     """The position of the last digit that is not 0, looking back from buf[last]."""
-    while buf[last] == 48:
+    while _get(buf, last) == 48:
         last -= 1
     return last
 
@@ -218,21 +259,21 @@ def _last_nonzero(buf, last):
 @numba.njit(inline="always")
 def _write_exponent(buf, pos, x):
     """e+x or e-x at buf[pos:]; returns the end."""
-    buf[pos] = 101
-    buf[pos + 1] = 45 if x < 0 else 43
+    _put(buf, pos, 101)
+    _put(buf, pos + 1, 45 if x < 0 else 43)
     x = abs(x)
     pos += 2
     if x >= 100:
-        buf[pos] = 48 + x // 100
+        _put(buf, pos, 48 + x // 100)
         x = x % 100
-        buf[pos + 1] = DIGIT_PAIRS[2 * x]
-        buf[pos + 2] = DIGIT_PAIRS[2 * x + 1]
+        _put(buf, pos + 1, DIGIT_PAIRS[2 * x])
+        _put(buf, pos + 2, DIGIT_PAIRS[2 * x + 1])
         return pos + 3
     if x >= 10:
-        buf[pos] = DIGIT_PAIRS[2 * x]
-        buf[pos + 1] = DIGIT_PAIRS[2 * x + 1]
+        _put(buf, pos, DIGIT_PAIRS[2 * x])
+        _put(buf, pos + 1, DIGIT_PAIRS[2 * x + 1])
         return pos + 2
-    buf[pos] = 48 + x
+    _put(buf, pos, 48 + x)
     return pos + 1
 
 
@@ -242,18 +283,18 @@ def _write_number(buf, pos, bits):
     biased = np.int64((bits >> U(52)) & U(0x7FF))
     t = bits & SIGNIFICAND
     if biased == 0x7FF:  # NaN and the infinities
-        buf[pos] = 110
-        buf[pos + 1] = 117
-        buf[pos + 2] = 108
-        buf[pos + 3] = 108
+        _put(buf, pos, 110)
+        _put(buf, pos + 1, 117)
+        _put(buf, pos + 2, 108)
+        _put(buf, pos + 3, 108)
         return pos + 4
     if bits >> U(63):
-        buf[pos] = 45
+        _put(buf, pos, 45)
         pos += 1
     if biased == 0 and t == U(0):
-        buf[pos] = 48
-        buf[pos + 1] = 46
-        buf[pos + 2] = 48
+        _put(buf, pos, 48)
+        _put(buf, pos + 1, 46)
+        _put(buf, pos + 2, 48)
         return pos + 3
     if biased == 0:  # subnormal
         if t == U(1):
@@ -276,29 +317,29 @@ def _write_number(buf, pos, bits):
         _write_digits(buf, pos + 1, f, n)
         last = _last_nonzero(buf, pos + n)
         for j in range(min(point, n)):
-            buf[pos + j] = buf[pos + j + 1]
+            _put(buf, pos + j, _get(buf, pos + j + 1))
         if last - pos <= point:  # a whole number
             for j in range(n, point):
-                buf[pos + j] = 48
-            buf[pos + point] = 46
-            buf[pos + point + 1] = 48
+                _put(buf, pos + j, 48)
+            _put(buf, pos + point, 46)
+            _put(buf, pos + point + 1, 48)
             return pos + point + 2
-        buf[pos + point] = 46
+        _put(buf, pos + point, 46)
         return last + 1
     if -5 < point <= 0:  # 0.001234
-        buf[pos] = 48
-        buf[pos + 1] = 46
+        _put(buf, pos, 48)
+        _put(buf, pos + 1, 46)
         pos += 2
         for _ in range(-point):
-            buf[pos] = 48
+            _put(buf, pos, 48)
             pos += 1
         _write_digits(buf, pos, f, n)
         return _last_nonzero(buf, pos + n - 1) + 1
     _write_digits(buf, pos + 1, f, n)  # 1.234e-7: the first digit moved before the point
     n = _last_nonzero(buf, pos + n) - pos
-    buf[pos] = buf[pos + 1]
+    _put(buf, pos, _get(buf, pos + 1))
     if n > 1:
-        buf[pos + 1] = 46
+        _put(buf, pos + 1, 46)
         pos += n + 1
     else:
         pos += 1
@@ -311,25 +352,25 @@ def _rows(bits, buf, first, last, nested):
     a comma), `last` closes it, so blocks of rows written one after another make one list."""
     rows, columns = bits.shape
     pos = 0
-    buf[pos] = 91 if first else 44
+    _put(buf, pos, 91 if first else 44)
     pos += 1
     for r in range(rows):
         if r:
-            buf[pos] = 44
+            _put(buf, pos, 44)
             pos += 1
         if nested:
-            buf[pos] = 91
+            _put(buf, pos, 91)
             pos += 1
         for j in range(columns):
             if j:
-                buf[pos] = 44
+                _put(buf, pos, 44)
                 pos += 1
             pos = _write_number(buf, pos, bits[r, j])
         if nested:
-            buf[pos] = 93
+            _put(buf, pos, 93)
             pos += 1
     if last:
-        buf[pos] = 93
+        _put(buf, pos, 93)
         pos += 1
     return pos
 
