@@ -49,8 +49,10 @@ class StrictModel(BaseModel):
                     allowed = sorted(cls.model_fields)
                     close = get_close_matches(str(key), allowed, n=1)
                     hint = f" Did you mean '{close[0]}'?" if close else ""
+                    # Half a surrogate pair (JSON can escape one) cannot go into an error: written escaped.
+                    name = key.encode("utf-8", "backslashreplace").decode("utf-8")
                     raise path_error(
-                        "extra_forbidden", f"Unknown field '{key}'.{hint} Allowed: {', '.join(allowed)}.", key
+                        "extra_forbidden", f"Unknown field '{name}'.{hint} Allowed: {', '.join(allowed)}.", name
                     )
         return data
 

@@ -137,3 +137,15 @@ def test_half_a_surrogate_pair_is_a_422_not_a_500(client, raw, field, accept):
     assert entry["field"] == field
     if field.endswith("label"):
         assert entry["type"] == "string_unicode" and entry["input"] == "\ud800"  # echoed, escaped in the JSON
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [('{"%s": 1}', "\\ud800"), ('{"optimizers": [{"name": "sgd", "%s": 1}]}', "optimizers[0].\\ud800")],
+)
+def test_an_unknown_field_named_with_half_a_surrogate_pair_is_named_escaped(client, raw, field):
+    response = client.post("/simulate", content=(raw % HALF).encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text[:500]
+    entry = response.json()["detail"][0]
+    assert (entry["type"], entry["field"]) == ("extra_forbidden", field)
+    assert entry["msg"].startswith("Unknown field '\\ud800'. Allowed: ")
