@@ -391,24 +391,24 @@ WHY = """### How
   once at lr = 1 and scales: each configuration's parameters are its start plus lr times the running sum of
   the unit updates (`batch._run_scaled`; equal to separate runs to ~1e-13 relative, tested). The second
   engine row runs every configuration through the kernel, as a sweep over any other hyperparameter does.
+- **10^6 floats end to end**: the simulation (one sequence of 10^6 SGD steps, ~5 ms in the server) keeps
+  its parameter and state in registers between steps; the answer is streamed, its series written by the
+  compiled writer a block of rows at a time on one thread per core while the event loop sends the blocks
+  before them. The writer stores bytes without numba's negative-index checks and eight digits at a time:
+  ~27 ns a number on one thread for this SGD trajectory (orjson: ~21 ns as a flat list, under the GIL).
 
 ### Still missed
 
-- **HTTP tutorial, computed every time** (47% of the bare endpoint; 44% in the previous round, 16% before
-  that). Alone in a tight loop the route's own work is now ~90 µs (was ~113): the simulation ~60 µs (the
-  engine ~45 µs, of which the four kernel calls are ~10 µs and the rest Python: specs, recording arrays,
-  results), JSON ~27 µs (~10 kB written by orjson in one call: number formatting is most of it), validation
-  ~3 µs. In process the bare endpoint costs ~80-110 µs a request and `POST /simulate` ~130-150 µs more (the
-  same code runs ~35% slower between the framework's requests than in a loop). 70% would need the route's
-  own work in about 70 µs inside the server, i.e. ~50 µs in a loop: the engine's Python glue would have to
-  go (a dedicated path from request to kernel for single-configuration runs measured ~19 µs against ~45 µs,
-  at the cost of a second copy of the small-call logic, not done).
-- **10^6 floats end to end** (26.5 M/s; 18.3 M/s in the previous round). Per request ~38 ms in the server:
-  the simulation ~8 ms (one sequence of 10^6 SGD steps, plus the constant gradient array), the JSON ~25 ms
-  (the compiled writer on two threads, shared with the event loop and wrk: ~42 ms of single-thread work,
-  where orjson writes the same digits as one flat list in ~24 ms but under the GIL), and the transfer. 30 M/s
-  is 33 ms a request: it would need the writer faster per number, or the JSON written while the engine
-  still runs (the document's final point and divergence come after the series).
+- **HTTP tutorial, computed every time** (50% of the bare endpoint; 47% and 44% in the previous rounds).
+  Timed inside the server under the same load (wrk -c8; an instrumented run, not part of this benchmark),
+  a tutorial request spends ~295 µs in the app
+  against ~136 µs for the bare endpoint: the simulation ~100 µs (the engine's Python around four kernel
+  calls of ~2 µs each: specs, recording arrays, results), its JSON ~34 µs (~10 kB by orjson in one call,
+  its (T, 1) series at about twice the cost of flat lists), request parsing, validation and dependencies
+  ~20 µs. The same code runs ~1.6x faster alone in a loop (~90 µs in all). 70% needs the app under ~205 µs,
+  i.e. ~90 µs less: about all of the engine's glue and half the JSON. A dedicated path from request to
+  kernel for single-configuration runs measured ~19 µs against ~45 µs for the engine in a loop, at the cost
+  of a second copy of the small-call logic; not done.
 """
 
 
