@@ -7,6 +7,7 @@ could fill up and stall the server), read back with `log_lines()`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -72,9 +73,21 @@ class Server:
             raise
 
 
+@functools.cache
+def precompiled() -> None:
+    """The kernels and the JSON writer compiled (or loaded) in this process first, so that a server's start
+    loads them from the cache: on a fresh machine it would otherwise compile within START_TIMEOUT."""
+    from service.api import floatjson
+    from service.engine import warm_up
+
+    warm_up()
+    floatjson.warm_up()
+
+
 @contextlib.contextmanager
 def running_server(tmp_path: Path, **settings: str) -> Iterator[Server]:
     """The container's command with OPTISCOPE_ settings from `settings` (e.g. WORKERS="2")."""
+    precompiled()
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPTISCOPE_")}
     env.update({"OPTISCOPE_HOST": "127.0.0.1", "OPTISCOPE_PORT": str(port)})

@@ -21,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.server import precompiled
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser download is never used
@@ -48,6 +50,7 @@ def skip_or_fail(reason: str):
 def serving(name: str, **env: str):
     """uvicorn serving the app on a loopback socket bound here (port 0: the OS picks a free one), with
     `env` added to its environment; its log goes to test-output/<name>.log."""
+    precompiled()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.set_inheritable(True)
