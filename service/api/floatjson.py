@@ -39,7 +39,6 @@ __all__ = ["MAX_NUMBER_BYTES", "rows_json", "warm_up", "write_rows"]
 # The longest number: "-1.2345678901234567e-308".
 MAX_NUMBER_BYTES = 24
 U = np.uint64
-LOW32, BITS32 = U(0xFFFFFFFF), U(32)
 SIGNIFICAND = U((1 << 52) - 1)
 HIDDEN_BIT = U(1 << 52)
 # Decimal exponents k of the powers 10^-k the algorithm multiplies by.
@@ -89,15 +88,20 @@ def _multiply(typingctx, a, b):
     return signature, codegen
 
 
+def _byte_address(context, builder, sig, args):
+    """The address of buf[at] for an intrinsic called as (buf, at, ...): no wraparound, no bounds check."""
+    array = context.make_array(sig.args[0])(context, builder, args[0])
+    return builder.gep(array.data, [args[1]])
+
+
 @intrinsic
 def _put(typingctx, buf, at, value):
     """buf[at] = value (a byte), without the negative-index wraparound (at is never negative here)."""
     signature = types.void(buf, at, value)
 
     def codegen(context, builder, sig, args):
-        array = context.make_array(sig.args[0])(context, builder, args[0])
         byte = builder.trunc(context.cast(builder, args[2], sig.args[2], types.uint64), ir.IntType(8))
-        builder.store(byte, builder.gep(array.data, [args[1]]))
+        builder.store(byte, _byte_address(context, builder, sig, args))
         return context.get_dummy_value()
 
     return signature, codegen
@@ -109,8 +113,7 @@ def _get(typingctx, buf, at):
     signature = types.uint8(buf, at)
 
     def codegen(context, builder, sig, args):
-        array = context.make_array(sig.args[0])(context, builder, args[0])
-        return builder.load(builder.gep(array.data, [args[1]]))
+        return builder.load(_byte_address(context, builder, sig, args))
 
     return signature, codegen
 
@@ -121,8 +124,7 @@ def _put8(typingctx, buf, at, word):
     signature = types.void(buf, at, word)
 
     def codegen(context, builder, sig, args):
-        array = context.make_array(sig.args[0])(context, builder, args[0])
-        pointer = builder.bitcast(builder.gep(array.data, [args[1]]), ir.IntType(64).as_pointer())
+        pointer = builder.bitcast(_byte_address(context, builder, sig, args), ir.IntType(64).as_pointer())
         value = args[2] if sys.byteorder == "little" else builder.bswap(args[2])
         builder.store(value, pointer, align=1)
         return context.get_dummy_value()
