@@ -16,12 +16,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .api import floatjson, health, metrics, objectives, optimizers, playground, scenarios, schedules, simulate, sweep
+from .api import health, metrics, objectives, optimizers, playground, scenarios, schedules, simulate, sweep
 from .api.cache import ResponseCache
 from .api.errors import UNAUTHORIZED, http_error_handler, validation_handler
 from .api.metrics import Metrics
 from .api.middleware import ApiKeyGuard, BodySizeLimit, RequestTelemetry
-from .engine import warm_up
+from .precompile import compile_all
 from .settings import Settings, get_settings
 
 # Simulations run in worker threads and hold the GIL in their Python loops. The event loop then waits up
@@ -39,8 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Load (or, on a fresh machine, compile once) every optimizer's kernel and the JSON number writer
     # before the first request.
     started = time.perf_counter()
-    warm_up()
-    floatjson.warm_up()
+    compile_all()
     log.info("engine ready in %.2f s", time.perf_counter() - started)
     yield
 

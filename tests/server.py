@@ -77,11 +77,9 @@ class Server:
 def precompiled() -> None:
     """The kernels and the JSON writer compiled (or loaded) in this process first, so that a server's start
     loads them from the cache: on a fresh machine it would otherwise compile within START_TIMEOUT."""
-    from service.api import floatjson
-    from service.engine import warm_up
+    from service.precompile import compile_all
 
-    warm_up()
-    floatjson.warm_up()
+    compile_all()
 
 
 @contextlib.contextmanager
