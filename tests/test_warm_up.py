@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from service.api import floatjson
 from service.engine import REGISTRY, compiled
 from service.main import create_app
+from service.precompile import compile_all
 
 
 def test_start_up_loads_every_compiled_kernel(monkeypatch):
@@ -49,8 +50,7 @@ print(*(sum(sum(getattr(f.stats, n).values()) for f in functions) for n in ("cac
 def test_a_seeded_empty_cache_loads_the_machine_code_instead_of_compiling(tmp_path):
     """What a container does at start: its own cache is empty, the image's (compiled when it was built) is
     OPTISCOPE_KERNEL_SEED. Here the seed is this machine's cache, which warm-up has filled."""
-    compiled.warm_up(REGISTRY)
-    floatjson.warm_up()
+    compile_all()
     seed, cache = compiled.cache_dir(), tmp_path / "cache"
     environment = {**os.environ, compiled.CACHE_ENV: str(cache), compiled.SEED_ENV: str(seed)}
     done = subprocess.run(
