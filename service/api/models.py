@@ -315,7 +315,8 @@ class SyntheticBase(StrictModel):
     def source(self):
         """The engine's view: trend_noise is generated block by block (never T x D at once)."""
         if self.pattern == "trend_noise":
-            return gradients.TrendNoise(**self.model_dump(exclude={"kind", "pattern"}))
+            # The fields straight from the instance (a model_dump costs a few microseconds more).
+            return gradients.TrendNoise(**{k: v for k, v in self.__dict__.items() if k not in ("kind", "pattern")})
         return gradients.Explicit(self.build())
 
 

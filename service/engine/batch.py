@@ -117,8 +117,6 @@ class _Runner:
         self.rows = rows if keep else no_rows(steps)
         self.outputs = recording(keep, n, len(optimizer.state_names), count, dim)
         self.rec_params, self.rec_rates, self.rec_updates, self.rec_state = self.outputs
-        if "params" in keep:
-            self.rec_params[:, 0, :] = job.initial
         self.final = np.empty((n, dim))
         self.first_bad = np.zeros(n, dtype=np.int64)
         self._lr_parts: dict[tuple[int, int], np.ndarray] = {}
@@ -188,6 +186,7 @@ class _Unit:
 
 
 _NO_OVERRIDE = np.zeros(1)
+NO_OVERRIDE = (_NO_OVERRIDE, -1)  # the kernel's `over` and `over_field` when no hyperparameter varies per step
 _EMPTY3 = np.empty((0, 0, 0))
 _EMPTY4 = np.empty((0, 0, 0, 0))
 _POOL: ThreadPoolExecutor | None = None
@@ -280,22 +279,19 @@ def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, 
     if gradient_rows is not None:
         gradient_rows[0][:] = block[gradient_rows[1], offset : offset + width]
     count, diverged = kept.size, []
+    unrecorded = no_rows(steps)
     for job in jobs:
         optimizer = job.optimizer
         if deadline is not None and time.monotonic() > deadline:
             raise BudgetExceeded(f"{optimizer.name} stopped at step 0 of {steps}: over the time budget")
-        configs, states = job.lr.shape[1], len(optimizer.state_names)
-        over, over_field = override(job.hyper, job.per_step)
+        lr = job.lr if job.lr.flags.c_contiguous else np.ascontiguousarray(job.lr)
+        configs, states = lr.shape[1], len(optimizer.state_names)
+        over, over_field = override(job.hyper, job.per_step) if job.per_step else NO_OVERRIDE
         outputs = recording(job.record, configs, states, count, dim)
         lanes = np.empty((states + 2, configs * dim))
-        params = lanes[0].reshape(configs, dim)
-        params[...] = job.initial
-        if outputs[0].size:
-            outputs[0][:, 0, :] = params
+        lanes[0] = job.initial.reshape(-1)
         first_bad = np.zeros(configs, dtype=np.int64)
-        lr = job.lr if job.lr.flags.c_contiguous else np.ascontiguousarray(job.lr)
-        kernel = compiled.kernel_function(optimizer)
-        if kernel(
+        if compiled.kernel_function(optimizer)(
             block,
             offset,
             lanes,
@@ -305,14 +301,14 @@ def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, 
             lr,
             0,
             steps,
-            rows if job.record else no_rows(steps),
+            rows if job.record else unrecorded,
             0,
             *outputs,
             first_bad,
         ):
             diverged.append(job)
             continue
-        job.final, job.diverged_at = params, first_bad
+        job.final, job.diverged_at = lanes[0].reshape(configs, dim), first_bad
         job.kept_rows = (count,) if configs == 1 else np.full(configs, count)
         _fill(job, outputs)
     return diverged
@@ -321,7 +317,7 @@ def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, 
 def override(hyper: Any, per_step: Mapping[str, np.ndarray] | None) -> tuple[np.ndarray, int]:
     """The kernel's per-step hyperparameter: its values and its field's index (-1: none)."""
     if not per_step:
-        return _NO_OVERRIDE, -1
+        return NO_OVERRIDE
     ((name, values),) = per_step.items()
     return np.ascontiguousarray(values, dtype=np.float64), hyper._fields.index(name)
 

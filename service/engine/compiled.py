@@ -264,7 +264,8 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
     gradients are grads[:, g_offset:g_offset + B] (C order: the loop knows their stride); lr is
     (T, N), or (1, N) when constant over the steps; hv holds the hyperparameters as numbers,
     constant but for field `over_field` (if >= 0), which takes over[t]. rows[t] >= 0 records step t
-    into row rows[t] + 1 of rec_params and row rows[t] of the others, at column out_offset + j. A
+    into row rows[t] + 1 of rec_params and row rows[t] of the others, at column out_offset + j; a call
+    from step 0 records the starting parameters as row 0 of rec_params. A
     configuration whose params, rate or state turn non-finite at step t gets first_bad[n] = t + 1 (the
     earliest over calls). Returns how many configurations have gone bad.
     \"\"\"
@@ -276,7 +277,8 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
     keep_updates = rec_updates.shape[0] > 0
     keep_state = rec_state.shape[0] > 0
     if t_start == 0:
-        # The state, created at the first step with the hyperparameters in force then (as torch does).
+        # The state, created at the first step with the hyperparameters in force then (as torch does),
+        # and the starting point as the recorded parameters' first row.
         for n in range(configs):
             first = Hyper({hyper_init})
             for j in range(width):
@@ -284,6 +286,8 @@ def kernel(grads, g_offset, lanes, hv, over, over_field, lr, t_start, t_stop, ro
                 new = init(lanes[0, i], first)
 {init_store}
                 lanes[K - 1, i] = 0.0
+                if keep_params:
+                    rec_params[n, 0, out_offset + j] = lanes[0, i]
     if configs == 1 and width == 1:
         # One long sequence: the step straight in the loop over steps. An inner loop (even of one
         # iteration) lets the compiler hoist the step's powers of beta out of it unconditionally,
@@ -519,10 +523,20 @@ _FUNCTIONS: dict[str, Any] = {}
 
 def warm_up(registry) -> dict[str, float]:
     """Compile (or load from the disk cache) every supported optimizer's kernel; seconds per kernel."""
+    global _WARMED
     for optimizer in registry.values():
         if supports(optimizer):
-            kernel(optimizer)
+            kernel_function(optimizer)
+    _WARMED = registry
     return dict(_COMPILE_SECONDS)
+
+
+def warmed(registry) -> bool:
+    """True once `warm_up(registry)` has loaded every supported kernel of `registry` (an immutable mapping)."""
+    return _WARMED is registry
+
+
+_WARMED = None
 
 
 __all__ = ["available", "cache_dir", "compiled_step", "kernel", "kernel_source", "supports", "warm_up"]

@@ -25,6 +25,8 @@ SERIES = ("params", "learning_rates", "updates", "state")
 POINT_SERIES = ("params", "loss", "distance_to_optimum")
 # How many steps run between two looks at the clock when a deadline is set.
 DEADLINE_CHECK_EVERY = 1024
+# Gradients asked for at every step of a source this small are the source's own array, not a copy.
+SMALL_SOURCE = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -240,18 +242,22 @@ def simulate_source(
             )
             jobs[i] = batch.Job(spec.optimizer, hyper, rates, origin, spec.per_step, record)
     kept = recorded_steps(steps, record_every)
-    rows = np.empty((kept.size, dim)) if include_gradients else None
+    # The gradients at the recorded steps: at every step of a small source, its own (read-only) array;
+    # else rows filled as the runs go.
+    whole = include_gradients and kept.size == steps and steps * dim <= SMALL_SOURCE
+    rows = source.build() if whole else np.empty((kept.size, dim)) if include_gradients else None
+    fill = None if whole else rows
     if jobs:
-        batch.run_jobs(source, list(jobs.values()), record_every, deadline, rows)
+        batch.run_jobs(source, list(jobs.values()), record_every, deadline, fill)
     reference = None
-    if len(jobs) < len(runs) or (rows is not None and not jobs):
+    if len(jobs) < len(runs) or (fill is not None and not jobs):
         reference = source.build()
-        if rows is not None:
-            rows[:] = reference[kept - 1]
+        if fill is not None:
+            fill[:] = reference[kept - 1]
     results = []
     for i, (spec, label, hyper) in enumerate(zip(runs, labels, hypers, strict=True)):
-        if i in jobs:
-            job = jobs[i]
+        job = jobs.get(i)
+        if job is not None:
             diverged_at = int(job.diverged_at[0]) or None
             if diverged_at is None:  # every recorded row
                 series = {name: values[0] for name, values in job.series.items()}
