@@ -253,9 +253,11 @@ def _walk(source, runners, steps: int, stops, deadline, width: int, on_stop=None
             # Split configurations across threads only when the coordinates alone cannot feed them.
             blocks = -(-dim // width)
             parts = workers if blocks < workers and runner.configs * block_width * steps >= PARALLEL_WORK else 1
-            for first, last in runner.config_ranges(parts):
+            ranges = runner.config_ranges(parts)
+            # One unit in all (a single configuration cannot split): nothing to overlap it with.
+            alone = blocks == 1 and len(ranges) == 1 and len(runners) == 1
+            for first, last in ranges:
                 unit = _Unit(runner, first, last, start, block_width)
-                alone = blocks == 1 and parts == 1 and len(runners) == 1  # nothing to overlap with
                 if workers > 1 and not alone and runner.configs * dim * steps >= PARALLEL_WORK:
                     pending.append(
                         _pool(workers).submit(_run_unit, unit, block, offset, steps, stops, deadline, on_stop)

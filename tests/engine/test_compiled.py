@@ -192,6 +192,21 @@ def test_threads_split_blocks_and_configurations(monkeypatch):
             assert np.array_equal(alone.state[name], split.state[name])
 
 
+def test_a_lone_unit_of_work_runs_on_the_calling_thread(monkeypatch):
+    """One configuration over one block cannot be split: it runs here, whatever its size, not on the pool."""
+    monkeypatch.setattr(batch, "PARALLEL_WORK", 1)
+    monkeypatch.setattr(batch, "SMALL_WORK", 0)  # past the single-call path for small runs
+
+    def no_pool(count):
+        raise AssertionError("a lone unit of work went to the thread pool")
+
+    monkeypatch.setattr(batch, "_pool", no_pool)
+    optimizer = REGISTRY["adam"]
+    job = batch.Job(optimizer, optimizer.hyper({}), np.full((1, 1), 0.01), np.zeros((1, 1)), {}, ("params",))
+    batch.run_jobs(gradients.Explicit(np.ones((40, 1))), [job], workers=2)
+    assert job.series["params"].shape == (1, 41, 1) and np.isfinite(job.final).all()
+
+
 def test_a_deadline_in_the_past_stops_the_run():
     grads = np.zeros((10, 2))
     with pytest.raises(batch.BudgetExceeded, match="over the time budget"):
