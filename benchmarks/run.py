@@ -399,15 +399,17 @@ WHY = """### How
 
 ### Still missed
 
-- **HTTP tutorial, computed every time** (50% of the bare endpoint; 47% and 44% in the previous rounds). Timed
-  inside the server under the same load (wrk -c8; an instrumented run, not part of this benchmark), a tutorial
-  request spends ~295 µs in the app against ~136 µs for the bare endpoint: the simulation ~100 µs (the
-  engine's Python around four kernel calls of ~2 µs each: specs, recording arrays, results), its JSON ~34 µs
-  (~10 kB by orjson in one call, its (T, 1) series at about twice the cost of flat lists), request parsing,
-  validation and dependencies ~20 µs. The same code runs ~1.6x faster alone in a loop (~90 µs in all). 70%
-  needs the app under ~205 µs, i.e. ~90 µs less: about all of the engine's glue and half the JSON. A dedicated
-  path from request to kernel for single-configuration runs measured ~19 µs against ~45 µs for the engine in a
-  loop, at the cost of a second copy of the small-call logic; not done.
+- **HTTP tutorial, computed every time** (53% of the bare endpoint in the run below; 49-53% in this round's
+  other runs, 44-50% before). Timed inside the server under the same load (wrk -c8; instrumented runs, not
+  part of this benchmark), a tutorial request spends ~280 µs in the app against ~136 µs for the bare endpoint:
+  the simulation ~100 µs (of which ~16 µs are the four kernel calls themselves), its JSON ~35 µs (~10 kB by
+  orjson in one call; its (T, 1) series cost twice flat lists), reading and parsing the body ~14 µs,
+  validation ~9 µs, dependencies ~9 µs. The same code runs ~1.7x faster alone in a loop. Two scratch servers
+  of the same shape bound what is left: with the engine replaced by a bare request-to-kernel loop (no limits,
+  budget or divergence handling) the ratio was 58%; with the simulation replaced by a precomputed payload
+  (parsing, validation and JSON still done) it was 81%. 70% thus needs the whole simulation in ~30 µs of
+  server time, where four kernel calls on ready arrays take ~16 µs: only one compiled call per request (every
+  optimizer's kernel and output in one buffer) could reach it. That restructuring of the kernels is not done.
 """
 
 
