@@ -140,8 +140,6 @@ def run_spec(spec, steps: int, index: int, lr: float | None = None) -> RunSpec:
 def ready(specs) -> None:
     """Load the optimizers' kernels first (the app's start-up has; a bare app compiles them on first use),
     so that the compute budget measures the simulation, not a one-time compilation."""
-    if compiled.warmed(REGISTRY):  # the app's start-up loaded them all
-        return
     for spec in specs:
         optimizer = REGISTRY[spec.name]
         if compiled.supports(optimizer) and compiled.available():

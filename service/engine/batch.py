@@ -186,7 +186,6 @@ class _Unit:
 
 
 _NO_OVERRIDE = np.zeros(1)
-NO_OVERRIDE = (_NO_OVERRIDE, -1)  # the kernel's `over` and `over_field` when no hyperparameter varies per step
 _EMPTY3 = np.empty((0, 0, 0))
 _EMPTY4 = np.empty((0, 0, 0, 0))
 _POOL: ThreadPoolExecutor | None = None
@@ -288,7 +287,7 @@ def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, 
             raise BudgetExceeded(f"{optimizer.name} stopped at step 0 of {steps}: over the time budget")
         lr = job.lr if job.lr.flags.c_contiguous else np.ascontiguousarray(job.lr)
         configs, states = lr.shape[1], len(optimizer.state_names)
-        over, over_field = override(job.hyper, job.per_step) if job.per_step else NO_OVERRIDE
+        over, over_field = override(job.hyper, job.per_step)
         outputs = recording(job.record, configs, states, count, dim)
         lanes = np.empty((states + 2, configs * dim))
         lanes[0] = job.initial.reshape(-1)
@@ -319,7 +318,7 @@ def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, 
 def override(hyper: Any, per_step: Mapping[str, np.ndarray] | None) -> tuple[np.ndarray, int]:
     """The kernel's per-step hyperparameter: its values and its field's index (-1: none)."""
     if not per_step:
-        return NO_OVERRIDE
+        return _NO_OVERRIDE, -1
     ((name, values),) = per_step.items()
     return np.ascontiguousarray(values, dtype=np.float64), hyper._fields.index(name)
 

@@ -523,20 +523,10 @@ _FUNCTIONS: dict[str, Any] = {}
 
 def warm_up(registry) -> dict[str, float]:
     """Compile (or load from the disk cache) every supported optimizer's kernel; seconds per kernel."""
-    global _WARMED
     for optimizer in registry.values():
         if supports(optimizer):
             kernel_function(optimizer)
-    _WARMED = registry
     return dict(_COMPILE_SECONDS)
-
-
-def warmed(registry) -> bool:
-    """True once `warm_up(registry)` has loaded every supported kernel of `registry` (an immutable mapping)."""
-    return _WARMED is registry
-
-
-_WARMED = None
 
 
 __all__ = ["available", "cache_dir", "compiled_step", "kernel", "kernel_source", "supports", "warm_up"]

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import batch, compiled, progress
 from .batch import BudgetExceeded, recorded_steps
-from .gradients import Explicit
+from .gradients import SMALL, Explicit
 from .registry import Number, Optimizer
 
 SERIES = ("params", "learning_rates", "updates", "state")
@@ -25,8 +25,6 @@ SERIES = ("params", "learning_rates", "updates", "state")
 POINT_SERIES = ("params", "loss", "distance_to_optimum")
 # How many steps run between two looks at the clock when a deadline is set.
 DEADLINE_CHECK_EVERY = 1024
-# Gradients asked for at every step of a source this small are the source's own array, not a copy.
-SMALL_SOURCE = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -242,9 +240,9 @@ def simulate_source(
             )
             jobs[i] = batch.Job(spec.optimizer, hyper, rates, origin, spec.per_step, record)
     kept = recorded_steps(steps, record_every)
-    # The gradients at the recorded steps: at every step of a small source, its own (read-only) array;
-    # else rows filled as the runs go.
-    whole = include_gradients and kept.size == steps and steps * dim <= SMALL_SOURCE
+    # The gradients at the recorded steps: at every step of a small source (one whose `build` is at hand,
+    # not generated), its own read-only array; else rows filled as the runs go.
+    whole = include_gradients and kept.size == steps and steps * dim <= SMALL
     rows = source.build() if whole else np.empty((kept.size, dim)) if include_gradients else None
     fill = None if whole else rows
     if jobs:
