@@ -469,7 +469,7 @@ def _kernel_dir() -> tuple[str, Path]:
     directory.mkdir(exist_ok=True)
     os.utime(directory)  # in use
     for other in root.iterdir():
-        if other.is_dir() and len(other.name) == len(digest) and other.name != digest:
+        if other.name != digest and _version_directory(other, len(digest)):
             try:
                 stale = time.time() - other.stat().st_mtime > STALE_SECONDS
             except OSError:
@@ -477,6 +477,18 @@ def _kernel_dir() -> tuple[str, Path]:
             if stale:
                 shutil.rmtree(other, ignore_errors=True)
     return digest, directory
+
+
+def _version_directory(path: Path, length: int) -> bool:
+    """Whether `path` is another engine version's kernel directory: named by a digest, holding nothing but
+    generated kernels and numba's cache of them. The cache may be a directory the user shares with other
+    things: anything else is never removed."""
+    if len(path.name) != length or path.name.strip("0123456789abcdef") or not path.is_dir():
+        return False
+    try:
+        return all(entry.name == "__pycache__" or entry.name.startswith("optiscope_kernel_") for entry in path.iterdir())
+    except OSError:
+        return False
 
 
 def _write_if_changed(path: Path, text: str) -> None:

@@ -334,11 +334,17 @@ def test_each_engine_version_keeps_its_own_kernel_directory(tmp_path, monkeypatc
     stale = tmp_path / "0123456789abcdef"
     recent = tmp_path / "fedcba9876543210"
     unrelated = tmp_path / "some-other-directory-long"
-    for directory in (stale, recent, unrelated):
+    # Named like a version, but holding someone else's file, or not a digest: never removed.
+    lookalike, not_hex = tmp_path / "abcdefabcdefabcd", tmp_path / "notes-2025-11-01"
+    for directory in (stale, recent, unrelated, lookalike, not_hex):
         directory.mkdir()
+    (stale / "optiscope_kernel_adam.py").write_text("# generated")
+    (stale / "__pycache__").mkdir()
+    (lookalike / "optiscope_kernel_adam.py").write_text("# generated")
+    (lookalike / "thesis.tex").write_text("precious")
     month_ago = time.time() - compiled.STALE_SECONDS - 60
-    os.utime(stale, (month_ago, month_ago))
-    os.utime(unrelated, (month_ago, month_ago))
+    for directory in (stale, unrelated, lookalike, not_hex):
+        os.utime(directory, (month_ago, month_ago))
 
     digest, directory = compiled._kernel_dir.__wrapped__()
 
@@ -346,3 +352,4 @@ def test_each_engine_version_keeps_its_own_kernel_directory(tmp_path, monkeypatc
     assert directory.is_dir()
     assert not stale.exists()  # another version, unused for a month
     assert recent.exists() and unrelated.exists()  # in use lately; not a version's directory
+    assert (lookalike / "thesis.tex").exists() and not_hex.exists()
