@@ -399,17 +399,22 @@ WHY = """### How
 
 ### Still missed
 
-- **HTTP tutorial, computed every time** (53% of the bare endpoint in the run below; 49-53% in this round's
-  other runs, 44-50% before). Timed inside the server under the same load (wrk -c8; instrumented runs, not
-  part of this benchmark), a tutorial request spends ~280 µs in the app against ~136 µs for the bare endpoint:
-  the simulation ~100 µs (of which ~16 µs are the four kernel calls themselves), its JSON ~35 µs (~10 kB by
-  orjson in one call; its (T, 1) series cost twice flat lists), reading and parsing the body ~14 µs,
-  validation ~9 µs, dependencies ~9 µs. The same code runs ~1.7x faster alone in a loop. Two scratch servers
-  of the same shape bound what is left: with the engine replaced by a bare request-to-kernel loop (no limits,
-  budget or divergence handling) the ratio was 58%; with the simulation replaced by a precomputed payload
-  (parsing, validation and JSON still done) it was 81%. 70% thus needs the whole simulation in ~30 µs of
-  server time, where four kernel calls on ready arrays take ~16 µs: only one compiled call per request (every
-  optimizer's kernel and output in one buffer) could reach it. That restructuring of the kernels is not done.
+- **HTTP tutorial, computed every time** (the table above; 49-53% over the recent rounds' runs). Timed inside
+  the server under the same load (wrk -c8; instrumented scratch servers, not part of this benchmark), a
+  tutorial request spends ~285 µs in the app against ~137 µs for the bare endpoint. The same route answering
+  a precomputed payload (parsing, validation and the JSON still done) takes ~176 µs (ratio 74-89%), and
+  answering precomputed bytes ~128 µs, as fast as the bare endpoint. So the simulation costs ~105 µs of
+  server time and its JSON ~48 µs (~10 kB, 458 numbers, by orjson in one call); both run ~1.8x faster alone
+  in a loop (59 and 25 µs). 70% needs simulation and JSON together in ~75 µs of server time.
+  Tried and measured, in a loop, against what is in place:
+  - one compiled call for every run of a small request (a generated kernel calling each optimizer's kernel:
+    5.6 µs for the tutorial's four on ready buffers, against ~12 µs for four calls): packing the runs'
+    numbers and offsets into its buffers in Python costs what the calls saved (23.7 µs against 21.0 µs for
+    the whole small run);
+  - the JSON's arrays written by the compiled writer in one call into orjson's document: 22.9 µs against
+    orjson's 24.5 µs (gathering the arrays and their shapes costs what the writer saves).
+  What is left is Python spread over the layers (request model, run specs, jobs, results, payload), ~1-3 µs
+  each; the target would need them gone, not trimmed.
 """
 
 
