@@ -486,9 +486,10 @@ def _version_directory(path: Path, length: int) -> bool:
     if len(path.name) != length or path.name.strip("0123456789abcdef") or not path.is_dir():
         return False
     try:
-        return all(entry.name == "__pycache__" or entry.name.startswith("optiscope_kernel_") for entry in path.iterdir())
+        entries = list(path.iterdir())
     except OSError:
         return False
+    return all(entry.name == "__pycache__" or entry.name.startswith("optiscope_kernel_") for entry in entries)
 
 
 def _write_if_changed(path: Path, text: str) -> None:
