@@ -90,21 +90,30 @@ def _number_rows(value: Any) -> np.ndarray:
     return array.reshape(-1, 1) if array.ndim == 1 else array
 
 
+def _fits(number: int | float) -> bool:
+    """A JSON number that float64 holds: finite, and, an integer, within its range (JSON integers are
+    unbounded; `math.isfinite` raises on those beyond it)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
+
+
 def _initial(value: Any) -> float | list[float] | None:
-    """One finite number for every coordinate, or a list of D finite numbers."""
+    """One finite number for every coordinate, or a list of D finite numbers (`initial`, `target`)."""
     if value is None:
         return None
     if isinstance(value, list):
         for i, v in enumerate(value):
             if type(v) not in (int, float):
                 raise path_error("float_type", f"{v!r} is not a number", i)
-            if not math.isfinite(v):
-                raise path_error("finite_number", "initial values must be finite numbers", i)
+            if not _fits(v):
+                raise path_error("finite_number", "values must be finite numbers within float64's range", i)
         return [float(v) for v in value]
     if type(value) not in (int, float):
-        raise path_error("float_type", "initial must be a number or a list of D numbers")
-    if not math.isfinite(value):
-        raise path_error("finite_number", "initial must be a finite number")
+        raise path_error("float_type", "expected a number or a list of D numbers")
+    if not _fits(value):
+        raise path_error("finite_number", "expected a finite number within float64's range")
     return float(value)
 
 
@@ -525,8 +534,8 @@ def _grid_values(value: Any) -> list[float | int | bool]:
             raise path_error("grid_values", f"{kind} takes [start, stop, num]", kind)
         start, stop, num = spec
         for i, bound in enumerate((start, stop)):
-            if type(bound) not in (int, float) or not math.isfinite(bound):
-                raise path_error("float_type", f"{kind} bounds must be finite numbers", kind, i)
+            if type(bound) not in (int, float) or not _fits(bound):
+                raise path_error("float_type", f"{kind} bounds must be finite numbers within float64's range", kind, i)
         if type(num) is not int or not 1 <= num <= MAX_GRID_VALUES:
             raise path_error("grid_values", f"num must be an integer from 1 to {MAX_GRID_VALUES}", kind, 2)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -539,8 +548,9 @@ def _grid_values(value: Any) -> list[float | int | bool]:
     if len(value) > MAX_GRID_VALUES:
         raise path_error("grid_values", f"{len(value)} values exceed the limit of {MAX_GRID_VALUES}")
     for i, v in enumerate(value):
-        if type(v) not in (int, float, bool) or (type(v) is float and not math.isfinite(v)):
-            raise path_error("float_type", f"{v!r} is not a finite number or a flag", i)
+        if type(v) not in (int, float, bool) or (type(v) is not bool and not _fits(v)):
+            shown = repr(v) if type(v) is not int else "this integer"  # not 400 digits back
+            raise path_error("float_type", f"{shown} is not a flag or a finite number within float64's range", i)
     return value
 
 

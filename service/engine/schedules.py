@@ -157,6 +157,7 @@ SCHEDULES: dict[str, Schedule] = {
                     "Cycle length in steps (default: the run's steps; must be at least the run's steps).",
                     kind="int",
                     minimum=1,
+                    maximum=MAX_EPOCH,
                     nullable=True,
                 ),
                 _factor("pct_start", 0.3, "Fraction of the cycle spent increasing the lr."),

@@ -149,3 +149,39 @@ def test_an_unknown_field_named_with_half_a_surrogate_pair_is_named_escaped(clie
     entry = response.json()["detail"][0]
     assert (entry["type"], entry["field"]) == ("extra_forbidden", field)
     assert entry["msg"].startswith("Unknown field '\\ud800'. Allowed: ")
+
+
+BIG = 10**400  # a JSON integer that no float64 holds
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/simulate", {"initial": BIG}, "initial"),
+        ("/simulate", {"initial": [0.0, BIG], "gradients": {"kind": "synthetic", "dim": 2}}, "initial[1]"),
+        ("/simulate", {"tune": "lr", "target": BIG}, "target"),
+        ("/simulate", {"tune": "lr", "tune_values": [0.1, BIG]}, "tune_values[1]"),
+        ("/simulate", {"tune": "lr", "tune_values": {"logspace": [BIG, 1, 2]}}, "tune_values.logspace[0]"),
+        (
+            "/simulate",
+            {"optimizers": [{"name": "sgd", "schedule": {"kind": "onecycle", "total_steps": BIG}}]},
+            "optimizers[0].schedule.total_steps",
+        ),
+        (
+            "/simulate",
+            {"gradients": {"kind": "objective", "function": "logistic_regression", "batch_size": BIG}},
+            "gradients.batch_size",
+        ),
+        ("/sweep", {"grid": {"lr": [BIG]}}, "grid.lr[0]"),
+        ("/sweep", {"optimizers": [{"name": "sgd"}], "grid": {"momentum": [0.5, BIG]}}, "grid.momentum[1]"),
+        ("/sweep", {"grid": {"lr": {"linspace": [0, BIG, 3]}}}, "grid.lr.linspace[1]"),
+        ("/sweep", {"target": BIG}, "target"),
+        ("/sweep", {"initial": BIG}, "initial"),
+    ],
+)
+def test_integers_beyond_float64_are_a_422_at_their_field(client, path, body, field):
+    response = client.post(path, json=body)
+    assert response.status_code == 422, response.text[:300]
+    detail = response.json()["detail"][0]
+    assert detail["field"] == field, detail
+    assert "float64" in detail["msg"] or "less than or equal" in detail["msg"], detail

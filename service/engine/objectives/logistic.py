@@ -122,6 +122,7 @@ LOGISTIC_REGRESSION = Objective(
             "null: the full batch (exact gradients).",
             kind="int",
             minimum=1,
+            maximum=MAX_SAMPLES,
             nullable=True,
         ),
         Hyperparameter(
