@@ -17,16 +17,32 @@ from .responses import json_response
 router = APIRouter(tags=["schedules"])
 
 
-def schedule_arrays(schedule: Any, base_lr: float, steps: int, where: tuple) -> tuple[np.ndarray, np.ndarray | None]:
-    """The schedule's lr (and OneCycle momentum) per step; a 422 at `where` if any is undefined."""
+def schedule_arrays(
+    schedule: Any, base_lr: float, steps: int, where: tuple, overflow_diverges: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The schedule's lr (and OneCycle momentum) per step. Undefined values (NaN: a phase of zero length,
+    where torch raises) are a 422 at `where`. A learning rate that overflows float64 (an exponential
+    growth) is left to the run, which diverges at that step, unless `overflow_diverges` is False (the
+    schedule alone, with no run to diverge: a 422 too)."""
     lr, momentum = learning_rates(schedule.model_dump(), base_lr, steps)
-    if not np.isfinite(lr).all() or (momentum is not None and not np.isfinite(momentum).all()):
-        step = int(np.argmin(np.isfinite(lr))) + 1
+    undefined = np.isnan(lr)
+    if momentum is not None:
+        undefined |= ~np.isfinite(momentum)
+    if undefined.any():
+        step = int(np.argmax(undefined)) + 1
         raise limit_error(
             where,
             f"this schedule's learning rate is undefined at step {step} (a phase of zero length, as when "
             "pct_start * total_steps <= 1): torch raises ZeroDivisionError there",
             kind="schedule_undefined",
+        )
+    if not overflow_diverges and not np.isfinite(lr).all():
+        step = int(np.argmin(np.isfinite(lr))) + 1
+        raise limit_error(
+            where,
+            f"this schedule's learning rate overflows float64 at step {step}: ask for fewer steps or a smaller "
+            "growth (a run with this schedule diverges there)",
+            kind="schedule_overflow",
         )
     return lr, momentum
 
@@ -61,7 +77,7 @@ def list_schedules() -> list[ScheduleInfo]:
 def simulate_schedule(request: ScheduleSimulateRequest, settings: SettingsDep):
     if request.steps > settings.max_steps:
         raise limit_error(("steps",), f"{request.steps} steps exceed the limit of {settings.max_steps}")
-    lr, momentum = schedule_arrays(request.schedule, request.lr, request.steps, ("schedule",))
+    lr, momentum = schedule_arrays(request.schedule, request.lr, request.steps, ("schedule",), overflow_diverges=False)
     payload = {"steps": request.steps, "step": np.arange(1, request.steps + 1), "lr": lr}
     if momentum is not None:
         payload["momentum"] = momentum

@@ -79,6 +79,8 @@ def test_onecycle_runs_exactly_its_total_steps(client):
         ({"kind": "step", "step_size": 0}, "schedule.step_size", "greater than or equal to 1"),
         ({"kind": "onecycle", "anneal_strategy": "exp"}, "schedule.anneal_strategy", "'cos' or 'linear'"),
         ({"kind": "onecycle", "pct_start": 0.1, "total_steps": 10}, "schedule", "undefined at step 1"),
+        # 0.1 x 1e100^(t - 1): 1e299 at step 4, beyond float64 at step 5.
+        ({"kind": "exponential", "gamma": 1e100}, "schedule", "overflows float64 at step 5"),
         ({"kind": "cosine", "T_mx": 10}, "schedule.T_mx", "Did you mean 'T_max'?"),
     ],
 )
@@ -87,6 +89,21 @@ def test_bad_schedules_name_the_field(client, schedule, field, says):
     assert response.status_code == 422
     detail = response.json()["detail"][0]
     assert detail["field"] == field and says in detail["msg"], detail
+
+
+def test_a_learning_rate_that_overflows_is_a_divergence_of_the_run(client):
+    # Zero gradients: the parameters never move, so the run diverges exactly where its lr leaves float64
+    # (step 5: 0.1 x 1e100^4 = 1e399), keeping the four finite steps before it.
+    body = {
+        "gradients": {"kind": "sequence", "values": [0.0] * 10},
+        "optimizers": [{"name": "sgd", "lr": 0.1, "schedule": {"kind": "exponential", "gamma": 1e100}}],
+    }
+    response = client.post("/simulate", json=body)
+    assert response.status_code == 200, response.text[:300]
+    run = response.json()["runs"][0]
+    assert run["diverged_at"] == 5
+    np.testing.assert_allclose(run["base_lr"], [0.1, 1e99, 1e199, 1e299], rtol=1e-12)
+    assert run["learning_rates"] == [[lr] for lr in run["base_lr"]] and run["final"] == [0.0]
 
 
 def test_cycle_momentum_needs_momentum_or_beta1(client):
