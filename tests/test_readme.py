@@ -87,3 +87,57 @@ def test_shell_examples_run(argv, live_server, tmp_path, monkeypatch):
     if redirect:
         Path(redirect).write_text(result.out)
         assert Path(redirect).read_text().startswith("label,optimizer,step,coordinate,gradient,param")
+
+
+def curl_examples() -> list[tuple[str, str]]:
+    """(curl command, the answer shown after it) for every sh block that is one curl command followed by
+    a json block."""
+    found = re.findall(r"```sh\n(curl [^`]*)```\s*```json\n(.*?)```", README, re.S)
+    return [(command.replace("\\\n", " "), answer) for command, answer in found]
+
+
+def squeezed(text: str) -> str:
+    """JSON text without the whitespace between tokens (the README breaks and indents long answers)."""
+    out, in_string, escaped = [], False, False
+    for char in text:
+        if in_string:
+            escaped, in_string = (not escaped and char == "\\"), in_string and (escaped or char != '"')
+        elif char == '"':
+            in_string = True
+        elif char.isspace():
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def unmatched(answer: str, shown: str) -> str | None:
+    """None when the answer is what the README shows, where each `...` stands for any text left out;
+    else the first shown part the answer lacks (in its place)."""
+    parts = [squeezed(part) for part in shown.split("...")]
+    if len(parts) == 1:
+        return None if answer == parts[0] else parts[0]
+    if not answer.startswith(parts[0]):
+        return parts[0]
+    at = len(parts[0])
+    for part in parts[1:-1]:
+        at = answer.find(part, at)
+        if at < 0:
+            return part
+        at += len(part)
+    return None if answer.endswith(parts[-1]) and at <= len(answer) - len(parts[-1]) else parts[-1]
+
+
+def test_the_readme_shows_curl_examples():
+    assert len(curl_examples()) >= 8
+
+
+@pytest.mark.parametrize(("command", "shown"), curl_examples(), ids=lambda value: value.split("\n")[0][:60])
+def test_curl_examples_answer_what_the_readme_shows(client, command, shown):
+    argv = shlex.split(command)
+    method = argv[argv.index("-X") + 1] if "-X" in argv else "GET"
+    url = next(arg for arg in argv if arg.startswith("localhost:8000"))
+    body = argv[argv.index("-d") + 1] if "-d" in argv else None
+    headers = {"content-type": "application/json"} if body is not None else {}
+    response = client.request(method, url.removeprefix("localhost:8000"), content=body, headers=headers)
+    missing = unmatched(response.text, shown)
+    assert missing is None, f"the answer lacks {missing!r} (README), in:\n{response.text[:4000]}"
