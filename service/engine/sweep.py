@@ -137,10 +137,25 @@ def sweep_open_loop(
             diverged_at[i] = diverged or 0
             if trajectories:
                 params[i] = series["params"]
-    with np.errstate(over="ignore", invalid="ignore"):  # a distance beyond float64 is no score either
-        score = np.linalg.norm(final - target, axis=1)
-    score[(diverged_at > 0) | ~np.isfinite(score)] = np.nan
+    score = distances(final, target)
+    score[(diverged_at > 0) | ~np.isfinite(score)] = np.nan  # a distance beyond float64 is no score either
     return Sweep(configs, final, diverged_at, score, kept, params)
+
+
+def distances(points: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Euclidean distance from each row of `points` (N, D) to `target`. Where squaring overflows (or
+    underflows to zero) though the differences are finite, the rows are scaled by their largest
+    difference first: a final point at 1e160 is 1e160 away, not beyond float64."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        difference = points - target
+        distance = np.linalg.norm(difference, axis=1)
+        redo = ((distance == 0) | ~np.isfinite(distance)) & np.isfinite(difference).all(axis=1)
+        if redo.any():
+            rows = difference[redo]
+            scale = np.abs(rows).max(axis=1)
+            unit = rows / np.where(scale > 0, scale, 1.0)[:, None]
+            distance[redo] = scale * np.sqrt((unit * unit).sum(axis=1))
+    return distance
 
 
 def sweep_closed_loop(

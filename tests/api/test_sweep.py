@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.engine import REGISTRY, RunSpec, gradients, simulate
+from service.engine import REGISTRY, RunSpec, gradients, simulate, sweep
 from tests.fixtures_util import assert_matches
 
 
@@ -114,6 +114,24 @@ def test_a_sweep_where_everything_diverges_has_no_best(client):
     )
     entry = answer["optimizers"][0]
     assert entry["best"] is None and all(c["score"] is None and c["diverged_at"] == 1 for c in entry["configurations"])
+
+
+def test_a_finite_distance_whose_square_overflows_is_still_a_score(client):
+    # SGD from 0 over one gradient of 1 ends at -lr: 1e160 and 1e170 away from the origin, though their
+    # squares are beyond float64.
+    body = {"gradients": {"kind": "sequence", "values": [1]}, "optimizers": [{"name": "sgd"}]}
+    answer = client.post("/sweep", json={**body, "grid": {"lr": [1e170, 1e160]}}).json()["optimizers"][0]
+    assert [c["score"] for c in answer["configurations"]] == [1e170, 1e160]
+    assert answer["best"] == {"index": 1, "values": {"lr": 1e160}, "score": 1e160}
+
+
+def test_distances_scale_only_where_squares_leave_float64():
+    points = np.array([[3e200, 4e200], [3e-200, 4e-200], [0.3, 0.4], [0.0, 0.0], [1e308, -1e308], [1.5e308, 1.5e308]])
+    distance = sweep.distances(points, np.zeros(2))
+    np.testing.assert_allclose(distance[:2], [5e200, 5e-200], rtol=1e-15)
+    assert distance[2] == np.linalg.norm([0.3, 0.4]) and distance[3] == 0.0  # the plain norm where it holds
+    assert distance[4] == 1e308 * np.sqrt(2)  # within float64, though its square is not
+    assert distance[5] == np.inf  # 2.1e308: beyond float64 (the sweep then gives no score)
 
 
 @pytest.mark.parametrize(
