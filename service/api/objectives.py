@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Annotated, Any
 
@@ -160,6 +161,8 @@ def surface(
     for low, high in (("x_min", "x_max"), ("y_min", "y_max")):
         if not window[low] < window[high]:
             raise query_error(high, f"{high} ({window[high]}) must be greater than {low} ({window[low]})")
+        if not math.isfinite(window[high] - window[low]):  # the grid's spacing would overflow
+            raise query_error(high, f"{high} - {low} ({window[high]} - {window[low]}) is beyond float64")
     if resolution * resolution > settings.max_surface_points:
         raise query_error(
             "resolution",

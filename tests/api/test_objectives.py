@@ -99,6 +99,7 @@ def test_overflow_is_null_and_ignored_by_the_range(client):
     ("query", "field", "kind", "says"),
     [
         ("x_min=1&x_max=0", "query.x_max", "value_error", "x_max (0.0) must be greater than x_min (1.0)"),
+        ("y_min=-1e308&y_max=1e308", "query.y_max", "value_error", "is beyond float64"),
         ("y_min=2&y_max=2", "query.y_max", "value_error", "greater than y_min"),
         ("x_min=nan", "query.x_min", "finite_number", "finite"),
         ("resolution=1", "query.resolution", "greater_than_equal", "2"),
