@@ -92,8 +92,13 @@ def readable_path(loc: Loc, body: Any) -> str:
 def format_errors(errors: Iterable[dict[str, Any]], body: Any) -> list[dict[str, Any]]:
     formatted = []
     for error in errors:
-        loc = [*error.get("loc", ()), *(error.get("ctx") or {}).get("path", [])]
+        context = error.get("ctx") or {}
+        loc = [*error.get("loc", ()), *context.get("path", [])]
         entry = {"loc": loc, "field": readable_path(loc, body), "msg": error["msg"], "type": error["type"]}
+        if error["type"] == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int):
+            # FastAPI locates a JSON syntax error by its offset in the body, not by a field.
+            reason = context.get("error") or error["msg"]
+            entry.update(field="body", msg=f"The body is not valid JSON: {reason} at character {loc[1]}")
         value = error.get("input")
         # Echo small scalar inputs only: never a megabyte of gradients back at the client.
         if (

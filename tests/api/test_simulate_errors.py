@@ -86,6 +86,8 @@ def test_nan_and_infinity_are_rejected(client, token):
 def test_unparseable_json_is_a_422(client):
     detail = error(client, None, b'{"optimizers": [')
     assert detail["type"] == "json_invalid"
+    assert detail["field"] == "body" and detail["loc"] == ["body", 16]  # FastAPI's: the character offset
+    assert detail["msg"] == "The body is not valid JSON: Expecting value at character 16"
 
 
 @pytest.mark.parametrize(
