@@ -50,10 +50,23 @@ def configurations(spec, axes: Mapping[str, Sequence[Any]], field: str = "grid")
     base = spec.model_dump(exclude={"name", "label", "schedule"})
     configs = [{**base, **values} for values in grid(axes)]
     for config in configs:
-        for _, message in optimizer.constraints(optimizer.hyper(config)):
-            values = {name: config[name] for name in axes}
-            raise limit_error((field,), f"{optimizer.name} with {values}: {message}", "constraint")
+        for name, message in optimizer.constraints(optimizer.hyper(config)):
+            values = {axis: config[axis] for axis in axes}
+            raise limit_error(
+                _entry(axes, config, name, field), f"{optimizer.name} with {values}: {message}", "constraint"
+            )
     return configs
+
+
+def _entry(axes: Mapping[str, Sequence[Any]], config: Mapping[str, Any], name: str, field: str) -> tuple:
+    """Where a forbidden combination is reported: the grid's entry for the hyperparameter the rule names,
+    or the one axis there is; else the grid."""
+    axis = name if name in axes else next(iter(axes)) if len(axes) == 1 else None
+    if axis is None:
+        return (field,)
+    value = config[axis]
+    index = next(i for i, v in enumerate(axes[axis]) if v == value and type(v) is type(value))
+    return (field, index) if field == "tune_values" else (field, axis, index)
 
 
 def plan_for(spec, steps: int, index: int):

@@ -145,7 +145,24 @@ def test_distances_scale_only_where_squares_leave_float64():
         ({"grid": {"lr": {"geomspace": [1, 2, 3]}}}, "grid.lr", "logspace"),
         ({"grid": {"lr": []}}, "grid.lr", "non-empty list"),
         ({"grid": {}}, "grid", "at least 1"),
-        ({"optimizers": [{"name": "sgd"}], "grid": {"nesterov": [True]}}, "grid", "Nesterov momentum requires"),
+        (
+            {"optimizers": [{"name": "sgd"}], "grid": {"nesterov": [False, True]}},
+            "grid.nesterov[1]",
+            "Nesterov momentum requires",
+        ),
+        (  # the rule names nesterov, fixed in the spec: the entry of the one axis
+            {"optimizers": [{"name": "sgd", "nesterov": True, "momentum": 0.9}], "grid": {"momentum": [0.9, 0.0]}},
+            "grid.momentum[1]",
+            "Nesterov momentum requires",
+        ),
+        (  # ... of several axes, the grid
+            {
+                "optimizers": [{"name": "sgd", "nesterov": True, "momentum": 0.9}],
+                "grid": {"lr": [0.1], "momentum": [0.0]},
+            },
+            "grid",
+            "Nesterov momentum requires",
+        ),
         ({"target": [1, 2]}, "target", "target has 2 numbers"),
         ({"gradients": {"kind": "objective", "function": "rosenbrock"}, "target": 1}, "target", "open-loop"),
         ({"trajectories": 1}, "trajectories", "valid boolean"),
