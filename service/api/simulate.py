@@ -59,10 +59,16 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str],
         values = closed_loop_values(request, record)
         check_closed_loop_work(request, settings)
     if values > settings.max_values:
+        # A closed loop keeps every step of every run while it runs, whatever record_every says.
+        remedy = (
+            "record fewer series, or ask for fewer steps, coordinates or optimizers"
+            if request.gradients.kind == "objective"
+            else "record fewer series, record_every more steps, or set include_gradients false"
+        )
         raise limit_error(
             ("gradients",),
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "
-            f"{settings.max_values}: record fewer series, record_every more steps, or set include_gradients false",
+            f"{settings.max_values}: {remedy}",
         )
     work = steps * dim * runs
     if work > settings.max_work:

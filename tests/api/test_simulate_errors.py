@@ -111,6 +111,14 @@ def test_sizes_over_the_limits(client_with, limits, body, field, says):
     assert says in detail["msg"]
 
 
+def test_a_closed_loop_over_the_values_limit_is_not_told_to_thin_its_records(client_with):
+    # A closed loop keeps every step while it runs: record_every and include_gradients do not help.
+    body = {"gradients": {"kind": "objective", "function": "rosenbrock", "steps": 100}, "record_every": 50}
+    detail = error(client_with(max_values=500), body)
+    assert detail["type"] == "limit_exceeded" and "fewer steps, coordinates or optimizers" in detail["msg"]
+    assert "record_every" not in detail["msg"] and "include_gradients" not in detail["msg"]
+
+
 def test_small_inputs_are_echoed_but_large_ones_are_not(client):
     assert error(client, {"optimizers": [{"name": "adam", "lr": -1}]})["input"] == -1
     assert "input" not in error(client, {"gradients": {"kind": "sequence", "values": [[1.0] * 5, [1.0]]}})
