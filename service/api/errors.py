@@ -123,7 +123,17 @@ class ErrorResponse(JSONResponse):
 
 
 async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return ErrorResponse(status_code=422, content={"detail": format_errors(exc.errors(), exc.body)})
+    detail = format_errors(exc.errors(), exc.body)
+    sent = request.headers.get("content-type")
+    if sent is None or sent.split(";", 1)[0].strip().lower() != "application/json":
+        # FastAPI reads a body as JSON only when it says so: any other body is "not an object".
+        for entry in detail:
+            if entry["loc"] == ["body"] and entry["type"] == "model_attributes_type":
+                entry["msg"] = (
+                    "The body must be a JSON object sent with the header Content-Type: application/json "
+                    f"(this request's content type: {sent or 'none'})"
+                )
+    return ErrorResponse(status_code=422, content={"detail": detail})
 
 
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:

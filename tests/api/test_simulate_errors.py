@@ -83,6 +83,17 @@ def test_nan_and_infinity_are_rejected(client, token):
     assert (detail["field"], detail["type"]) == ("optimizers[0].lr", "finite_number")
 
 
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", None])
+@pytest.mark.parametrize("path", ["/simulate", "/sweep"])
+def test_a_body_not_sent_as_json_is_told_the_content_type(client, path, content_type):
+    headers = {"content-type": content_type} if content_type else {}
+    response = client.post(path, content=b"{}", headers=headers)  # curl -d '{}' without -H
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    assert detail["field"] == "body" and "Content-Type: application/json" in detail["msg"]
+    assert f"(this request's content type: {content_type or 'none'})" in detail["msg"]
+
+
 def test_unparseable_json_is_a_422(client):
     detail = error(client, None, b'{"optimizers": [')
     assert detail["type"] == "json_invalid"
