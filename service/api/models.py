@@ -629,6 +629,10 @@ class SimulateRequest(StrictModel):
 
     @model_validator(mode="after")
     def _initial_matches_dim(self) -> SimulateRequest:
+        if self.tune is None:
+            for name in ("tune_values", "target"):
+                if name in self.model_fields_set:
+                    raise path_error("tune_missing", f'{name} applies with "tune": "lr" (no tuning was asked)', name)
         return check_shapes(self)
 
 

@@ -64,6 +64,8 @@ def error(client, body, raw: bytes | None = None):
         ({"initial": "zero"}, "initial", "float_type", "number"),
         ({"initial": [0.0, False]}, "initial[1]", "float_type", "False"),
         ({"record": ["params", "momentum"]}, "record[1]", "literal_error", "learning_rates"),
+        ({"target": 0.5}, "target", "tune_missing", 'target applies with "tune": "lr"'),
+        ({"tune_values": [0.1, 1.0]}, "tune_values", "tune_missing", 'tune_values applies with "tune": "lr"'),
         ({"optimizer": [{"name": "sgd"}]}, "optimizer", "extra_forbidden", "Did you mean 'optimizers'?"),
         ([1, 2], "body", "model_attributes_type", "dictionary"),
     ],
