@@ -70,7 +70,9 @@ def _number_rows(value: Any) -> np.ndarray:
         for i, row in enumerate(value):
             if not isinstance(row, list):
                 raise path_error("values", "every row must be a list of numbers (mixed rows and numbers)", i)
-            if len(row) != width or not row:
+            if not row:
+                raise path_error("ragged", f"row {i} is empty: rows must be equal and non-empty", i)
+            if len(row) != width:
                 raise path_error(
                     "ragged", f"row {i} has {len(row)} numbers, row 0 has {width}: rows must be equal and non-empty", i
                 )
@@ -542,6 +544,8 @@ def _grid_values(value: Any) -> list[float | int | bool]:
             values = SPACINGS[kind](start, stop, num)
         if not np.isfinite(values).all():
             raise path_error("finite_number", f"{kind} values overflow float64", kind)
+        if kind == "logspace" and not values.all():
+            raise path_error("finite_number", "logspace values underflow to 0 (below 10^-324)", kind)
         return values.tolist()
     if not isinstance(value, list) or not value:
         raise path_error("grid_values", 'expected a non-empty list of values or {"logspace": [start, stop, num]}')
@@ -641,8 +645,8 @@ def check_shapes(request: Any) -> Any:
     steps, dim = request.gradients.shape
     for i, spec in enumerate(request.optimizers):
         problem = spec.schedule and horizon_problem(spec.schedule.model_dump(), steps)
-        if problem:
-            raise path_error("schedule_horizon", problem, "optimizers", i, "schedule")
+        if problem:  # only onecycle has a horizon, its total_steps (it cannot be a sequential's child)
+            raise path_error("schedule_horizon", problem, "optimizers", i, "schedule", "total_steps")
     for name in ("initial", "target"):
         value = getattr(request, name, None)
         if isinstance(value, list) and len(value) != dim:

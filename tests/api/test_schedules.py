@@ -118,7 +118,7 @@ def test_cycle_momentum_needs_momentum_or_beta1(client):
 def test_onecycle_horizon_is_checked_against_the_run(client):
     body = {"optimizers": [{"name": "adam", "schedule": {"kind": "onecycle", "max_lr": 0.5, "total_steps": 49}}]}
     detail = client.post("/simulate", json=body).json()["detail"][0]
-    assert detail["field"] == "optimizers[0].schedule" and "less than the run's 50 steps" in detail["msg"]
+    assert detail["field"] == "optimizers[0].schedule.total_steps" and "less than the run's 50 steps" in detail["msg"]
 
 
 CASES = SCHEDULED["cases"]

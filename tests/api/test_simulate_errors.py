@@ -47,6 +47,13 @@ def error(client, body, raw: bytes | None = None):
         ({"gradients": {"kind": "sequence", "values": []}}, "gradients.values", "values", "non-empty"),
         ({"gradients": {"kind": "sequence", "values": [[1, 2], [3]]}}, "gradients.values[1]", "ragged", "row 1"),
         ({"gradients": {"kind": "sequence", "values": [[1, 2], []]}}, "gradients.values[1]", "ragged", "row 1"),
+        ({"gradients": {"kind": "sequence", "values": [[]]}}, "gradients.values[0]", "ragged", "row 0 is empty"),
+        (
+            {"tune": "lr", "tune_values": {"logspace": [-400, -300, 4]}},
+            "tune_values.logspace",
+            "finite_number",
+            "underflow",
+        ),
         ({"gradients": {"kind": "sequence", "values": [[1], 2]}}, "gradients.values[1]", "values", "list"),
         ({"gradients": {"kind": "sequence", "values": [1, True]}}, "gradients.values[1]", "float_type", "True"),
         ({"gradients": {"kind": "sequence", "values": [[1, "2"]]}}, "gradients.values[0][1]", "float_type", "'2'"),
