@@ -117,8 +117,8 @@ class ApiKeyGuard:
         self.key = api_key.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope["path"]
-        if scope["type"] == "http" and path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES):
+        # Only HTTP requests carry a path: the lifespan scope (start-up: the kernels' warm-up) passes through.
+        if scope["type"] == "http" and not _open(scope["path"]):
             given = _header(scope, b"x-api-key")
             if given is None or not hmac.compare_digest(given, self.key):
                 detail = "Missing or wrong API key: send the key in the X-API-Key header."
@@ -126,6 +126,10 @@ class ApiKeyGuard:
                 await send_json(send, 401, {"detail": detail}, [challenge])
                 return
         await self.app(scope, receive, send)
+
+
+def _open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
 class BodySizeLimit:

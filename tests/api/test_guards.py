@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 
+from service import main
 from service.api.middleware import OPEN_PATHS
+from service.settings import Settings
 
 BIG_SEQUENCE = {"gradients": {"kind": "sequence", "values": [0.5] * 400}, "optimizers": [{"name": "sgd"}]}
 
@@ -95,6 +98,16 @@ def test_other_http_errors_keep_their_status(client):
 @pytest.fixture
 def keyed(client_with):
     return client_with(api_key="s3cret")
+
+
+def test_with_an_api_key_the_start_up_still_runs(monkeypatch):
+    # The guard once read the lifespan scope's (absent) path: start-up never ran, kernels compiled on
+    # the first request.
+    started = []
+    monkeypatch.setattr(main, "compile_all", lambda: started.append("kernels loaded"))
+    with TestClient(main.create_app(Settings(api_key="s3cret"))) as client:  # runs the lifespan
+        assert started == ["kernels loaded"]
+        assert client.get("/optimizers").status_code == 401
 
 
 @pytest.mark.parametrize(
