@@ -7,25 +7,36 @@ seconds), then exits.
 
 from __future__ import annotations
 
-import uvicorn
+import sys
 
 from .logs import logging_config
-from .settings import get_settings
+from .settings import Settings, SettingsError, get_settings
 
 
-def main() -> None:
-    settings = get_settings()
+def run(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
+    """Serve `service.main:app` with the settings' logging and graceful shutdown; `host`, `port` and
+    `workers`, when given, override theirs (the command line's options)."""
+    import uvicorn
+
     uvicorn.run(
         "service.main:app",
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
         log_config=logging_config(settings.log_level, settings.log_format),
         log_level=settings.log_level,
         access_log=False,  # the telemetry middleware writes one structured line per request
         server_header=False,
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+
+
+def main() -> None:
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        sys.exit(f"optiscope: error: {exc}")
+    run(settings)
 
 
 if __name__ == "__main__":

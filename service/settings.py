@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     compute_budget_seconds: float = Field(
         10.0, ge=0, description="Wall-clock seconds one simulation may compute before it is stopped; 0 = no limit."
     )
+    threads: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="Threads one request's compiled kernels may use (default: the machine's cores, at most 8). "
+        "The engine reads the variable itself; it is checked here, at start.",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -90,6 +97,17 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
 
+class SettingsError(ValueError):
+    """A bad OPTISCOPE_ environment variable; the message names each one, its value and what is wrong."""
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [
+            f"OPTISCOPE_{'_'.join(map(str, error['loc'])).upper()}={error['input']!r}: {error['msg']}"
+            for error in exc.errors(include_url=False)
+        ]
+        raise SettingsError("bad setting: " + "; ".join(problems)) from None

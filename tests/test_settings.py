@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from service.settings import Settings
+from service.settings import Settings, SettingsError, get_settings
+from tests.servers import free_port
 
 
 def test_defaults():
@@ -57,6 +61,8 @@ def test_empty_api_key_and_revision_mean_unset(monkeypatch):
         ("OPTISCOPE_LOG_FORMAT", "xml"),
         ("OPTISCOPE_WORKERS", "0"),
         ("OPTISCOPE_MAX_WORK", "-1"),
+        ("OPTISCOPE_THREADS", "abc"),  # read by the engine, checked here: never a 500 at request time
+        ("OPTISCOPE_THREADS", "0"),
     ],
 )
 def test_bad_values_fail_at_start(monkeypatch, name, value):
@@ -69,3 +75,29 @@ def test_the_readme_documents_every_setting():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for name in Settings.model_fields:
         assert f"| `OPTISCOPE_{name.upper()}` |" in readme, name
+
+
+def test_get_settings_names_the_variable_and_its_value(monkeypatch):
+    monkeypatch.setenv("OPTISCOPE_MAX_STEPS", "-1")
+    monkeypatch.setenv("OPTISCOPE_THREADS", "abc")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError) as caught:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    message = str(caught.value)
+    assert message.startswith("bad setting: OPTISCOPE_MAX_STEPS='-1': Input should be greater than or equal to 1")
+    assert "OPTISCOPE_THREADS='abc': Input should be a valid integer" in message
+
+
+def test_the_server_refuses_to_start_with_a_bad_setting():
+    environment = {**os.environ, "OPTISCOPE_THREADS": "abc", "OPTISCOPE_PORT": str(free_port())}
+    result = subprocess.run(
+        [sys.executable, "-m", "service"], capture_output=True, text=True, timeout=120, env=environment
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "optiscope: error: bad setting: OPTISCOPE_THREADS='abc': Input should be a valid integer, "
+        "unable to parse string as an integer"
+    )

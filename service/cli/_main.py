@@ -17,6 +17,7 @@ from .. import __version__
 from ..api.models import SimulateRequest, SweepRequest
 from ..client import NotFoundError, OptiscopeError, ValidationError
 from ..client._requests import build
+from ..settings import SettingsError
 from . import _output, _specs
 from ._backends import Backend, backend
 
@@ -50,8 +51,8 @@ def parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the HTTP service (what `make run` does)")
     serve.add_argument("--host", help="interface to bind (default: OPTISCOPE_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="TCP port (default: OPTISCOPE_PORT or 8000)")
-    serve.add_argument("--workers", type=int, help="worker processes (default: OPTISCOPE_WORKERS or 1)")
+    serve.add_argument("--port", type=_in_range(1, 65535), help="TCP port (default: OPTISCOPE_PORT or 8000)")
+    serve.add_argument("--workers", type=_in_range(1, 1024), help="worker processes (default: OPTISCOPE_WORKERS or 1)")
 
     simulate = commands.add_parser(
         "simulate",
@@ -134,20 +135,35 @@ def add_source_options(command: argparse.ArgumentParser, optimizer_help: str) ->
     command.add_argument("--initial", help="starting parameters: a number, or a JSON list of D numbers")
 
 
+def _in_range(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from `low` to `high` (argparse reports anything else as a usage error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        return value
+
+    return parse
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     args = parser().parse_args(argv)
     if args.command == "serve":
-        return serve(args)
+        return serve(args, stderr)
     command: Callable[[Backend, argparse.Namespace], str] = COMMANDS[args.command]
     try:
         source = backend(args.url, args.api_key, progress=args.progress, stream=stderr)
-    except ValueError as exc:
+    except ValueError as exc:  # a bad URL or setting (SettingsError)
         return fail(stderr, str(exc), EXIT_USAGE)
     try:
         stdout.write(command(source, args))
-    except _specs.UsageError as exc:
+    except (_specs.UsageError, SettingsError) as exc:  # SettingsError: a bad OPTISCOPE_ variable (local runs)
         return fail(stderr, str(exc), EXIT_USAGE)
     except ValidationError as exc:
         lines = "\n".join(f"  {error.field}: {error.msg}" for error in exc.errors)
@@ -174,19 +190,16 @@ def fail(stderr: TextIO, message: str, code: int) -> int:
 # --- commands ------------------------------------------------------------------------------------------
 
 
-def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+def serve(args: argparse.Namespace, stderr: TextIO) -> int:
+    """What `python -m service` (and so `make run`) does, with the options over the settings."""
+    from .. import __main__ as server
     from ..settings import get_settings
 
-    settings = get_settings()
-    uvicorn.run(
-        "service.main:app",
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers or settings.workers,
-        log_level=settings.log_level,
-    )
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        return fail(stderr, str(exc), EXIT_USAGE)
+    server.run(settings, args.host, args.port, args.workers)
     return EXIT_OK
 
 

@@ -194,7 +194,12 @@ _POOL: ThreadPoolExecutor | None = None
 def threads() -> int:
     """Worker threads for one call: $OPTISCOPE_THREADS, else the machine's cores (at most 8)."""
     configured = os.environ.get("OPTISCOPE_THREADS")
-    return max(1, int(configured)) if configured else _CORES
+    if not configured:
+        return _CORES
+    try:  # the service checks it at start (Settings.threads); here for the engine used on its own
+        return max(1, int(configured))
+    except ValueError:
+        raise ValueError(f"OPTISCOPE_THREADS={configured!r} is not a whole number of threads") from None
 
 
 _CORES = min(os.cpu_count() or 1, 8)

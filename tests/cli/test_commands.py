@@ -90,6 +90,43 @@ def test_the_console_script_is_installed_and_runs():
     assert result.returncode == 2 and "'sgd', 'adagrad'" in result.stderr
 
 
+def test_serve_runs_the_server_as_python_m_service_does(optiscope, monkeypatch):
+    launched = []
+    monkeypatch.setattr("service.__main__.run", lambda *args: launched.append(args))
+    assert optiscope("serve", "--port", "8123", "--workers", "2").code == 0
+    ((settings, host, port, workers),) = launched
+    assert (host, port, workers) == (None, 8123, 2) and settings.shutdown_timeout == 25.0
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--port", "99999"], "99999 is not from 1 to 65535"),
+        (["--port", "0"], "0 is not from 1 to 65535"),
+        (["--workers", "-2"], "-2 is not from 1 to 1024"),
+        (["--port", "http"], "'http' is not an integer"),
+    ],
+)
+def test_serve_options_out_of_range_are_usage_errors(optiscope, argv, says, capsys):
+    result = optiscope("serve", *argv)
+    assert result.code == 2 and says in capsys.readouterr().err  # argparse writes to sys.stderr
+
+
+@pytest.mark.parametrize("argv", [["serve"], ["simulate"], ["sweep"]])
+def test_a_bad_setting_is_a_usage_error_naming_the_variable(optiscope, monkeypatch, argv):
+    from service.settings import get_settings
+
+    monkeypatch.setenv("OPTISCOPE_MAX_STEPS", "-1")
+    monkeypatch.setattr("service.__main__.run", lambda *args: pytest.fail("the server must not start"))
+    get_settings.cache_clear()
+    try:
+        result = optiscope(*argv)
+    finally:
+        get_settings.cache_clear()
+    assert result.code == 2
+    assert result.err.startswith("optiscope: error: bad setting: OPTISCOPE_MAX_STEPS='-1'"), result.err
+
+
 def test_serve_is_what_the_live_server_fixture_runs(live_server):
     # tests.servers.serve_command starts `python -m service.cli serve --host 127.0.0.1 --port N`;
     # reaching here means it answered /healthz. Check it is the real app.
