@@ -86,7 +86,7 @@ def test_shell_examples_run(argv, live_server, tmp_path, monkeypatch):
     assert result.out
     if redirect:
         Path(redirect).write_text(result.out)
-        assert Path(redirect).read_text().startswith("label,optimizer,step,coordinate,gradient,param")
+        assert Path(redirect).read_text().startswith("label,name,step,coordinate,gradient,param")
 
 
 def curl_examples() -> list[tuple[str, str]]:

@@ -203,15 +203,13 @@ def serve(args: argparse.Namespace, stderr: TextIO) -> int:
     return EXIT_OK
 
 
-def simulate_request(args: argparse.Namespace) -> SimulateRequest:
+def simulate_fields(args: argparse.Namespace) -> dict[str, Any]:
     fields = source_fields(args)
     if args.record is not None:
         fields["record"] = _specs.names(args.record)
     elif args.format == "table" and "record" not in fields:
         fields["record"] = []  # the table shows final values only: do not compute series
-    if args.plot:  # the figure draws these series, whatever the output shows
-        fields["record"] = sorted({*fields.get("record", ["params", "learning_rates"]), "params", "learning_rates"})
-    return build(SimulateRequest, fields, {})
+    return fields
 
 
 def source_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -260,33 +258,58 @@ def _read_request(path: str) -> dict[str, Any]:
 
 
 def simulate(source: Backend, args: argparse.Namespace) -> str:
-    request = simulate_request(args)
-    result = source.simulate(request)
-    if args.plot:
-        plot(request, result, args.plot, args.coordinate)
+    """The answer as a table, JSON or the service's CSV; `--plot` also draws the service's figure. CSV and
+    figures are made as the service makes them for `Accept: text/csv` or an image: from a run that keeps
+    every step, with its gradients and the series they show, whatever `record` and `record_every` say."""
+    from ..api.negotiation import CSV, SVG
+    from ..api.simulate import RECORDED_FOR
+
+    fields = simulate_fields(args)
+    request = build(SimulateRequest, fields, {})
+    media = plot_media(args.plot) if args.plot else None
+    result = None if args.format == "csv" else source.simulate(request)
+    if args.format == "csv" or media:
+        series = (RECORDED_FOR[CSV] if args.format == "csv" else set()) | (RECORDED_FOR[SVG] if media else set())
+        every_step = {**fields, "record": sorted(series), "record_every": 1, "include_gradients": True}
+        detailed = build(SimulateRequest, every_step, {})
+        detail = source.simulate(detailed)
+        if media:
+            plot(detailed, detail, args.plot, media, args.coordinate)
+        if args.format == "csv":
+            from ..api.export import simulation_csv
+
+            return simulation_csv(detail.model_dump()).decode()
     if args.format == "json":
         return _output.to_json(result)
-    if args.format == "csv":
-        return _output.simulation_csv(result)
     return _output.simulation_table(result)
 
 
-def plot(request: SimulateRequest, result: Any, path: str, coordinate: int) -> None:
-    """Draw the service's figure of `result` into `path` (.svg or .png), with the service's own renderer."""
-    from .. import figures
+def plot_media(path: str) -> str:
+    """The figure's media type from the file's suffix (a usage error for any other)."""
     from ..api.negotiation import PNG, SVG
-    from ..api.simulate import contour_surface
 
     media = {".svg": SVG, ".png": PNG}.get(os.path.splitext(path)[1].lower())
     if media is None:
         raise _specs.UsageError(f"--plot {path}: the file must end in .svg or .png")
+    return media
+
+
+def plot(request: SimulateRequest, result: Any, path: str, media: str, coordinate: int) -> None:
+    """Draw the service's figure of `result` into `path`, with the service's own renderer."""
+    from .. import figures
+    from ..api.simulate import contour_surface
+
     if not 0 <= coordinate < result.dim:
         raise _specs.UsageError(f"--coordinate {coordinate} is out of range: D = {result.dim} (0 to {result.dim - 1})")
     if not figures.available():
         raise _specs.UsageError("--plot needs matplotlib: pip install 'optiscope[figures]'")
     payload = result.model_dump(exclude_none=True)
-    with open(path, "wb") as file:
-        file.write(figures.render(payload, media, coordinate, contour_surface(request, payload)))
+    image = figures.render(payload, media, coordinate, contour_surface(request, payload))
+    try:
+        with open(path, "wb") as file:
+            file.write(image)
+    except OSError as exc:
+        raise _specs.UsageError(f"--plot {path}: cannot write it: {exc.strerror or exc}") from None
 
 
 def sweep(source: Backend, args: argparse.Namespace) -> str:

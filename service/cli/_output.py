@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -67,26 +65,6 @@ def sweep_table(result: SweepResponse) -> str:
             mark = "*" if i == best else ""
             rows.append([entry.label, entry.name, *values, number(configuration.score), diverged, mark])
     return f"{head}\n\n" + table(["run", "optimizer", *axes, result.score, "diverged", "best"], rows)
-
-
-def simulation_csv(result: SimulateResponse) -> str:
-    """Long format, one row per run, step and coordinate: step 0 is the initial point."""
-    series = [name for name in ("learning_rates", "updates") if any(getattr(r, name) for r in result.runs)]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    columns = {"learning_rates": "learning_rate", "updates": "update"}
-    writer.writerow(["label", "optimizer", "step", "coordinate", "gradient", "param", *map(columns.get, series)])
-    for run in result.runs:
-        if run.params is None:
-            for j, final in enumerate(run.final):
-                writer.writerow([run.label, run.name, "final", j, "", repr(final), *([""] * len(series))])
-            continue
-        for t, params in enumerate(run.params):
-            for j, param in enumerate(params):
-                gradient = repr(result.gradients[t - 1][j]) if t else ""
-                extra = [repr(getattr(run, name)[t - 1][j]) if t and getattr(run, name) else "" for name in series]
-                writer.writerow([run.label, run.name, t, j, gradient, repr(param), *extra])
-    return out.getvalue()
 
 
 def catalog_table(entries: Sequence[OptimizerInfo]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 
@@ -41,3 +42,18 @@ def test_bad_plot_options_are_usage_errors(optiscope, tmp_path, monkeypatch, ext
     monkeypatch.chdir(tmp_path)
     outcome = optiscope("simulate", "--steps", "5", *extra)
     assert outcome.code == 2 and says in outcome.err
+
+
+def test_the_figure_is_the_services_whatever_record_every_says(optiscope, client, tmp_path):
+    # The service draws every step for a figure; so does --plot (it drew 3 points at steps 1-3 once).
+    body = {"record_every": 4, "gradients": {"kind": "synthetic", "steps": 10}, "record": []}
+    (tmp_path / "request.json").write_text(json.dumps(body))
+    target = tmp_path / "figure.svg"
+    assert optiscope("simulate", "--request", str(tmp_path / "request.json"), "--plot", str(target)).code == 0
+    served = client.post("/simulate", json=body, headers={"accept": "image/svg+xml"})
+    assert target.read_text(encoding="utf-8") == served.text
+
+
+def test_a_figure_that_cannot_be_written_is_a_usage_error(optiscope, tmp_path):
+    outcome = optiscope("simulate", "--steps", "5", "--plot", str(tmp_path / "missing" / "figure.svg"))
+    assert outcome.code == 2 and "cannot write it: No such file or directory" in outcome.err

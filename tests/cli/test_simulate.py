@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+from service.api.export import COLUMNS
 from service.settings import Settings
 
 TUTORIAL_FINALS = {"sgd": -0.14055927231309776, "adagrad": 0.28716204145654994, "adam": 1.033510695367403}
@@ -54,18 +55,39 @@ def test_json_is_exactly_what_the_route_answers(optiscope, client):
 
 def test_csv_is_long_format_with_the_initial_point_at_step_0(optiscope):
     result = optiscope(
-        "simulate", "-g", "[[0.5, -1.0], [0.25, 2.0]]", "-o", "sgd:lr=0.5", "-f", "csv", "--record", "params,updates"
+        "simulate", "-g", "[[0.5, -1.0], [0.25, 2.0]]", "-o", "sgd:lr=0.5", "-f", "csv", "--record", "params"
     )
     assert result.code == 0, result.err
     rows = list(csv.DictReader(io.StringIO(result.out)))
-    assert list(rows[0]) == ["label", "optimizer", "step", "coordinate", "gradient", "param", "update"]
+    assert tuple(rows[0]) == COLUMNS  # the service's CSV: every column, every series, whatever --record says
     assert len(rows) == 1 * 3 * 2  # runs x (T + 1) x D
-    assert rows[0] == {
-        "label": "sgd", "optimizer": "sgd", "step": "0", "coordinate": "0", "gradient": "", "param": "0.0", "update": ""
-    }  # fmt: skip
+    assert (rows[0]["step"], rows[0]["param"], rows[0]["gradient"], rows[0]["update"]) == ("0", "0.0", "", "")
     last = rows[-1]
-    assert (last["step"], last["coordinate"], last["gradient"], last["update"]) == ("2", "1", "2.0", "-1.0")
+    assert (last["name"], last["step"], last["coordinate"], last["gradient"], last["update"]) == (
+        "sgd", "2", "1", "2.0", "-1.0"
+    )  # fmt: skip
     assert float(last["param"]) == pytest.approx(0.5 * 1.0 - 0.5 * 2.0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},  # the tutorial
+        {"gradients": {"kind": "objective", "function": "rosenbrock", "steps": 5}},  # each run's own gradients
+        {"include_gradients": False, "record": ["updates"]},
+        {"record_every": 4, "gradients": {"kind": "synthetic", "steps": 10}, "record": []},  # steps 0..10, not 0..3
+        {
+            "gradients": {"kind": "sequence", "values": [1e308, 1e308]},
+            "optimizers": [{"name": "sgd", "lr": 1.0}],
+        },  # diverges at 2
+    ],
+)
+def test_csv_is_the_services_csv(optiscope, client, tmp_path, body):
+    (tmp_path / "request.json").write_text(json.dumps(body))
+    result = optiscope("simulate", "--request", str(tmp_path / "request.json"), "-f", "csv")
+    assert result.code == 0, result.err
+    served = client.post("/simulate", json=body, headers={"accept": "text/csv"})
+    assert result.out == served.text
 
 
 def test_steps_and_several_optimizers_as_in_the_issue(optiscope):
