@@ -23,6 +23,11 @@ def number(x: float | None) -> str:
     return "-" if x is None else f"{x:.6g}"
 
 
+def grid_value(value: float | bool | None) -> str:
+    """A grid value as the request writes it: flags as true/false (not 1/0), numbers short, absent as -."""
+    return json.dumps(value) if isinstance(value, bool) else number(value)
+
+
 def vector(values: Sequence[float]) -> str:
     shown = ", ".join(number(v) for v in values[:MAX_SHOWN])
     more = f", ... ({len(values)} values)" if len(values) > MAX_SHOWN else ""
@@ -60,7 +65,7 @@ def sweep_table(result: SweepResponse) -> str:
     for entry in result.optimizers:
         best = None if entry.best is None else entry.best.index
         for i, configuration in enumerate(entry.configurations):
-            values = [number(configuration.values[name]) if name in configuration.values else "-" for name in axes]
+            values = [grid_value(configuration.values.get(name)) for name in axes]
             diverged = "-" if configuration.diverged_at is None else f"at step {configuration.diverged_at}"
             mark = "*" if i == best else ""
             rows.append([entry.label, entry.name, *values, number(configuration.score), diverged, mark])

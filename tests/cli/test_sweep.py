@@ -55,6 +55,13 @@ def test_target_and_a_list_grid(optiscope):
     )
 
 
+def test_flags_in_the_table_read_as_the_request_writes_them(optiscope):
+    result = optiscope("sweep", "-o", "sgd:momentum=0.9", "--grid", "nesterov=true,false")
+    assert result.code == 0, result.err
+    rows = [line.split() for line in result.out.splitlines()[4:]]
+    assert [row[2] for row in rows] == ["true", "false"]  # not 1 and 0
+
+
 def test_url_runs_on_the_server_with_the_same_answers(optiscope, live_server):
     for argv in ([*ARGV, "--grid", "lr=logspace:-2:0:3", "-f", "json"], ["sweep", "-o", "adam"]):
         local, remote = optiscope(*argv), optiscope(*argv, "--url", live_server)
