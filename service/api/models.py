@@ -735,19 +735,22 @@ class Run(BaseModel):
 
     def params_array(self) -> np.ndarray:
         """Parameters as a float64 array of shape (T+1, D), row 0 the initial point."""
-        return _recorded(self.params, "params")
+        return _rows(_recorded(self.params, "params"), self.final)
 
     def learning_rates_array(self) -> np.ndarray:
         """Effective learning rates as a float64 array of shape (T, D)."""
-        return _recorded(self.learning_rates, "learning_rates")
+        return _rows(_recorded(self.learning_rates, "learning_rates"), self.final)
 
     def updates_array(self) -> np.ndarray:
         """Parameter changes as a float64 array of shape (T, D)."""
-        return _recorded(self.updates, "updates")
+        return _rows(_recorded(self.updates, "updates"), self.final)
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Each optimizer state array after every step, shape (T, D)."""
-        return {name: np.array(rows, dtype=np.float64) for name, rows in _recorded(self.state, "state").items()}
+        return {
+            name: _rows(np.array(rows, dtype=np.float64), self.final)
+            for name, rows in _recorded(self.state, "state").items()
+        }
 
     def final_array(self) -> np.ndarray:
         """Final parameters, shape (D,)."""
@@ -759,7 +762,7 @@ class Run(BaseModel):
 
     def gradients_array(self) -> np.ndarray:
         """Closed loop: the gradients this run received, shape (T, D)."""
-        return _recorded(self.gradients, "gradients", _OBJECTIVE_ONLY)
+        return _rows(_recorded(self.gradients, "gradients", _OBJECTIVE_ONLY), self.final)
 
     def distance_to_optimum_array(self) -> np.ndarray:
         """Closed loop on a function with known minima: distance to the nearest one, shape (T+1,)."""
@@ -810,6 +813,11 @@ class SweepResponse(BaseModel):
 
 _RECORD_IT = "include it in the request's `record` list"
 _OBJECTIVE_ONLY = "only runs on an objective source (gradients kind 'objective') report it"
+
+
+def _rows(array: np.ndarray, final: list[float]) -> np.ndarray:
+    """A series of rows of D, (0, D) when it has none (a run that diverged at its first step)."""
+    return array.reshape(0, len(final)) if array.size == 0 else array
 
 
 def _recorded(series: Any, name: str, remedy: str = _RECORD_IT) -> Any:

@@ -59,6 +59,22 @@ def test_keywords_dicts_and_models_are_the_same_request(sync_client):
     assert run.params_array().dtype == np.float64
 
 
+def test_a_run_that_diverged_at_its_first_step_keeps_the_shapes_of_its_arrays(sync_client):
+    # 1e308^2 overflows Adam's second moment at step 1: no step is kept, but the arrays stay (rows, D).
+    result = sync_client.simulate(
+        gradients={"kind": "sequence", "values": [[1e308, 1e308, 1.0]] * 3},
+        optimizers=[{"name": "adam"}],
+        record=["params", "learning_rates", "updates", "state"],
+    )
+    run = result.runs[0]
+    assert run.diverged_at == 1
+    assert run.params_array().shape == (1, 3)  # the start only
+    assert run.learning_rates_array().shape == run.updates_array().shape == (0, 3)
+    assert {name: values.shape for name, values in run.state_arrays().items()} == {
+        "exp_avg": (0, 3), "exp_avg_sq": (0, 3), "max_exp_avg_sq": (0, 3)
+    }  # fmt: skip
+
+
 def test_keywords_update_a_given_request(sync_client):
     base = SimulateRequest(optimizers=[SPEC_MODELS["adam"](name="adam", lr=0.05)])
     result = sync_client.simulate(base, record=[])
