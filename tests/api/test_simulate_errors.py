@@ -71,6 +71,12 @@ def error(client, body, raw: bytes | None = None):
         ({"initial": "zero"}, "initial", "float_type", "number"),
         ({"initial": [0.0, False]}, "initial[1]", "float_type", "False"),
         ({"record": ["params", "momentum"]}, "record[1]", "literal_error", "learning_rates"),
+        (  # below 0 the ripples' peaks become wells: the minimum would not be at the origin
+            {"gradients": {"kind": "objective", "function": "rastrigin", "A": -10}},
+            "gradients.A",
+            "greater_than_equal",
+            "greater than or equal to 0",
+        ),
         ({"target": 0.5}, "target", "tune_missing", 'target applies with "tune": "lr"'),
         ({"tune_values": [0.1, 1.0]}, "tune_values", "tune_missing", 'tune_values applies with "tune": "lr"'),
         ({"optimizer": [{"name": "sgd"}]}, "optimizer", "extra_forbidden", "Did you mean 'optimizers'?"),

@@ -15,8 +15,9 @@ from ._base import Objective, Problem, newton_refine, tiled
 REFERENCE = "Jamil & Yang (2013), A Literature Survey of Benchmark Functions for Global Optimization Problems"
 
 
-def _float(name: str, default: float, description: str, positive: bool = True) -> Hyperparameter:
-    return Hyperparameter(name, default, description, minimum=0.0 if positive else None, exclusive_minimum=positive)
+def _float(name: str, default: float, description: str, zero: bool = False) -> Hyperparameter:
+    """A positive parameter (`zero`: or 0)."""
+    return Hyperparameter(name, default, description, minimum=0.0, exclusive_minimum=not zero)
 
 
 # --- Rosenbrock -------------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ RASTRIGIN = Objective(
     formula_latex=r"f(x) = A D + \sum_{i=1}^{D} \left[ x_i^2 - A \cos(2\pi x_i) \right]",
     formula_text="f(x) = A*D + sum_i x_i^2 - A*cos(2*pi*x_i)",
     minimum_text="f(0, ..., 0) = 0",
-    parameters=(_float("A", 10.0, "Amplitude of the cosine ripples (0 leaves a plain bowl).", positive=False),),
+    parameters=(_float("A", 10.0, "Amplitude of the cosine ripples (0 leaves a plain bowl).", zero=True),),
     build=build_rastrigin,
     window=(-5.12, 5.12, -5.12, 5.12),
     reference=REFERENCE,
