@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from .. import __version__
 from ..api.models import SimulateRequest, SweepRequest
-from ..client import NotFoundError, OptiscopeError, ValidationError
+from ..client import AuthenticationError, NotFoundError, OptiscopeError, ValidationError
 from ..client._requests import build
 from ..settings import SettingsError
 from . import _output, _specs
@@ -170,7 +170,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return fail(stderr, f"invalid request:\n{lines}", EXIT_USAGE)
     except NotFoundError as exc:
         return fail(stderr, str(exc), EXIT_USAGE)
-    except OptiscopeError as exc:  # unreachable server, 5xx, refused key, ...
+    except AuthenticationError as exc:  # the client's advice names its own argument; here, the option
+        return fail(stderr, f"401: {exc.detail} (pass --api-key or set OPTISCOPE_API_KEY)", EXIT_ERROR)
+    except OptiscopeError as exc:  # unreachable server, 5xx, ...
         return fail(stderr, str(exc), EXIT_ERROR)
     except BrokenPipeError:  # `optiscope simulate -f csv | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

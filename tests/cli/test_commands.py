@@ -146,3 +146,30 @@ def test_objectives_lists_and_describes_functions(optiscope, client):
     assert json.loads(optiscope("objectives", "booth", "-f", "json").out) == client.get("/objectives/booth").json()
     unknown = optiscope("objectives", "rosenbrok")
     assert unknown.code == 2 and "Unknown function 'rosenbrok'. Known functions: quadratic, rosenbrock" in unknown.err
+
+
+def test_a_refused_key_names_the_option(optiscope, monkeypatch):
+    import httpx
+
+    from service.client._exceptions import error_from_response
+
+    answer = httpx.Response(
+        401,
+        json={"detail": "Missing or wrong API key: send the key in the X-API-Key header."},
+        request=httpx.Request("GET", "http://127.0.0.1:8000/optimizers"),
+    )
+
+    class Refusing:
+        def optimizers(self):
+            raise error_from_response(answer)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr("service.cli._main.backend", lambda *args, **kwargs: Refusing())
+    result = optiscope("optimizers", "--url", "http://127.0.0.1:8000")
+    assert result.code == 1
+    assert result.err == (
+        "optiscope: error: 401: Missing or wrong API key: send the key in the X-API-Key header. "
+        "(pass --api-key or set OPTISCOPE_API_KEY)\n"
+    )
