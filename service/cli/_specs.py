@@ -114,7 +114,7 @@ def gradient_source(text: str) -> dict[str, Any]:
         if path.suffix == ".json":
             return _from_json(path.read_text(encoding="utf-8"), str(path))
         if path.suffix == ".csv":
-            rows = np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64)
+            rows = _csv_rows(path)
         elif path.suffix == ".npy":
             rows = np.load(path, allow_pickle=False)
         else:
@@ -124,6 +124,18 @@ def gradient_source(text: str) -> dict[str, Any]:
             raise
         raise UsageError(f"--gradients {text!r}: cannot read it: {exc}") from None
     return {"kind": "sequence", "values": rows.tolist()}
+
+
+def _csv_rows(path: Path) -> np.ndarray:
+    """Rows of numbers from a CSV file, after a header row of column names if it has one."""
+    with path.open(encoding="utf-8") as file:
+        first = file.readline()
+    try:
+        [float(cell) for cell in first.split(",")]
+        header = 0
+    except ValueError:
+        header = 1
+    return np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64, skiprows=header)
 
 
 def _from_json(text: str, where: str) -> dict[str, Any]:

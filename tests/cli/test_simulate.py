@@ -113,16 +113,17 @@ def test_schedules_and_nested_fields_in_an_optimizer_spec(optiscope):
     assert run["label"] == "stepped" and run["base_lr"] == [1.0, 1.0, 0.5, 0.25]  # torch: epoch t-1 at step t
 
 
-@pytest.mark.parametrize("kind", ["json-list", "json-source", "csv", "npy", "stdin"])
+@pytest.mark.parametrize("kind", ["json-list", "json-source", "csv", "csv-with-header", "npy", "stdin"])
 def test_gradient_files(optiscope, tmp_path, monkeypatch, kind):
     rows = np.array([[0.5, -1.0], [0.25, 2.0], [-0.5, 0.0]])
-    path = tmp_path / {"json-list": "g.json", "json-source": "g.json", "csv": "g.csv", "npy": "g.npy"}.get(kind, "-")
+    names = {"json-list": "g.json", "json-source": "g.json", "csv": "g.csv", "csv-with-header": "g.csv"}
+    path = tmp_path / {**names, "npy": "g.npy"}.get(kind, "-")
     if kind == "json-list":
         path.write_text(json.dumps(rows.tolist()))
     elif kind == "json-source":
         path.write_text(json.dumps({"kind": "sequence", "values": rows.tolist()}))
-    elif kind == "csv":
-        np.savetxt(path, rows, delimiter=",")
+    elif kind.startswith("csv"):
+        np.savetxt(path, rows, delimiter=",", header="g0,g1" if kind == "csv-with-header" else "", comments="")
     elif kind == "npy":
         np.save(path, rows)
     else:
