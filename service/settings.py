@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     # --- server ---
     host: str = Field("127.0.0.1", description="Interface the server binds to (the container sets 0.0.0.0).")
     port: int = Field(8000, ge=1, le=65535, description="TCP port the server listens on.")
-    workers: int = Field(1, ge=1, description="Server worker processes (scale out by replicas first).")
+    workers: int = Field(1, ge=1, le=1024, description="Server worker processes (scale out by replicas first).")
     shutdown_timeout: float = Field(
         25.0, gt=0, description="Seconds a stopping server waits for requests in flight before closing them."
     )
@@ -73,10 +73,8 @@ class Settings(BaseSettings):
     )
     threads: int | None = Field(
         None,
-        ge=1,
-        le=1024,
-        description="Threads one request's compiled kernels may use (default: the machine's cores, at most 8). "
-        "The engine reads the variable itself; it is checked here, at start.",
+        description="Threads one request's compiled kernels may use, 1 to 1024 (default: the machine's cores, at "
+        "most 8). The engine reads the variable itself; it is checked here, at start, by the engine's own rule.",
     )
 
     @field_validator("log_level", mode="before")
@@ -90,6 +88,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _threads(cls, value: Any) -> Any:
+        from .engine.batch import parse_threads
+
+        return None if value is None else parse_threads(str(value))
 
     @field_validator("api_key", "git_revision", mode="before")
     @classmethod

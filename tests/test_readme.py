@@ -137,7 +137,7 @@ def test_curl_examples_answer_what_the_readme_shows(client, command, shown):
     method = argv[argv.index("-X") + 1] if "-X" in argv else "GET"
     url = next(arg for arg in argv if arg.startswith("localhost:8000"))
     body = argv[argv.index("-d") + 1] if "-d" in argv else None
-    headers = {"content-type": "application/json"} if body is not None else {}
+    headers = dict(argv[i + 1].split(": ", 1) for i, arg in enumerate(argv) if arg == "-H")  # as curl sends them
     response = client.request(method, url.removeprefix("localhost:8000"), content=body, headers=headers)
     missing = unmatched(response.text, shown)
     assert missing is None, f"the answer lacks {missing!r} (README), in:\n{response.text[:4000]}"

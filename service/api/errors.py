@@ -102,7 +102,8 @@ def format_errors(errors: Iterable[dict[str, Any]], body: Any) -> list[dict[str,
         value = error.get("input")
         # Echo small scalar inputs only: never a megabyte of gradients back at the client.
         if (
-            isinstance(value, bool | int)
+            isinstance(value, bool)
+            or (isinstance(value, int) and -(2**63) <= value < 2**63)  # not an integer of 4,000 digits
             or (isinstance(value, float) and math.isfinite(value))
             or (isinstance(value, str) and len(value) <= 200)
         ):
@@ -125,7 +126,8 @@ class ErrorResponse(JSONResponse):
 async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     detail = format_errors(exc.errors(), exc.body)
     sent = request.headers.get("content-type")
-    if sent is None or sent.split(";", 1)[0].strip().lower() != "application/json":
+    kind = (sent or "").split(";", 1)[0].strip().lower()
+    if not (kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))):
         # FastAPI reads a body as JSON only when it says so: any other body is "not an object".
         for entry in detail:
             if entry["loc"] == ["body"] and entry["type"] == "model_attributes_type":

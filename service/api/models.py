@@ -634,9 +634,9 @@ class SimulateRequest(StrictModel):
     @model_validator(mode="after")
     def _initial_matches_dim(self) -> SimulateRequest:
         if self.tune is None:
-            for name in ("tune_values", "target"):
-                if name in self.model_fields_set:
-                    raise path_error("tune_missing", f'{name} applies with "tune": "lr" (no tuning was asked)', name)
+            given = {"tune_values": "tune_values" in self.model_fields_set, "target": self.target is not None}
+            for name in (name for name, set_ in given.items() if set_):
+                raise path_error("tune_missing", f'{name} applies with "tune": "lr" (no tuning was asked)', name)
         return check_shapes(self)
 
 

@@ -162,7 +162,9 @@ def surface(
         if not window[low] < window[high]:
             raise query_error(high, f"{high} ({window[high]}) must be greater than {low} ({window[low]})")
         if not math.isfinite(window[high] - window[low]):  # the grid's spacing would overflow
-            raise query_error(high, f"{high} - {low} ({window[high]} - {window[low]}) is beyond float64")
+            raise query_error(
+                high, f"{high} - {low} ({window[high]} - {window[low]}) is beyond float64: narrow the range"
+            )
     if resolution * resolution > settings.max_surface_points:
         raise query_error(
             "resolution",

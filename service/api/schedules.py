@@ -18,7 +18,7 @@ router = APIRouter(tags=["schedules"])
 
 
 def schedule_arrays(
-    schedule: Any, base_lr: float, steps: int, where: tuple, overflow_diverges: bool = True
+    schedule: Any, base_lr: float, steps: int, where: tuple, *, overflow_diverges: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The schedule's lr (and OneCycle momentum) per step. Undefined values (NaN: a phase of zero length,
     where torch raises) are a 422 at `where`. A learning rate that overflows float64 (an exponential
@@ -30,9 +30,10 @@ def schedule_arrays(
         undefined |= ~np.isfinite(momentum)
     if undefined.any():
         step = int(np.argmax(undefined)) + 1
+        what = "learning rate" if np.isnan(lr[step - 1]) else "momentum"
         raise limit_error(
             where,
-            f"this schedule's learning rate is undefined at step {step} (a phase of zero length, as when "
+            f"this schedule's {what} is undefined at step {step} (a phase of zero length, as when "
             "pct_start * total_steps <= 1): torch raises ZeroDivisionError there",
             kind="schedule_undefined",
         )

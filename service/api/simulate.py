@@ -152,17 +152,11 @@ def ready(specs) -> None:
             compiled.kernel_function(optimizer)
 
 
-def run_simulation(
-    request: SimulateRequest, settings: Settings, metrics: Metrics | None = None, record: set[str] | None = None
-) -> dict[str, Any]:
+def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metrics | None = None) -> dict[str, Any]:
     """What POST /simulate does, without HTTP: check the limits, tune if asked, run the engine within the
     compute budget, and return the response payload (numpy arrays: what JSON, CSV and figures are all made
-    from). `record` defaults to the request's own; when given (CSV, figures), every step is kept, with its
-    gradient, whatever `record_every` and `include_gradients` say. The command line runs local simulations
-    here (without metrics)."""
-    every = request.record_every if record is None else 1
-    include_gradients = request.include_gradients or record is not None
-    record = set(request.record) if record is None else record
+    from; see `for_media`). The command line runs local simulations here (without metrics)."""
+    every, include_gradients, record = request.record_every, request.include_gradients, set(request.record)
     check_limits(request, settings, record, every)
     ready(request.optimizers)
     budget = settings.compute_budget_seconds
@@ -210,6 +204,16 @@ def run_simulation(
 # What each media type needs recorded, whatever `record` says (it shapes the JSON answer only).
 RECORDED_FOR = {CSV: {"params", "learning_rates", "updates"}, SVG: {"params", "learning_rates"}}
 RECORDED_FOR[PNG] = RECORDED_FOR[SVG]
+
+
+def for_media(request: SimulateRequest, media: str) -> SimulateRequest:
+    """The request as CSV and figures are made from it: every step, with its gradient, and the series they
+    show, whatever `record`, `record_every` and `include_gradients` say (those shape the JSON answer)."""
+    if media == JSON:
+        return request
+    every_step = {"record": sorted(RECORDED_FOR[media]), "record_every": 1, "include_gradients": True}
+    return request.model_copy(update=every_step)
+
 
 MEDIA_DOC = {
     CSV: {"schema": {"type": "string"}, "example": "label,name,step,coordinate,gradient,param,learning_rate,..."},
@@ -293,7 +297,7 @@ def simulate_response(
     coordinate: int = 0,
 ) -> Response:
     """The simulation in the negotiated media type: JSON, CSV or the tutorial's figure."""
-    payload = run_simulation(request, settings, metrics, None if media == JSON else RECORDED_FOR[media])
+    payload = run_simulation(for_media(request, media), settings, metrics)
     vary = {"vary": "Accept"}  # one body, several answers: caches must key on Accept too
     if media == CSV:
         return Response(simulation_csv(payload), media_type="text/csv; charset=utf-8", headers=vary)

@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import Annotated, Any, TextIO
 
 from .. import __version__
 from ..api.models import SimulateRequest, SweepRequest
@@ -51,8 +51,8 @@ def parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the HTTP service (what `make run` does)")
     serve.add_argument("--host", help="interface to bind (default: OPTISCOPE_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=_in_range(1, 65535), help="TCP port (default: OPTISCOPE_PORT or 8000)")
-    serve.add_argument("--workers", type=_in_range(1, 1024), help="worker processes (default: OPTISCOPE_WORKERS or 1)")
+    serve.add_argument("--port", type=_setting("port"), help="TCP port (default: OPTISCOPE_PORT or 8000)")
+    serve.add_argument("--workers", type=_setting("workers"), help="worker processes (default: OPTISCOPE_WORKERS or 1)")
 
     simulate = commands.add_parser(
         "simulate",
@@ -135,17 +135,22 @@ def add_source_options(command: argparse.ArgumentParser, optimizer_help: str) ->
     command.add_argument("--initial", help="starting parameters: a number, or a JSON list of D numbers")
 
 
-def _in_range(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: an integer from `low` to `high` (argparse reports anything else as a usage error)."""
+def _setting(name: str) -> Callable[[str], int]:
+    """An argparse type for an option that overrides the integer setting `name`: checked by the setting's own
+    rule (argparse reports a failure as a usage error)."""
+    from pydantic import TypeAdapter
+    from pydantic import ValidationError as Invalid
+
+    from ..settings import Settings
+
+    field = Settings.model_fields[name]
+    adapter = TypeAdapter(Annotated[field.annotation, *field.metadata])
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
-        return value
+            return adapter.validate_python(text, strict=False)
+        except Invalid as exc:
+            raise argparse.ArgumentTypeError(f"{text}: {exc.errors(include_url=False)[0]['msg']}") from None
 
     return parse
 
@@ -261,19 +266,15 @@ def _read_request(path: str) -> dict[str, Any]:
 
 def simulate(source: Backend, args: argparse.Namespace) -> str:
     """The answer as a table, JSON or the service's CSV; `--plot` also draws the service's figure. CSV and
-    figures are made as the service makes them for `Accept: text/csv` or an image: from a run that keeps
-    every step, with its gradients and the series they show, whatever `record` and `record_every` say."""
+    figures come from the request as the service runs it for them (`for_media`)."""
     from ..api.negotiation import CSV, SVG
-    from ..api.simulate import RECORDED_FOR
+    from ..api.simulate import for_media
 
-    fields = simulate_fields(args)
-    request = build(SimulateRequest, fields, {})
+    request = build(SimulateRequest, simulate_fields(args), {})
     media = plot_media(args.plot) if args.plot else None
-    result = None if args.format == "csv" else source.simulate(request)
+    result = None
     if args.format == "csv" or media:
-        series = (RECORDED_FOR[CSV] if args.format == "csv" else set()) | (RECORDED_FOR[SVG] if media else set())
-        every_step = {**fields, "record": sorted(series), "record_every": 1, "include_gradients": True}
-        detailed = build(SimulateRequest, every_step, {})
+        detailed = for_media(request, CSV if args.format == "csv" else SVG)  # CSV's series hold the figure's
         detail = source.simulate(detailed)
         if media:
             plot(detailed, detail, args.plot, media, args.coordinate)
@@ -281,6 +282,9 @@ def simulate(source: Backend, args: argparse.Namespace) -> str:
             from ..api.export import simulation_csv
 
             return simulation_csv(detail.model_dump()).decode()
+        if args.format == "table":  # final values only: the same in the detailed run
+            result = detail
+    result = result or source.simulate(request)
     if args.format == "json":
         return _output.to_json(result)
     return _output.simulation_table(result)

@@ -127,15 +127,27 @@ def gradient_source(text: str) -> dict[str, Any]:
 
 
 def _csv_rows(path: Path) -> np.ndarray:
-    """Rows of numbers from a CSV file, after a header row of column names if it has one."""
-    with path.open(encoding="utf-8") as file:
-        first = file.readline()
+    """Rows of numbers from a CSV file (a spreadsheet's byte-order mark allowed), after a header row if it has
+    one: a first line of names only. A first line mixing names and numbers is a usage error, not a header
+    (a typo such as 1.O would otherwise drop a row of data)."""
+    with path.open(encoding="utf-8-sig") as file:
+        cells = file.readline().split(",")
+    numbers = sum(_is_number(cell) for cell in cells)
+    if 0 < numbers < len(cells):
+        raise UsageError(
+            f"--gradients {str(path)!r}: line 1 mixes numbers and names ({','.join(cells).strip()!r}): a header "
+            "row holds only column names, a data row only numbers"
+        )
+    header = int(numbers == 0)
+    return np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64, skiprows=header, encoding="utf-8-sig")
+
+
+def _is_number(text: str) -> bool:
     try:
-        [float(cell) for cell in first.split(",")]
-        header = 0
+        float(text)
     except ValueError:
-        header = 1
-    return np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64, skiprows=header)
+        return False
+    return True
 
 
 def _from_json(text: str, where: str) -> dict[str, Any]:

@@ -191,15 +191,30 @@ _EMPTY4 = np.empty((0, 0, 0, 0))
 _POOL: ThreadPoolExecutor | None = None
 
 
+MAX_THREADS = 1024
+
+
+def parse_threads(text: str | None) -> int | None:
+    """An OPTISCOPE_THREADS value: None when blank (the machine's cores), else a whole number of threads from
+    1 to MAX_THREADS (a ValueError says what is wrong). The service checks it at start (`Settings.threads`)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number of threads") from None
+    if not 1 <= value <= MAX_THREADS:
+        raise ValueError(f"{value} threads: give 1 to {MAX_THREADS}")
+    return value
+
+
 def threads() -> int:
     """Worker threads for one call: $OPTISCOPE_THREADS, else the machine's cores (at most 8)."""
-    configured = os.environ.get("OPTISCOPE_THREADS")
-    if not configured:
-        return _CORES
-    try:  # the service checks it at start (Settings.threads); here for the engine used on its own
-        return max(1, int(configured))
-    except ValueError:
-        raise ValueError(f"OPTISCOPE_THREADS={configured!r} is not a whole number of threads") from None
+    try:
+        configured = parse_threads(os.environ.get("OPTISCOPE_THREADS"))
+    except ValueError as exc:
+        raise ValueError(f"OPTISCOPE_THREADS: {exc}") from None
+    return _CORES if configured is None else configured
 
 
 _CORES = min(os.cpu_count() or 1, 8)

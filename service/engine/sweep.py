@@ -142,14 +142,18 @@ def sweep_open_loop(
     return Sweep(configs, final, diverged_at, score, kept, params)
 
 
+_SQRT_TINY = float(np.sqrt(np.finfo(np.float64).tiny))
+
+
 def distances(points: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Euclidean distance from each row of `points` (N, D) to `target`. Where squaring overflows (or
-    underflows to zero) though the differences are finite, the rows are scaled by their largest
+    underflows to subnormals) though the differences are finite, the rows are scaled by their largest
     difference first: a final point at 1e160 is 1e160 away, not beyond float64."""
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         difference = points - target
         distance = np.linalg.norm(difference, axis=1)
-        redo = ((distance == 0) | ~np.isfinite(distance)) & np.isfinite(difference).all(axis=1)
+        # Below sqrt(tiny) the squares are subnormal (or zero) and lose digits; above float64 they overflow.
+        redo = ((distance < _SQRT_TINY) | ~np.isfinite(distance)) & np.isfinite(difference).all(axis=1)
         if redo.any():
             rows = difference[redo]
             scale = np.abs(rows).max(axis=1)

@@ -101,10 +101,10 @@ def test_serve_runs_the_server_as_python_m_service_does(optiscope, monkeypatch):
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["--port", "99999"], "99999 is not from 1 to 65535"),
-        (["--port", "0"], "0 is not from 1 to 65535"),
-        (["--workers", "-2"], "-2 is not from 1 to 1024"),
-        (["--port", "http"], "'http' is not an integer"),
+        (["--port", "99999"], "99999: Input should be less than or equal to 65535"),
+        (["--port", "0"], "0: Input should be greater than or equal to 1"),
+        (["--workers", "-2"], "-2: Input should be greater than or equal to 1"),
+        (["--port", "http"], "http: Input should be a valid integer"),
     ],
 )
 def test_serve_options_out_of_range_are_usage_errors(optiscope, argv, says, capsys):

@@ -135,6 +135,17 @@ def test_gradient_files(optiscope, tmp_path, monkeypatch, kind):
     assert answer["runs"][0]["final"] == (-rows.sum(axis=0)).tolist()
 
 
+def test_a_gradient_csv_first_line_is_a_header_only_if_it_holds_no_numbers(optiscope, tmp_path):
+    typo = tmp_path / "typo.csv"
+    typo.write_text("0.5,-1.O\n0.25,2.0\n-0.5,0.0\n")  # the letter O: not a header, not data
+    result = optiscope("simulate", "-g", str(typo), "-o", "sgd")
+    assert result.code == 2 and "line 1 mixes numbers and names ('0.5,-1.O')" in result.err
+    exported = tmp_path / "excel.csv"
+    exported.write_bytes("\ufeff0.5,-1.0\n0.25,2.0\n".encode())  # a byte-order mark before the numbers
+    answer = json.loads(optiscope("simulate", "-g", str(exported), "-o", "sgd", "-f", "json").out)
+    assert answer["gradients"] == [[0.5, -1.0], [0.25, 2.0]]
+
+
 def test_a_request_file_with_options_on_top(optiscope, tmp_path):
     request = tmp_path / "request.json"
     request.write_text(json.dumps({"optimizers": [{"name": "adagrad", "lr": 0.5}], "initial": 2.0}))
