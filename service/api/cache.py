@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 PATHS = frozenset({"/simulate", "/sweep"})
+_NEGOTIATED = frozenset({b"content-type", b"accept"})
 
 
 @dataclass
@@ -57,9 +58,11 @@ class ResponseCache:
         if len(body) > self.max_body_bytes:
             await self.app(scope, replay, send)
             return
-        headers = dict(scope.get("headers", ()))
-        # The answer depends on the body and, through content negotiation, on Accept.
-        key = (scope["path"], headers.get(b"content-type", b""), headers.get(b"accept", b""), body)
+        # The answer depends on the body and, through content negotiation, on Content-Type and Accept: every
+        # copy of each, in order (the app reads the first copy of a repeated header; a key from the last one
+        # let a request with two Accept headers store JSON under another's CSV request).
+        negotiated = tuple((name, value) for name, value in scope.get("headers", ()) if name in _NEGOTIATED)
+        key = (scope["path"], negotiated, body)
         found = self.store.get(key)
         if found is not None:
             self.store.move_to_end(key)

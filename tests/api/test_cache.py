@@ -81,6 +81,20 @@ def test_the_media_type_is_part_of_the_key():
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
 
 
+def test_repeated_headers_cannot_store_an_answer_under_another_requests_key():
+    # The app reads the first copy of a repeated header: JSON for [json, csv], a 422 for [json, text/plain]
+    # on a form's body. Neither may be served to the plain request that the last copy alone would make.
+    client = TestClient(create_app())
+    body = b'{"gradients": {"kind": "synthetic", "steps": 7}}'
+    both = [("content-type", "application/json"), ("accept", "application/json"), ("accept", "text/csv")]
+    assert client.post("/simulate", content=body, headers=both).headers["content-type"] == "application/json"
+    csv = client.post("/simulate", content=body, headers={"content-type": "application/json", "accept": "text/csv"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    types = [("content-type", "application/json"), ("content-type", "text/plain")]
+    assert client.post("/sweep", content=b"{}", headers=types).status_code == 200
+    assert client.post("/sweep", content=b"{}", headers={"content-type": "text/plain"}).status_code == 422
+
+
 def test_a_streamed_answer_over_the_entry_size_passes_through_and_is_not_held():
     import asyncio
 
