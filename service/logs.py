@@ -49,10 +49,19 @@ class TextFormatter(logging.Formatter):
             fields = {"request_id": request_id, **fields}
         line = f"{_timestamp(record)} {record.levelname:<8} {record.name}: {record.getMessage()}"
         if fields:
-            line += " " + " ".join(f"{key}={value}" for key, value in fields.items())
+            line += " " + " ".join(f"{key}={_text_value(value)}" for key, value in fields.items())
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
+
+
+def _text_value(value: Any) -> str:
+    """A field as logfmt writes it: bare when it is one plain word, else quoted with JSON's escapes, so that a
+    client's path (decoded: it may hold a newline) cannot start a forged line or field."""
+    text = str(value)
+    if text and text.isprintable() and not any(char in text for char in ' "='):
+        return text
+    return json.dumps(text, ensure_ascii=False)
 
 
 def logging_config(level: str = "info", fmt: str = "json") -> dict[str, Any]:

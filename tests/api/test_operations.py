@@ -111,6 +111,14 @@ def test_json_lines_carry_the_fields_and_the_current_request_id():
     assert text.endswith("request request_id=abc status=200 duration_ms=1.5")
 
 
+def test_text_lines_quote_what_could_forge_a_line_or_a_field():
+    record = logging.LogRecord(ACCESS, logging.INFO, __file__, 1, "request", None, None)
+    record.fields = {"path": "/a\nfake line level=ERROR", "route": "unmatched", "note": 'say "hi"'}
+    text = TextFormatter().format(record)
+    assert "\n" not in text
+    assert text.endswith(r'path="/a\nfake line level=ERROR" route=unmatched note="say \"hi\""')
+
+
 def test_an_unexpected_failure_is_a_500_with_the_request_id_and_an_error_line(caplog):
     app = create_app(Settings())
 
