@@ -14,6 +14,7 @@ from ..settings import Settings
 from .concurrency import estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import limit_error
+from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
 from .responses import json_response
 from .simulate import budget_error, non_finite_error, ready
@@ -28,22 +29,24 @@ router = APIRouter(tags=["sweep"])
     response_model_exclude_none=True,
     summary="Sweep hyperparameters over one gradient source and pick the best configuration per optimizer",
 )
-async def sweep_endpoint(settings: SettingsDep, request: Annotated[SweepRequest | None, Body()] = None) -> Response:
+async def sweep_endpoint(
+    settings: SettingsDep, metrics: MetricsDep, request: Annotated[SweepRequest | None, Body()] = None
+) -> Response:
     request = request or SweepRequest()
     steps, dim = request.gradients.shape
     per_optimizer = int(np.prod([len(values) for values in request.grid.values()]))
     work = estimated_work(request, request.optimizers) * per_optimizer
-    return await run_sized(work, sweep_response, request, settings)
+    return await run_sized(work, sweep_response, request, settings, metrics)
 
 
-def sweep_response(request: SweepRequest, settings: Settings) -> Response:
-    return json_response(run_sweep_request(request, settings))
+def sweep_response(request: SweepRequest, settings: Settings, metrics: Metrics | None = None) -> Response:
+    return json_response(run_sweep_request(request, settings, metrics))
 
 
-def run_sweep_request(request: SweepRequest, settings: Settings) -> dict[str, Any]:
+def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metrics | None = None) -> dict[str, Any]:
     """What POST /sweep does, without HTTP: check the limits, run every optimizer's grid within the compute
-    budget, score it, and return the response payload (numpy arrays inside). The command line runs local
-    sweeps here."""
+    budget, score it, and return the response payload (numpy arrays inside). `metrics`, when given, counts
+    the steps every configuration ran and a stop at the budget. The command line runs local sweeps here."""
     steps, dim = request.gradients.shape
     if steps > settings.max_steps:
         raise limit_error(("gradients", "steps"), f"{steps} steps exceed the limit of {settings.max_steps}")
@@ -74,9 +77,13 @@ def run_sweep_request(request: SweepRequest, settings: Settings) -> dict[str, An
         try:
             result = run_sweep(request, spec, i, configs, request.trajectories, request.record_every, deadline)
         except BudgetExceeded as exc:
+            if metrics is not None:
+                metrics.budget_exceeded.inc()
             raise budget_error(exc, settings.compute_budget_seconds) from None
         except gradients.NonFiniteGradients as exc:
             raise non_finite_error(str(exc)) from None
+        if metrics is not None:  # a configuration that diverged ran the steps before it
+            metrics.simulated(spec.name, int(np.where(result.diverged_at > 0, result.diverged_at - 1, steps).sum()))
         kept, chosen = result.recorded_steps, result.best()
         optimizers.append(
             {

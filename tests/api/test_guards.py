@@ -75,6 +75,18 @@ def test_a_simulation_over_the_compute_budget_stops_with_a_422(client_with):
     assert "optiscope_compute_budget_exceeded_total 1.0" in metrics
 
 
+def test_a_sweep_over_the_compute_budget_is_counted_too(client_with):
+    client = client_with(compute_budget_seconds=0.001)
+    body = {
+        "gradients": {"kind": "objective", "function": "rosenbrock", "steps": 100_000},  # a step at a time
+        "optimizers": [{"name": "adam"}],
+        "grid": {"lr": [0.01, 0.1]},
+    }
+    detail = client.post("/sweep", json=body).json()["detail"][0]
+    assert detail["type"] == "compute_budget_exceeded"
+    assert "optiscope_compute_budget_exceeded_total 1.0" in client.get("/metrics").text
+
+
 @pytest.mark.parametrize(
     ("raw", "says"),
     [(b'{"optimizers": "\xff"}', "UnicodeDecodeError"), (b"[" * 100_000 + b"]" * 100_000, "RecursionError")],

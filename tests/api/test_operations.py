@@ -63,6 +63,14 @@ def test_diverged_runs_count_only_the_steps_they_took(client_with):
     assert metric(client, 'optiscope_simulated_steps_total{optimizer="sgd"}') == 1
 
 
+def test_sweeps_count_the_steps_each_configuration_ran(client_with):
+    client = client_with()
+    body = {"gradients": {"kind": "sequence", "values": [1.0, 1e300, 1.0]}, "optimizers": [{"name": "sgd"}]}
+    answer = client.post("/sweep", json={**body, "grid": {"lr": [1e10, 1e-3]}}).json()["optimizers"][0]
+    assert [c["diverged_at"] for c in answer["configurations"]] == [2, None]
+    assert metric(client, 'optiscope_simulated_steps_total{optimizer="sgd"}') == 1 + 3
+
+
 def test_request_id_is_generated_and_echoed(client):
     first, second = client.get("/healthz"), client.get("/healthz")
     assert len(first.headers["x-request-id"]) == 32
