@@ -4,7 +4,8 @@ POST /simulate and POST /sweep are deterministic functions of the request body a
 (and of the settings, fixed for the app's lifetime), so a repeated request — the tutorial's empty body, a front end
 reloading a page — can be answered from memory without validating or computing anything again.
 Only successful JSON responses up to `max_entry_bytes` are kept, for request bodies up to
-`max_body_bytes`, least recently used first out; `entries = 0` turns the cache off.
+`max_body_bytes`, at most `entries` of them and `max_stored_bytes` in all, least recently used first out;
+`entries = 0` turns the cache off.
 
 A plain ASGI middleware (no per-request objects beyond the body it must read anyway).
 """
@@ -26,10 +27,19 @@ class CacheStats:
 
 
 class ResponseCache:
-    def __init__(self, app, entries: int = 256, max_entry_bytes: int = 1 << 20, max_body_bytes: int = 1 << 16):
+    def __init__(
+        self,
+        app,
+        entries: int = 256,
+        max_entry_bytes: int = 1 << 20,
+        max_body_bytes: int = 1 << 16,
+        max_stored_bytes: int = 64 << 20,
+    ):
         self.app = app
         self.entries = entries
         self.max_entry_bytes = max_entry_bytes
+        # All entries together: 256 answers of 1 MiB would hold a quarter of a 1 GiB container.
+        self.max_stored_bytes = max_stored_bytes
         self.max_body_bytes = max_body_bytes
         self.store: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
         self.routes: dict[str, object] = {}  # path -> the route that answered it, for telemetry on a hit
@@ -103,7 +113,7 @@ class ResponseCache:
             return
         self.store[key] = (captured["status"], captured["headers"], payload)
         self.stats.stored_bytes += len(payload)
-        while len(self.store) > self.entries:
+        while len(self.store) > self.entries or self.stats.stored_bytes > self.max_stored_bytes:
             _, (_, _, dropped) = self.store.popitem(last=False)
             self.stats.stored_bytes -= len(dropped)
 

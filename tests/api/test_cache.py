@@ -58,6 +58,20 @@ def test_least_recently_used_entries_go_first(monkeypatch):
     assert cache.stats.hits == 1
 
 
+def test_the_entries_together_stay_under_the_stored_bytes_limit():
+    app = create_app()
+    client = TestClient(app)
+    cache = cache_of(app)
+    sizes = []
+    for steps in (3, 4, 5):
+        sizes.append(len(client.post("/simulate", json={"gradients": {"kind": "synthetic", "steps": steps}}).content))
+    assert len(cache.store) == 3 and cache.stats.stored_bytes == sum(sizes)
+    cache.max_stored_bytes = sizes[1] + sizes[2]  # the two newest fit; the next answer pushes out the oldest
+    client.post("/simulate", json={"gradients": {"kind": "synthetic", "steps": 2}})
+    assert cache.stats.stored_bytes <= cache.max_stored_bytes
+    assert [key[-1] for key in cache.store][-1] == b'{"gradients":{"kind":"synthetic","steps":2}}'
+
+
 def test_zero_entries_turns_it_off(monkeypatch):
     monkeypatch.setenv("OPTISCOPE_RESPONSE_CACHE_ENTRIES", "0")
     from service.settings import get_settings
