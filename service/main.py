@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
 from .api import health, metrics, objectives, optimizers, playground, scenarios, schedules, simulate, sweep
+from .api.admission import Admission, Release
 from .api.cache import ResponseCache
 from .api.errors import UNAUTHORIZED, http_error_handler, validation_handler
 from .api.metrics import Metrics
@@ -49,11 +50,12 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def middleware(settings: Settings, telemetry: Metrics) -> list[Middleware]:
+def middleware(settings: Settings, telemetry: Metrics, admission: Admission) -> list[Middleware]:
     """Outermost first: every request is counted and logged, even one refused by a later layer; CORS
     answers browsers' preflight requests (which carry no API key) before the key is checked; the key is
     checked before any body is read."""
-    stack = [Middleware(RequestTelemetry, metrics=telemetry)]
+    # Admitted numbers are given back after the telemetry's view of the request, whatever its end.
+    stack = [Middleware(RequestTelemetry, metrics=telemetry), Middleware(Release, admission=admission)]
     if settings.cors_origins:
         stack.append(
             Middleware(
@@ -77,17 +79,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routes and middleware both use the ones given."""
     settings = settings or get_settings()
     telemetry = Metrics()
+    admission = Admission(settings.max_numbers_in_flight)
     app = FastAPI(
         title="Optiscope",
         version=__version__,
         summary="Step-by-step behaviour of gradient-based optimizers: effective learning rates and "
         "parameter trajectories, at parity with torch.optim.",
         generate_unique_id_function=operation_id,
-        middleware=middleware(settings, telemetry),
+        middleware=middleware(settings, telemetry, admission),
         lifespan=lifespan,
     )
     app.state.settings = settings  # what the routes' settings dependency reads (api/deps.py)
     app.state.metrics = telemetry
+    app.state.admission = admission  # what the large routes' admit dependency holds numbers in
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     # Every resource router sits behind the optional API key, so each of its routes documents the 401;

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         10_000_000, ge=1, description="Most numbers a request may send or ask back (gradients plus recorded series)."
     )
     max_optimizers: int = Field(64, ge=1, description="Most optimizer runs in one request.")
+    max_numbers_in_flight: int = Field(
+        20_000_000,
+        ge=1,
+        description="Numbers (as max_values counts them) the large requests in flight may hold together; a "
+        "request that would pass it waits for room, then gets a 503 (one request alone always runs).",
+    )
     max_evaluation_work: int = Field(
         2_000_000_000,
         ge=1,

@@ -23,6 +23,7 @@ from ..engine import (
 from ..engine.batch import recorded_count, recorded_steps
 from ..engine.objectives import surface as surface_grid
 from ..settings import Settings
+from .admission import AdmitDep
 from .concurrency import estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import ErrorMessage, ValidationErrorBody, limit_error
@@ -52,11 +53,8 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str],
     runs = len(request.optimizers)
     if runs > settings.max_optimizers:
         raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
-    rows = recorded_count(steps, every)
-    values = steps * dim * explicit + rows * dim * request.include_gradients
-    values += runs * (rows * dim * len(record) + dim)
+    values = numbers_moved(request, record, every)
     if request.gradients.kind == "objective":
-        values = closed_loop_values(request, record)
         check_closed_loop_work(request, settings)
     if values > settings.max_values:
         # A closed loop keeps every step of every run while it runs, whatever record_every says.
@@ -77,6 +75,19 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str],
             f"this request asks for {work} coordinate-steps ({steps} steps x D = {dim} x {runs} optimizers), "
             f"over the limit of {settings.max_work}: ask for fewer steps, coordinates or optimizers",
         )
+
+
+def numbers_moved(request: SimulateRequest, record: set[str] | None = None, every: int | None = None) -> int:
+    """The numbers a request sends and asks back: gradients plus recorded series and final points (a
+    closed loop: see `closed_loop_values`). `record` and `every` default to the request's own."""
+    record = set(request.record) if record is None else record
+    every = request.record_every if every is None else every
+    if request.gradients.kind == "objective":
+        return closed_loop_values(request, record)
+    steps, dim = request.gradients.shape
+    rows = recorded_count(steps, every)
+    values = steps * dim * (request.gradients.kind == "sequence") + rows * dim * request.include_gradients
+    return values + len(request.optimizers) * (rows * dim * len(record) + dim)
 
 
 def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple) -> None:
@@ -270,6 +281,7 @@ async def simulate_endpoint(
     settings: SettingsDep,
     metrics: MetricsDep,
     media: Media,
+    admit: AdmitDep,
     request: Annotated[SimulateRequest | None, Body()] = None,
     coordinate: Annotated[
         int, Query(ge=0, description="Figures only: the coordinate whose learning rates and trajectory are drawn.")
@@ -286,6 +298,9 @@ async def simulate_endpoint(
     work = estimated_work(request, request.optimizers) * tuned
     if media in IMAGES:
         work = float("inf")  # drawing a figure takes tens of milliseconds: never on the event loop
+    numbers = numbers_moved(for_media(request, media))
+    if numbers <= settings.max_values:  # larger ones are refused before any compute
+        await admit(numbers)
     return await run_sized(work, simulate_response, request, settings, metrics, media, coordinate)
 
 

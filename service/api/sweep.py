@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Response
 from ..engine import REGISTRY, BudgetExceeded, gradients
 from ..engine.simulate import unique_labels
 from ..settings import Settings
+from .admission import AdmitDep
 from .concurrency import estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import limit_error
@@ -30,13 +31,23 @@ router = APIRouter(tags=["sweep"])
     summary="Sweep hyperparameters over one gradient source and pick the best configuration per optimizer",
 )
 async def sweep_endpoint(
-    settings: SettingsDep, metrics: MetricsDep, request: Annotated[SweepRequest | None, Body()] = None
+    settings: SettingsDep, metrics: MetricsDep, admit: AdmitDep, request: Annotated[SweepRequest | None, Body()] = None
 ) -> Response:
     request = request or SweepRequest()
-    steps, dim = request.gradients.shape
     per_optimizer = int(np.prod([len(values) for values in request.grid.values()]))
     work = estimated_work(request, request.optimizers) * per_optimizer
+    numbers = sweep_numbers(request, per_optimizer * len(request.optimizers))
+    if numbers <= settings.max_values:  # larger ones are refused before any compute
+        await admit(numbers)
     return await run_sized(work, sweep_response, request, settings, metrics)
+
+
+def sweep_numbers(request: SweepRequest, configurations: int) -> int:
+    """The numbers a sweep sends and returns: its gradients, and per configuration the final point and, with
+    trajectories, the recorded parameters."""
+    steps, dim = request.gradients.shape
+    rows = (steps // request.record_every + 2) if request.trajectories else 0
+    return configurations * dim * (1 + rows) + steps * dim * (request.gradients.kind == "sequence")
 
 
 def sweep_response(request: SweepRequest, settings: Settings, metrics: Metrics | None = None) -> Response:
@@ -60,8 +71,7 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
     per_spec = [configurations(spec, request.grid) for spec in request.optimizers]
     total = sum(map(len, per_spec))
     check_sweep_limits(request, total, settings, "grid")
-    rows = (steps // request.record_every + 2) if request.trajectories else 0
-    values = total * dim * (1 + rows) + steps * dim * (request.gradients.kind == "sequence")
+    values = sweep_numbers(request, total)
     if values > settings.max_values:
         raise limit_error(
             ("grid",),
