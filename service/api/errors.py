@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -35,6 +35,26 @@ def path_error(kind: str, message: str, *path: str | int) -> PydanticCustomError
 def limit_error(field: Loc, message: str, kind: str = "limit_exceeded") -> RequestValidationError:
     """A 422 for a request over a configured limit: a size (before any compute) or the compute budget."""
     return RequestValidationError([{"type": kind, "loc": ("body", *field), "msg": message}])
+
+
+def query_error(field: str, message: str, kind: str = "value_error") -> RequestValidationError:
+    """A 422 at query parameter `field`."""
+    return RequestValidationError([{"type": kind, "loc": ("query", field), "msg": message}])
+
+
+def known_query(*allowed: str) -> Callable[[Request], Awaitable[None]]:
+    """A route dependency refusing query parameters the route does not take (a misspelled `?cordinate=1`
+    would otherwise be ignored)."""
+
+    async def check(request: Request) -> None:
+        if not request.scope["query_string"]:
+            return
+        for key in request.query_params:
+            if key not in allowed:
+                names = ", ".join(allowed) or "none"
+                raise query_error(key, f"Unknown query parameter '{key}'. Allowed: {names}.", "extra_forbidden")
+
+    return check
 
 
 class FieldError(BaseModel):

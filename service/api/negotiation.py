@@ -1,4 +1,5 @@
-"""Content negotiation for POST /simulate: the `Accept` header picks JSON, CSV, SVG or PNG.
+"""Content negotiation: for POST /simulate the `Accept` header picks JSON, CSV, SVG or PNG; POST /sweep answers
+JSON only, and says so (406) to an Accept header that rules it out.
 
 Media ranges are matched the usual way (RFC 9110 §12.5.1): the most specific range that matches an offer
 gives its quality; the offer with the highest quality wins, ties going to the order of `OFFERS`. A missing
@@ -87,3 +88,12 @@ async def accepted_media(request: Request) -> str:
 
 
 Media = Annotated[str, Depends(accepted_media)]
+
+
+async def json_only(request: Request) -> None:
+    """For routes that answer JSON only (POST /sweep): a 406 when the Accept header rules JSON out."""
+    accept = request.headers.get("accept")
+    if accept and accept.strip() and quality(JSON, parse_accept(accept)) == 0:
+        raise HTTPException(
+            406, f"Cannot answer with {accept!r}. {request.method} {request.url.path} answers {JSON} only."
+        )

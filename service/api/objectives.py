@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from ..engine import OBJECTIVES, Objective
 from ..engine.objectives import surface as surface_grid
 from .deps import SettingsDep
+from .errors import query_error
 from .models import OBJECTIVE_MODELS, OBJECTIVE_SOURCE_FIELDS, ObjectiveInfo, SurfaceResponse, UpdateRule
 from .responses import json_response
 
@@ -79,10 +80,6 @@ def list_objectives() -> list[ObjectiveInfo]:
 @router.get("/objectives/{name}", summary="One objective function's catalog entry", responses=NOT_FOUND)
 def get_objective(name: str) -> ObjectiveInfo:
     return info(find(name))
-
-
-def query_error(field: str, message: str, kind: str = "value_error") -> RequestValidationError:
-    return RequestValidationError([{"type": kind, "loc": ("query", field), "msg": message}])
 
 
 def function_parameters(objective: Objective, request: Request) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import time
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 
 from .. import figures
@@ -26,7 +26,7 @@ from ..settings import Settings
 from .admission import AdmitDep
 from .concurrency import estimated_work, run_sized
 from .deps import SettingsDep
-from .errors import ErrorMessage, ValidationErrorBody, limit_error
+from .errors import ErrorMessage, ValidationErrorBody, known_query, limit_error
 from .export import simulation_csv
 from .lean import LeanRoute
 from .metrics import Metrics, MetricsDep
@@ -253,6 +253,7 @@ def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
 
 @router.post(
     "/simulate",
+    dependencies=[Depends(known_query("coordinate"))],
     response_model=SimulateResponse,
     response_model_exclude_none=True,
     summary="Run optimizers over a gradient sequence, step by step",

@@ -6,7 +6,7 @@ import time
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Depends, Response
 
 from ..engine import REGISTRY, BudgetExceeded, gradients
 from ..engine.simulate import unique_labels
@@ -14,9 +14,10 @@ from ..settings import Settings
 from .admission import AdmitDep
 from .concurrency import estimated_work, run_sized
 from .deps import SettingsDep
-from .errors import limit_error
+from .errors import known_query, limit_error
 from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
+from .negotiation import JSON, json_only
 from .responses import json_response
 from .simulate import budget_error, non_finite_error, ready
 from .tuning import check_sweep_limits, configuration_payloads, configurations, run_sweep, score_kind, scores
@@ -29,6 +30,13 @@ router = APIRouter(tags=["sweep"])
     response_model=SweepResponse,
     response_model_exclude_none=True,
     summary="Sweep hyperparameters over one gradient source and pick the best configuration per optimizer",
+    dependencies=[Depends(json_only), Depends(known_query())],
+    responses={
+        406: {
+            "description": "The Accept header rules out application/json, the only type this route answers.",
+            "content": {JSON: {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}},
+        }
+    },
 )
 async def sweep_endpoint(
     settings: SettingsDep, metrics: MetricsDep, admit: AdmitDep, request: Annotated[SweepRequest | None, Body()] = None

@@ -109,6 +109,19 @@ def test_a_body_not_sent_as_json_is_told_the_content_type(client, path, content_
     assert f"(this request's content type: {content_type or 'none'})" in detail["msg"]
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "allowed"), [("/simulate", "cordinate=1", "coordinate"), ("/sweep", "lr=0.1", "none")]
+)
+def test_unknown_query_parameters_are_refused_not_ignored(client, path, query, allowed):
+    response = client.post(f"{path}?{query}", json={})
+    assert response.status_code == 422
+    detail = response.json()["detail"][0]
+    name = query.split("=")[0]
+    assert (detail["field"], detail["type"]) == (f"query.{name}", "extra_forbidden")
+    assert detail["msg"] == f"Unknown query parameter '{name}'. Allowed: {allowed}."
+    assert client.post("/simulate?coordinate=0", json={}).status_code == 200
+
+
 def test_unparseable_json_is_a_422(client):
     detail = error(client, None, b'{"optimizers": [')
     assert detail["type"] == "json_invalid"

@@ -174,6 +174,17 @@ def test_bad_sweeps_name_the_field(client, body, field, words):
     assert detail["field"] == field and words in detail["msg"], detail
 
 
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [("text/csv", 406), ("application/xml, image/*", 406), ("application/*", 200), ("text/csv, */*;q=0.1", 200)],
+)
+def test_sweeps_answer_json_only_and_say_so(client, accept, status):
+    response = client.post("/sweep", json={"grid": {"lr": [0.1]}}, headers={"accept": accept})
+    assert response.status_code == status
+    if status == 406:
+        assert response.json()["detail"] == f"Cannot answer with {accept!r}. POST /sweep answers application/json only."
+
+
 def test_sweep_limits_name_the_limit_and_value(client_with):
     client = client_with(max_sweep_configs=20)
     detail = error(client, "/sweep", {"grid": {"lr": {"logspace": [-4, 0, 6]}}})
