@@ -28,12 +28,16 @@ class Version(BaseModel):
     git_revision: str | None = Field(description="Source revision the image was built from, when known.")
 
 
+# HEAD too (some monitors probe with it), answered like GET without the body; left out of the OpenAPI
+# document, where it would repeat GET's operation.
 @router.get("/healthz", summary="Liveness: the process answers")
+@router.head("/healthz", include_in_schema=False)
 async def healthz() -> Health:
     return Health(status="ok")
 
 
 @router.get("/readyz", summary="Readiness: a simulation can run now")
+@router.head("/readyz", include_in_schema=False)
 def readyz() -> Health:
     simulate(np.ones((1, 1)), [RunSpec(REGISTRY["sgd"])], record=())
     return Health(status="ready")

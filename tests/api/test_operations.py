@@ -25,6 +25,9 @@ def metric(client, line_start: str) -> float:
 def test_health_and_readiness(client):
     assert (client.get("/healthz").status_code, client.get("/healthz").json()) == (200, {"status": "ok"})
     assert (client.get("/readyz").status_code, client.get("/readyz").json()) == (200, {"status": "ready"})
+    for path in ("/healthz", "/readyz"):  # monitors that probe with HEAD
+        head = client.head(path)
+        assert (head.status_code, head.content) == (200, b"")
 
 
 def test_version_reports_the_package_and_the_revision(client, client_with):
