@@ -59,6 +59,20 @@ class RequestTelemetry:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._paths: frozenset[str] | None = None  # the API's fixed paths, read when first needed
+
+    def _route(self, scope: Scope) -> str:
+        """The route label: the API route's template; for a request answered before routing (a 401, a 413),
+        its path when it is one of the API's fixed paths (from the app's OpenAPI document); else
+        "unmatched". Its values stay as few as the API's routes, whatever paths clients send."""
+        route = getattr(scope.get("route"), "path", None)
+        if route:
+            return route
+        if self._paths is None:
+            app = scope.get("app")
+            paths = app.openapi().get("paths", {}) if hasattr(app, "openapi") else {}
+            self._paths = frozenset(path for path in paths if "{" not in path)
+        return scope["path"] if scope["path"] in self._paths else "unmatched"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,7 +107,7 @@ class RequestTelemetry:
         finally:
             self.metrics.in_flight.dec()
             seconds = time.perf_counter() - start
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = self._route(scope)
             self.metrics.observe(scope["method"], route, status, seconds)
             if access_log.isEnabledFor(logging.INFO):
                 fields = {

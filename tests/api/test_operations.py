@@ -59,6 +59,17 @@ def test_metrics_count_requests_per_route_and_status_and_simulated_steps(client_
     assert metric(client, "process_resident_memory_bytes") > 0
 
 
+def test_requests_refused_before_routing_keep_their_route_label(client_with):
+    requests = 'optiscope_http_requests_total{method="%s",route="%s",status="%s"}'
+    keyed = client_with(api_key="s3cret", max_body_bytes=100)
+    assert keyed.post("/simulate", json={}).status_code == 401  # refused by the key guard, before routing
+    assert keyed.post("/sweep", content=b"{}" * 100, headers={"x-api-key": "s3cret"}).status_code == 413
+    assert keyed.get("/simulate/extra").status_code == 401  # not a route: no label of its own
+    assert metric(keyed, requests % ("POST", "/simulate", 401)) == 1
+    assert metric(keyed, requests % ("POST", "/sweep", 413)) == 1
+    assert metric(keyed, requests % ("GET", "unmatched", 401)) == 1
+
+
 def test_diverged_runs_count_only_the_steps_they_took(client_with):
     client = client_with()
     body = {"gradients": {"kind": "sequence", "values": [1.0, 1e300, 1.0]}, "optimizers": [{"name": "sgd", "lr": 1e10}]}
