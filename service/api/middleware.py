@@ -100,10 +100,13 @@ class RequestTelemetry:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
             failure = exc
-            if not status:  # nothing sent yet: answer 500 here so it carries the request id
-                await send_json(send_with_id, 500, {"detail": "Internal server error.", "request_id": request_id})
+            if status:  # the answer had begun: only the server can end it (it closes the connection)
+                status = 500
+                raise
+            # Nothing sent yet: answer 500 here, with the request id. The error line below carries the
+            # traceback; not re-raising keeps the server from logging it a second time, without the id.
+            await send_json(send_with_id, 500, {"detail": "Internal server error.", "request_id": request_id})
             status = 500
-            raise
         finally:
             self.metrics.in_flight.dec()
             seconds = time.perf_counter() - start
