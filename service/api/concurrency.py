@@ -7,12 +7,16 @@ to a worker thread and back costs as much as the simulation itself.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive
 
-from ..engine import REGISTRY, compiled
+from ..engine import REGISTRY, compiled, progress
 
 # Coordinate-steps up to which a request runs inline: well under a millisecond of kernel time.
 INLINE_WORK = 50_000
@@ -27,8 +31,44 @@ def estimated_work(request: Any, specs: Any) -> float:
     return sum(steps * dim * (1 if compiled.supports(REGISTRY[spec.name]) else 100) for spec in specs)
 
 
-async def run_sized(work: int, compute: Callable[..., Any], *args: Any) -> Any:
-    """`compute(*args)` inline when `work` is small, else in the thread pool."""
+# The status logged and counted for a request whose client went away before its answer (nginx's).
+CLIENT_CLOSED = 499
+
+
+async def run_sized(work: int, compute: Callable[..., Any], *args: Any, receive: Receive | None = None) -> Any:
+    """`compute(*args)` inline when `work` is small, else in the thread pool. There, given the request's
+    `receive`, the computation is abandoned at its next checkpoint if the client goes away (the engine's
+    `progress.Interrupted`), so that a dropped request stops using a core; the answer, which nobody reads,
+    is then an empty 499."""
     if work <= INLINE_WORK:
         return compute(*args)
-    return await run_in_threadpool(compute, *args)
+    if receive is None:
+        return await run_in_threadpool(compute, *args)
+    gone = threading.Event()
+
+    def interruptible() -> Any:
+        with progress.interruptible(gone):
+            return compute(*args)
+
+    async def watch() -> None:  # the body has been read: the next message is the client leaving
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+
+    # A plain task, not a task group, which would wrap the computation's own errors (its 422s) in a group.
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await run_in_threadpool(interruptible)
+    except progress.Interrupted:
+        return Response(status_code=CLIENT_CLOSED)
+    finally:
+        watcher.cancel()
+
+
+async def request_receive(request: Request) -> Receive:
+    # The request's own ASGI receive, for run_sized to hear a disconnect (a dependency: LeanRoute endpoints
+    # take no request).
+    return request.receive
+
+
+ReceiveDep = Annotated[Receive, Depends(request_receive)]

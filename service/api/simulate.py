@@ -24,7 +24,7 @@ from ..engine.batch import recorded_count, recorded_steps
 from ..engine.objectives import surface as surface_grid
 from ..settings import Settings
 from .admission import AdmitDep
-from .concurrency import estimated_work, run_sized
+from .concurrency import ReceiveDep, estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import ErrorMessage, ValidationErrorBody, known_query, limit_error
 from .export import simulation_csv
@@ -283,6 +283,7 @@ async def simulate_endpoint(
     metrics: MetricsDep,
     media: Media,
     admit: AdmitDep,
+    receive: ReceiveDep,
     request: Annotated[SimulateRequest | None, Body()] = None,
     coordinate: Annotated[
         int, Query(ge=0, description="Figures only: the coordinate whose learning rates and trajectory are drawn.")
@@ -302,7 +303,7 @@ async def simulate_endpoint(
     numbers = numbers_moved(for_media(request, media))
     if numbers <= settings.max_values:  # larger ones are refused before any compute
         await admit(numbers)
-    return await run_sized(work, simulate_response, request, settings, metrics, media, coordinate)
+    return await run_sized(work, simulate_response, request, settings, metrics, media, coordinate, receive=receive)
 
 
 def simulate_response(

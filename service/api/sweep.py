@@ -12,7 +12,7 @@ from ..engine import REGISTRY, BudgetExceeded, gradients
 from ..engine.simulate import unique_labels
 from ..settings import Settings
 from .admission import AdmitDep
-from .concurrency import estimated_work, run_sized
+from .concurrency import ReceiveDep, estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import known_query, limit_error
 from .metrics import Metrics, MetricsDep
@@ -39,7 +39,11 @@ router = APIRouter(tags=["sweep"])
     },
 )
 async def sweep_endpoint(
-    settings: SettingsDep, metrics: MetricsDep, admit: AdmitDep, request: Annotated[SweepRequest | None, Body()] = None
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    admit: AdmitDep,
+    receive: ReceiveDep,
+    request: Annotated[SweepRequest | None, Body()] = None,
 ) -> Response:
     request = request or SweepRequest()
     per_optimizer = int(np.prod([len(values) for values in request.grid.values()]))
@@ -47,7 +51,7 @@ async def sweep_endpoint(
     numbers = sweep_numbers(request, per_optimizer * len(request.optimizers))
     if numbers <= settings.max_values:  # larger ones are refused before any compute
         await admit(numbers)
-    return await run_sized(work, sweep_response, request, settings, metrics)
+    return await run_sized(work, sweep_response, request, settings, metrics, receive=receive)
 
 
 def sweep_numbers(request: SweepRequest, configurations: int) -> int:

@@ -234,7 +234,7 @@ def _block_width(source_steps: int, dim: int, configs: int, synthetic: bool) -> 
     return min(width, dim)
 
 
-def _run_unit(unit: _Unit, block, offset: int, steps: int, stops, deadline, on_stop) -> _Unit:
+def _run_unit(unit: _Unit, block, offset: int, steps: int, stops, deadline, on_stop, interrupt=None) -> _Unit:
     chunk = max(1, CHUNK_WORK // max(1, (unit.last - unit.first) * unit.width))
     # Progress, as the numpy loop reports it: at every multiple of its checkpoint interval (the first
     # unit of the first block only, so that a run reports each step once).
@@ -245,6 +245,7 @@ def _run_unit(unit: _Unit, block, offset: int, steps: int, stops, deadline, on_s
     else:
         marks = sorted({*range(0, steps, chunk), *(s for s in stops if 0 < s < steps), *checkpoints, steps})
     for t_start, t_stop in zip(marks, marks[1:], strict=False):
+        progress.check(interrupt, t_start, steps, unit.runner.job.optimizer.name)
         if deadline is not None and time.monotonic() > deadline:
             name = unit.runner.job.optimizer.name
             raise BudgetExceeded(f"{name} stopped at step {t_start} of {steps}: over the time budget")
@@ -265,6 +266,7 @@ def _walk(source, runners, steps: int, stops, deadline, width: int, on_stop=None
     """
     pending: list = []
     dim = source.shape[1]
+    interrupt = progress.interrupt()  # read here: the pool's threads do not share this context
     for start, block_width, block, offset in source.blocks(width):
         if gradient_rows is not None:
             gradient_rows[0][:, start : start + block_width] = block[gradient_rows[1], offset : offset + block_width]
@@ -279,10 +281,12 @@ def _walk(source, runners, steps: int, stops, deadline, width: int, on_stop=None
                 unit = _Unit(runner, first, last, start, block_width)
                 if workers > 1 and not alone and runner.configs * dim * steps >= PARALLEL_WORK:
                     pending.append(
-                        _pool(workers).submit(_run_unit, unit, block, offset, steps, stops, deadline, on_stop)
+                        _pool(workers).submit(
+                            _run_unit, unit, block, offset, steps, stops, deadline, on_stop, interrupt
+                        )
                     )
                 else:
-                    _run_unit(unit, block, offset, steps, stops, deadline, on_stop).finish()
+                    _run_unit(unit, block, offset, steps, stops, deadline, on_stop, interrupt).finish()
         # Keep about one block in flight per worker (a synthetic block costs memory).
         while len(pending) > (workers + 1) * len(runners):
             pending.pop(0).result().finish()
@@ -301,8 +305,10 @@ def _run_small(source, jobs: Sequence[Job], kept: np.ndarray, rows: np.ndarray, 
         gradient_rows[0][:] = block[gradient_rows[1], offset : offset + width]
     count, diverged = kept.size, []
     unrecorded = no_rows(steps)
+    interrupt = progress.interrupt()
     for job in jobs:
         optimizer = job.optimizer
+        progress.check(interrupt, 0, steps, optimizer.name)
         if deadline is not None and time.monotonic() > deadline:
             raise BudgetExceeded(f"{optimizer.name} stopped at step 0 of {steps}: over the time budget")
         lr = job.lr if job.lr.flags.c_contiguous else np.ascontiguousarray(job.lr)

@@ -143,10 +143,11 @@ def record_step(series, states, optimizer: Optimizer, t: int, params, rate, upda
 
 
 def check_deadline(deadline: float | None, t: int, steps: int, name: str) -> None:
-    """Every DEADLINE_CHECK_EVERY steps: report progress, and stop if the deadline has passed."""
+    """Every DEADLINE_CHECK_EVERY steps: report progress, and stop if interrupted or past the deadline."""
     if t % DEADLINE_CHECK_EVERY:
         return
     progress.report(t, steps)
+    progress.check(progress.interrupt(), t, steps, name)
     if deadline is not None and time.monotonic() > deadline:
         raise BudgetExceeded(f"{name} stopped at step {t} of {steps}: over the time budget")
 

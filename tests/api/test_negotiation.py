@@ -90,9 +90,9 @@ def test_figures_are_drawn_off_the_event_loop(client_with, monkeypatch):
     seen = []
     original = route.run_sized
 
-    async def spy(work, compute, *args):
+    async def spy(work, compute, *args, **options):
         seen.append(work)
-        return await original(work, compute, *args)
+        return await original(work, compute, *args, **options)
 
     monkeypatch.setattr(route, "run_sized", spy)
     client = client_with(response_cache_entries=0)

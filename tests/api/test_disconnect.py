@@ -1,0 +1,62 @@
+"""A request whose client goes away stops computing at its next checkpoint (and is logged as a 499)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+
+from service.engine import OBJECTIVES, REGISTRY, RunSpec, gradients, progress, simulate_objective, simulate_source
+from service.main import create_app
+from service.precompile import compile_all
+from service.settings import Settings
+
+SET = threading.Event()
+SET.set()
+
+
+@pytest.mark.parametrize("engine", ["auto", "reference"])
+def test_an_interrupted_open_loop_run_stops(engine):
+    source = gradients.TrendNoise(steps=5_000, dim=300)  # blocks and chunks: the compiled walk
+    with progress.interruptible(SET), pytest.raises(progress.Interrupted, match="its caller stopped waiting"):
+        simulate_source(source, [RunSpec(REGISTRY["adam"])], record=(), engine=engine)
+
+
+def test_an_interrupted_closed_loop_run_stops():
+    rosenbrock = OBJECTIVES["rosenbrock"]
+    problem = rosenbrock.problem(2, {})
+    with progress.interruptible(SET), pytest.raises(progress.Interrupted):
+        simulate_objective(problem, [RunSpec(REGISTRY["adam"])], 5_000, problem.start, ("params",))
+
+
+def test_a_client_that_goes_away_frees_the_server_at_once():
+    compile_all()  # a fresh cache's compilation is not part of the run (nor interruptible)
+    app = create_app(Settings(compute_budget_seconds=60))
+    body = json.dumps(  # four closed loops of 2·10^5 steps: ~15 s of work
+        {"gradients": {"kind": "objective", "function": "rosenbrock", "steps": 200_000}, "record": []}
+    ).encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/simulate", "raw_path": b"/simulate", "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(0.3)  # the client leaves while the run computes
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    started = time.perf_counter()
+    asyncio.run(app(scope, receive, send))
+    assert time.perf_counter() - started < 5  # not the run's ~15 s
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
