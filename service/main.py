@@ -70,7 +70,7 @@ def middleware(settings: Settings, telemetry: Metrics, admission: Admission) -> 
         stack.append(Middleware(ApiKeyGuard, api_key=settings.api_key.get_secret_value()))
     stack.append(Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes))
     # Innermost: only requests that passed the key and size checks are answered from the cache.
-    stack.append(Middleware(ResponseCache, entries=settings.response_cache_entries))
+    stack.append(Middleware(ResponseCache, entries=settings.response_cache_entries, stats=telemetry.cache))
     return stack
 
 

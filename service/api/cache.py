@@ -34,6 +34,7 @@ class ResponseCache:
         max_entry_bytes: int = 1 << 20,
         max_body_bytes: int = 1 << 16,
         max_stored_bytes: int = 64 << 20,
+        stats: CacheStats | None = None,
     ):
         self.app = app
         self.entries = entries
@@ -43,7 +44,7 @@ class ResponseCache:
         self.max_body_bytes = max_body_bytes
         self.store: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
         self.routes: dict[str, object] = {}  # path -> the route that answered it, for telemetry on a hit
-        self.stats = CacheStats()
+        self.stats = CacheStats() if stats is None else stats  # the app's metrics read the same counts
 
     async def __call__(self, scope, receive, send) -> None:
         if (

@@ -6,6 +6,7 @@ Prometheus sums over the replicas it scrapes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -18,7 +19,10 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.process_collector import ProcessCollector
+
+from .cache import CacheStats
 
 # No `*_created` timestamp series: they double the exposition and Prometheus does not need them.
 disable_created_metrics()
@@ -51,6 +55,8 @@ class Metrics:
         )
 
         self._steps_of: dict[str, Any] = {}  # optimizer name -> its child counter (labels() costs ~1.5 us)
+        self.cache = CacheStats()  # the response cache's own counts, read at each scrape
+        self.registry.register(_CacheCollector(self.cache))
 
     def simulated(self, optimizer: str, steps: int) -> None:
         child = self._steps_of.get(optimizer)
@@ -69,6 +75,27 @@ async def get_metrics(request: Request) -> Metrics:
 
 
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+class _CacheCollector:
+    """The response cache's hits, misses and size, as the cache counts them (no work on its hot path)."""
+
+    def __init__(self, stats: CacheStats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Any]:
+        yield CounterMetricFamily(
+            "optiscope_response_cache_hits", "Requests answered from the response cache.", value=self.stats.hits
+        )
+        yield CounterMetricFamily(
+            "optiscope_response_cache_misses", "Cacheable requests computed.", value=self.stats.misses
+        )
+        yield GaugeMetricFamily(
+            "optiscope_response_cache_bytes",
+            "Bytes of the answers the response cache holds.",
+            value=self.stats.stored_bytes,
+        )
+
 
 router = APIRouter(tags=["operations"])
 

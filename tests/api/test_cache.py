@@ -43,6 +43,18 @@ def test_errors_and_large_responses_are_not_kept():
     assert cache.stats.hits == 0 and not cache.store
 
 
+def test_metrics_show_the_caches_hits_misses_and_bytes():
+    client = TestClient(create_app())
+    first = client.post("/simulate", json={})
+    client.post("/simulate", json={})
+    client.post("/simulate", json={"record": []})
+    text = client.get("/metrics").text
+    assert "optiscope_response_cache_hits_total 1.0" in text
+    assert "optiscope_response_cache_misses_total 2.0" in text
+    stored = len(first.content) + len(client.post("/simulate", json={"record": []}).content)
+    assert f"optiscope_response_cache_bytes {float(stored)}" in text
+
+
 def test_least_recently_used_entries_go_first(monkeypatch):
     app = create_app()
     client = TestClient(app)
