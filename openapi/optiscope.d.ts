@@ -1698,7 +1698,7 @@ export interface components {
             function: "quadratic";
             /**
              * Dim
-             * @description Number of coordinates D (D >= 1).
+             * @description Number of coordinates D (D >= 1); without it, the length of `scales` when given.
              * @default 2
              */
             dim?: number;

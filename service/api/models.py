@@ -422,7 +422,12 @@ def _objective_model(objective: Objective) -> type[StrictModel]:
         "function": (Literal[objective.name], Field(description="Objective function name.")),
         "dim": (
             int,
-            Field(objective.default_dim, ge=1, description=f"Number of coordinates D ({objective.dimension_rule})."),
+            Field(
+                objective.default_dim,
+                ge=1,
+                description=f"Number of coordinates D ({objective.dimension_rule})"
+                + (f"; without it, the length of `{objective.dim_from}` when given." if objective.dim_from else "."),
+            ),
         ),
         "steps": (int, Field(100, ge=1, description="Number of optimizer steps T.")),
         "noise_std": (
@@ -441,11 +446,20 @@ def _objective_model(objective: Objective) -> type[StrictModel]:
         ),
     }
     fields.update({p.name: _hyperparameter_field(p) for p in objective.parameters})
+    validators = {"_objective": model_validator(mode="after")(_check_objective)}
+    if objective.dim_from:
+
+        def dim_from_list(cls: Any, data: Any) -> Any:
+            if isinstance(data, dict) and "dim" not in data:
+                return {**data, "dim": objective.default_dim_for(data)}
+            return data
+
+        validators["_dim_from"] = model_validator(mode="before")(classmethod(dim_from_list))
     return create_model(
         f"{objective.name.title().replace('_', '')}Objective",
         __base__=ObjectiveBase,
         __doc__=f"{objective.title}: {objective.formula_text}. Minimum: {objective.minimum_text}.",
-        __validators__={"_objective": model_validator(mode="after")(_check_objective)},
+        __validators__=validators,
         **fields,
     )
 

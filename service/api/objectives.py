@@ -148,10 +148,11 @@ def surface(
 ) -> Response:
     """Function parameters go in the query too, by name (`?a=1&b=100`; lists as `scales=1,10`)."""
     objective = find(name)
-    dim = objective.default_dim if dim is None else dim
+    parameters = function_parameters(objective, request)
+    dim = objective.default_dim_for(parameters) if dim is None else dim
     if dim > settings.max_dim:
         raise query_error("dim", f"D = {dim} exceeds the limit of {settings.max_dim} coordinates", "limit_exceeded")
-    source = _validated_source(objective, dim, function_parameters(objective, request))
+    source = _validated_source(objective, dim, parameters)
     window = dict(zip(("x_min", "x_max", "y_min", "y_max"), objective.window, strict=True))
     given = {"x_min": x_min, "x_max": x_max, "y_min": y_min, "y_max": y_max}
     window.update({k: v for k, v in given.items() if v is not None})

@@ -138,7 +138,7 @@ OBJ = {"kind": "objective", "function": "rosenbrock"}
         (OBJ | {"noise_std": -1}, "gradients.noise_std", "greater_than_equal", "0"),
         (OBJ | {"seed": -1}, "gradients.seed", "greater_than_equal", "0"),
         (
-            {"kind": "objective", "function": "quadratic", "scales": [1, 2, 3]},
+            {"kind": "objective", "function": "quadratic", "scales": [1, 2, 3], "dim": 2},
             "gradients.scales",
             "constraint",
             "3 numbers but D = 2",

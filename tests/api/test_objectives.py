@@ -122,7 +122,7 @@ def test_surface_errors_name_the_query_parameter(client, query, field, kind, say
 
 
 def test_surface_parameter_rules_are_those_of_simulate(client):
-    detail = get(client, "/objectives/quadratic/surface?scales=1,2,3", 422)["detail"][0]
+    detail = get(client, "/objectives/quadratic/surface?scales=1,2,3&dim=2", 422)["detail"][0]
     assert (detail["field"], detail["type"]) == ("query.scales", "constraint")
     detail = get(client, "/objectives/beale/surface?dim=3", 422)["detail"][0]
     assert (detail["field"], detail["msg"]) == ("query.dim", "beale needs D = 2, got D = 3")
@@ -141,3 +141,14 @@ def test_surface_limits_come_from_settings(client_with):
     assert detail["type"] == "limit_exceeded" and "stores 1010 numbers" in detail["msg"]
     detail = get(client_with(max_dim=3), "/objectives/rastrigin/surface?dim=4", 422)["detail"][0]
     assert (detail["field"], detail["type"]) == ("query.dim", "limit_exceeded")
+
+
+def test_quadratic_scales_set_d_when_no_dim_is_given(client):
+    body = {"gradients": {"kind": "objective", "function": "quadratic", "scales": [1, 2, 3, 4], "steps": 3}}
+    answer = client.post("/simulate", json={**body, "record": []}).json()
+    assert answer["dim"] == 4 and len(answer["runs"][0]["final"]) == 4
+    assert get(client, "/objectives/quadratic/surface?scales=1,2,3&resolution=3")["dim"] == 3
+    # A D given with the scales must agree with them.
+    body["gradients"]["dim"] = 2
+    detail = client.post("/simulate", json=body).json()["detail"][0]
+    assert detail["field"] == "gradients.scales" and "scales has 4 numbers but D = 2" in detail["msg"]

@@ -79,7 +79,14 @@ class Objective:
     # Numbers touched per coordinate by one evaluation (a data set's rows, a dense matrix's columns); the
     # built Problem carries the same number. Lets a caller bound the work before building anything.
     cost_per_coordinate: Callable[[int, Any], int] = lambda dim, params: 1
+    # A list parameter with one value per coordinate (quadratic's scales): given without a D, its length is D.
+    dim_from: str | None = None
     params_type: type = field(init=False, repr=False, compare=False)
+
+    def default_dim_for(self, values: Mapping[str, Any]) -> int:
+        """D when the caller gives none: the length of the `dim_from` list among `values`, else default_dim."""
+        given = values.get(self.dim_from) if self.dim_from else None
+        return len(given) if isinstance(given, list | tuple) and given else self.default_dim
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.parameters]

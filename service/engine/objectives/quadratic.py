@@ -121,6 +121,7 @@ QUADRATIC = Objective(
     min_dim=1,
     constraints=constraints,
     cost_per_coordinate=cost,
+    dim_from="scales",
     notes=(
         "The rotation comes from LAPACK's QR: bit for bit the same wherever numpy links the same LAPACK, "
         "equal to rounding (~1e-15) elsewhere.",
