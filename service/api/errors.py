@@ -23,6 +23,8 @@ from pydantic import BaseModel, Field
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .lean import json_media_type
+
 Loc = Sequence[str | int]
 
 
@@ -146,8 +148,7 @@ class ErrorResponse(JSONResponse):
 async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     detail = format_errors(exc.errors(), exc.body)
     sent = request.headers.get("content-type")
-    kind = (sent or "").split(";", 1)[0].strip().lower()
-    if not (kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))):
+    if not json_media_type(sent):
         # FastAPI reads a body as JSON only when it says so: any other body is "not an object".
         for entry in detail:
             if entry["loc"] == ["body"] and entry["type"] == "model_attributes_type":

@@ -4,8 +4,8 @@ FastAPI works out a route's parameters afresh on every request, generically: for
 (settings, metrics, the Accept negotiation, the JSON body, one query parameter) that took ~70 µs, as long
 as the tutorial's whole simulation. A LeanRoute fills the same parameters directly in the common case:
 
-- the body is JSON (content type application/json) holding an object that validates against the route's
-  body field: FastAPI's own field, so the same model, mode and resulting value;
+- the body is JSON (content type application/json or application/*+json) holding an object that
+  validates against the route's body field: FastAPI's own field, so the same model, mode and resulting value;
 - there is no query string: query parameters take their defaults;
 - the app has no dependency overrides (tests set some);
 
@@ -118,8 +118,14 @@ def _special_parameters(dependant: Any) -> set[str | None]:
 
 
 def json_content(headers: list[tuple[bytes, bytes]]) -> bool:
-    """The Content-Type is application/json (parameters such as charset allowed), as FastAPI reads it."""
+    """The request's Content-Type is one FastAPI reads the body of as JSON (`json_media_type`)."""
     for key, value in headers:
         if key == b"content-type":
-            return value.split(b";", 1)[0].strip().lower() == b"application/json"
+            return json_media_type(value.decode("latin-1"))
     return False
+
+
+def json_media_type(content_type: str | None) -> bool:
+    """FastAPI's rule for a JSON body: application/json or application/*+json, parameters (charset) allowed."""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
