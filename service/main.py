@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routes and middleware both use the ones given."""
     settings = settings or get_settings()
     telemetry = Metrics()
-    admission = Admission(settings.max_numbers_in_flight)
+    admission = Admission(settings.max_numbers_in_flight, ceiling=settings.max_values)
     app = FastAPI(
         title="Optiscope",
         version=__version__,

@@ -28,15 +28,17 @@ WAIT_SECONDS = 30.0
 
 
 class Admission:
-    def __init__(self, capacity: int, wait_seconds: float = WAIT_SECONDS) -> None:
+    def __init__(self, capacity: int, ceiling: int | None = None, wait_seconds: float = WAIT_SECONDS) -> None:
         self.capacity = capacity
+        # Requests over the size limit (OPTISCOPE_MAX_VALUES) are refused before any compute: never held.
+        self.ceiling = ceiling
         self.wait_seconds = wait_seconds
         self.held = 0
         self._released = asyncio.Event()
 
     async def enter(self, scope: Scope, numbers: int) -> None:
         """Hold `numbers` for this request, waiting for room; a 503 when none comes in time."""
-        if numbers < SMALL:
+        if numbers < SMALL or (self.ceiling is not None and numbers > self.ceiling):
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait_seconds

@@ -300,9 +300,7 @@ async def simulate_endpoint(
     work = estimated_work(request, request.optimizers) * tuned
     if media in IMAGES:
         work = float("inf")  # drawing a figure takes tens of milliseconds: never on the event loop
-    numbers = numbers_moved(for_media(request, media))
-    if numbers <= settings.max_values:  # larger ones are refused before any compute
-        await admit(numbers)
+    await admit(numbers_moved(for_media(request, media)))
     return await run_sized(work, simulate_response, request, settings, metrics, media, coordinate, receive=receive)
 
 

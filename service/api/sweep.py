@@ -48,9 +48,7 @@ async def sweep_endpoint(
     request = request or SweepRequest()
     per_optimizer = int(np.prod([len(values) for values in request.grid.values()]))
     work = estimated_work(request, request.optimizers) * per_optimizer
-    numbers = sweep_numbers(request, per_optimizer * len(request.optimizers))
-    if numbers <= settings.max_values:  # larger ones are refused before any compute
-        await admit(numbers)
+    await admit(sweep_numbers(request, per_optimizer * len(request.optimizers)))
     return await run_sized(work, sweep_response, request, settings, metrics, receive=receive)
 
 

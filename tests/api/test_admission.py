@@ -66,6 +66,16 @@ def test_no_room_in_time_is_a_503_and_alone_or_small_never_waits():
 SWEEP = {"gradients": LARGE["gradients"], "optimizers": [{"name": "sgd"}], "grid": {"lr": [0.1]}, "trajectories": True}
 
 
+def test_a_request_over_the_size_limit_is_never_held():  # it is refused before any compute
+    async def scenario() -> None:
+        admission, over = Admission(capacity=SMALL, ceiling=2 * SMALL, wait_seconds=0.05), {}
+        admission.held = SMALL  # the budget is full: anything held would wait
+        await admission.enter(over, 2 * SMALL + 1)
+        assert over == {} and admission.held == SMALL
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize(("path", "body"), [("/simulate", LARGE), ("/sweep", SWEEP)])
 def test_an_answer_gives_its_numbers_back_once_sent(path, body):
     app = create_app(Settings(max_numbers_in_flight=SMALL, response_cache_entries=0))
