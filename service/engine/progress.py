@@ -11,9 +11,10 @@ that want them; without them a checkpoint costs a lookup or two.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from threading import Event
+from typing import Any
 
 Reporter = Callable[[int, int], None]
 
@@ -21,13 +22,18 @@ _reporter: ContextVar[Reporter | None] = ContextVar("optiscope_progress", defaul
 
 
 @contextmanager
-def reporting(callback: Reporter) -> Iterator[None]:
-    """Within this block, simulations in this context report `callback(step, steps)` as they go."""
-    token = _reporter.set(callback)
+def _installed(variable: ContextVar[Any], value: Any) -> Iterator[None]:
+    """`variable` set to `value` within the block, as it was after it."""
+    token = variable.set(value)
     try:
         yield
     finally:
-        _reporter.reset(token)
+        variable.reset(token)
+
+
+def reporting(callback: Reporter) -> AbstractContextManager[None]:
+    """Within this block, simulations in this context report `callback(step, steps)` as they go."""
+    return _installed(_reporter, callback)
 
 
 def report(step: int, steps: int) -> None:
@@ -48,14 +54,9 @@ class Interrupted(RuntimeError):
 _interrupt: ContextVar[Event | None] = ContextVar("optiscope_interrupt", default=None)
 
 
-@contextmanager
-def interruptible(event: Event) -> Iterator[None]:
+def interruptible(event: Event) -> AbstractContextManager[None]:
     """Within this block, simulations in this context stop at their next checkpoint once `event` is set."""
-    token = _interrupt.set(event)
-    try:
-        yield
-    finally:
-        _interrupt.reset(token)
+    return _installed(_interrupt, event)
 
 
 def interrupt() -> Event | None:
