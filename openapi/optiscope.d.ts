@@ -1067,7 +1067,7 @@ export interface components {
         };
         /**
          * ErrorMessage
-         * @description Errors that are not about one field (401, 404, 413): one sentence saying what to do.
+         * @description Errors that are not about one field (401, 404, 413, 503): one sentence saying what to do.
          */
         ErrorMessage: {
             /** Detail */
@@ -3111,6 +3111,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
+            /** @description The server is busy with other large requests (OPTISCOPE_MAX_NUMBERS_IN_FLIGHT), or shut down before this request finished: retry it after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
         };
     };
     "sweep-sweep_endpoint": {
@@ -3155,6 +3166,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is over OPTISCOPE_MAX_BODY_BYTES. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -3162,6 +3182,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The server is busy with other large requests (OPTISCOPE_MAX_NUMBERS_IN_FLIGHT), or shut down before this request finished: retry it after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
         };
@@ -3297,6 +3328,15 @@ export interface operations {
             };
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
+            /** @description The body is over OPTISCOPE_MAX_BODY_BYTES. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

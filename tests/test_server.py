@@ -147,6 +147,43 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path, workers):
     assert any("Shutting down" in json.loads(line)["msg"] for line in server.log_lines())
 
 
+def test_a_request_outliving_the_shutdown_timeout_gets_a_503(tmp_path):
+    """Past OPTISCOPE_SHUTDOWN_TIMEOUT the server cancels what is still running: the client gets a 503 to
+    retry (not uvicorn's bare text 500), the log one warning line for it (no traceback), and the process
+    exits soon after the timeout (tests/api/test_disconnect.py: the computing thread stops too)."""
+    long_run = {**HEAVY, "gradients": {"kind": "synthetic", "steps": 1_000_000}, "optimizers": [{"name": "adafactor"}]}
+    with running_server(tmp_path, compute_budget_seconds="120", shutdown_timeout="0.5") as server:
+        results: list = []
+
+        def call():
+            results.append(server.post_json("/simulate", long_run, timeout=120))
+
+        caller = threading.Thread(target=call, daemon=True)
+        caller.start()
+        deadline = time.monotonic() + 10
+        while in_flight(server) < 2:
+            assert time.monotonic() < deadline and caller.is_alive(), "the request never started"
+            time.sleep(0.01)
+        signalled = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        exit_code = server.process.wait(timeout=60)
+        exited = time.monotonic() - signalled
+        caller.join(timeout=10)
+    status, headers, body = results[0]
+    assert (status, json.loads(body), headers["retry-after"]) == (
+        503,
+        {"detail": "The server shut down before this request finished: retry it."},
+        "1",
+    )
+    assert exit_code in STOPPED
+    # The run alone takes tens of seconds; interrupted, the exit follows the timeout within a few.
+    assert exited < 8, exited
+    lines = [json.loads(line) for line in server.log_lines()]
+    stopped = [line for line in lines if line.get("path") == "/simulate"]
+    assert [(line["level"], line["status"], line["stopped"]) for line in stopped] == [("warning", 503, "shutdown")]
+    assert not any("Exception in ASGI application" in line["msg"] for line in lines)
+
+
 def test_a_chunked_body_over_the_limit_is_refused_on_the_wire(tmp_path):
     with running_server(tmp_path, max_body_bytes="1000") as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:

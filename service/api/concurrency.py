@@ -39,7 +39,7 @@ async def run_sized(work: int, compute: Callable[..., Any], *args: Any, receive:
     """`compute(*args)` inline when `work` is small, else in the thread pool. There, given the request's
     `receive`, the computation is abandoned at its next checkpoint if the client goes away (the engine's
     `progress.Interrupted`), so that a dropped request stops using a core; the answer, which nobody reads,
-    is then an empty 499."""
+    is then an empty 499. Likewise when the server cancels the request as it shuts down."""
     if work <= INLINE_WORK:
         return compute(*args)
     if receive is None:
@@ -61,6 +61,9 @@ async def run_sized(work: int, compute: Callable[..., Any], *args: Any, receive:
         return await run_in_threadpool(interruptible)
     except progress.Interrupted:
         return Response(status_code=CLIENT_CLOSED)
+    except asyncio.CancelledError:  # the server stopping: the thread's answer will not be read either
+        gone.set()
+        raise
     finally:
         watcher.cancel()
 

@@ -74,7 +74,7 @@ class ValidationErrorBody(BaseModel):
 
 
 class ErrorMessage(BaseModel):
-    """Errors that are not about one field (401, 404, 413): one sentence saying what to do."""
+    """Errors that are not about one field (401, 404, 413, 503): one sentence saying what to do."""
 
     detail: str
 
@@ -83,6 +83,18 @@ UNAUTHORIZED = {
     401: {
         "model": ErrorMessage,
         "description": "The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong.",
+    }
+}
+
+# Every route with a body: the size limit is checked on the wire, before routing (middleware.BodySizeLimit).
+TOO_LARGE = {413: {"model": ErrorMessage, "description": "The body is over OPTISCOPE_MAX_BODY_BYTES."}}
+# The routes that may run long (admission.Admission; middleware.RequestTelemetry at shutdown).
+UNAVAILABLE = {
+    503: {
+        "model": ErrorMessage,
+        "description": "The server is busy with other large requests (OPTISCOPE_MAX_NUMBERS_IN_FLIGHT), or shut "
+        "down before this request finished: retry it after Retry-After seconds.",
+        "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
     }
 }
 

@@ -6,6 +6,7 @@ through untouched but for one header.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -27,6 +28,10 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/"})
 OPEN_PREFIXES = ("/static/",)
 
 access_log = logging.getLogger(ACCESS)
+
+# The answer to a request cut short by the server's shutdown: retried by the Python client, on a new connection.
+SHUTDOWN_BODY = {"detail": "The server shut down before this request finished: retry it."}
+SHUTDOWN_HEADERS = ((b"retry-after", b"1"), (b"connection", b"close"))
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -96,6 +101,7 @@ class RequestTelemetry:
         token = request_id_var.set(request_id)
         self.metrics.in_flight.inc()
         failure: BaseException | None = None
+        stopped = False
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
@@ -107,6 +113,14 @@ class RequestTelemetry:
             # traceback; not re-raising keeps the server from logging it a second time, without the id.
             await send_json(send_with_id, 500, {"detail": "Internal server error.", "request_id": request_id})
             status = 500
+        except asyncio.CancelledError:
+            # The server cancels the requests still running when its graceful-shutdown timeout runs out.
+            # Unanswered, the client gets a 503 to retry (elsewhere) rather than the server's bare 500; the
+            # cancellation ends here, so the server does not log it as the application's error.
+            stopped = True
+            if not status:
+                await send_json(send_with_id, 503, SHUTDOWN_BODY, headers=SHUTDOWN_HEADERS)
+                status = 503
         finally:
             self.metrics.in_flight.dec()
             seconds = time.perf_counter() - start
@@ -121,7 +135,9 @@ class RequestTelemetry:
                     "status": status,
                     "duration_ms": round(seconds * 1000, 3),
                 }
-                level = logging.ERROR if failure else logging.INFO
+                if stopped:
+                    fields["stopped"] = "shutdown"
+                level = logging.ERROR if failure else logging.WARNING if stopped else logging.INFO
                 access_log.log(level, "request", extra={"fields": fields}, exc_info=failure)
             request_id_var.reset(token)
 

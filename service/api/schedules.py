@@ -10,7 +10,7 @@ from fastapi import APIRouter
 
 from ..engine.schedules import SCHEDULES, learning_rates
 from .deps import SettingsDep
-from .errors import limit_error
+from .errors import TOO_LARGE, limit_error
 from .models import SCHEDULE_MODELS, ScheduleInfo, ScheduleSimulateRequest, ScheduleSimulateResponse, UpdateRule
 from .responses import json_response
 
@@ -74,7 +74,12 @@ def list_schedules() -> list[ScheduleInfo]:
     return [info(kind) for kind in SCHEDULES]
 
 
-@router.post("/schedules/simulate", response_model=ScheduleSimulateResponse, summary="A schedule's lr at every step")
+@router.post(
+    "/schedules/simulate",
+    response_model=ScheduleSimulateResponse,
+    summary="A schedule's lr at every step",
+    responses=TOO_LARGE,
+)
 def simulate_schedule(request: ScheduleSimulateRequest, settings: SettingsDep):
     if request.steps > settings.max_steps:
         raise limit_error(("steps",), f"{request.steps} steps exceed the limit of {settings.max_steps}")

@@ -26,7 +26,7 @@ from ..settings import Settings
 from .admission import AdmitDep
 from .concurrency import ReceiveDep, estimated_work, run_sized
 from .deps import SettingsDep
-from .errors import ErrorMessage, ValidationErrorBody, known_query, limit_error
+from .errors import TOO_LARGE, UNAVAILABLE, ValidationErrorBody, known_query, limit_error
 from .export import simulation_csv
 from .lean import LeanRoute
 from .metrics import Metrics, MetricsDep
@@ -270,12 +270,13 @@ def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
             "description": "No acceptable media type (or figures asked of a server without matplotlib).",
             "content": {JSON: {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}},
         },
-        413: {"model": ErrorMessage, "description": "The body is over OPTISCOPE_MAX_BODY_BYTES."},
         422: {
             "model": ValidationErrorBody,
             "description": "Malformed request, request over a size limit, or simulation over the compute budget: "
             "each entry names the field, the limit and the value.",
         },
+        **TOO_LARGE,
+        **UNAVAILABLE,
     },
 )
 async def simulate_endpoint(

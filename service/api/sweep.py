@@ -14,7 +14,7 @@ from ..settings import Settings
 from .admission import AdmitDep
 from .concurrency import ReceiveDep, estimated_work, run_sized
 from .deps import SettingsDep
-from .errors import known_query, limit_error
+from .errors import TOO_LARGE, UNAVAILABLE, known_query, limit_error
 from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
 from .negotiation import JSON, json_only
@@ -35,7 +35,9 @@ router = APIRouter(tags=["sweep"])
         406: {
             "description": "The Accept header rules out application/json, the only type this route answers.",
             "content": {JSON: {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}},
-        }
+        },
+        **TOO_LARGE,
+        **UNAVAILABLE,
     },
 )
 async def sweep_endpoint(

@@ -1,4 +1,5 @@
-"""A request whose client goes away stops computing at its next checkpoint (and is logged as a 499)."""
+"""A request whose client goes away stops computing at its next checkpoint (and is logged as a 499); so
+does one the server cancels as it shuts down (answered 503)."""
 
 from __future__ import annotations
 
@@ -32,9 +33,7 @@ def test_an_interrupted_closed_loop_run_stops():
         simulate_objective(problem, [RunSpec(REGISTRY["adam"])], 5_000, problem.start, ("params",))
 
 
-def test_a_client_that_goes_away_frees_the_server_at_once():
-    compile_all()  # a fresh cache's compilation is not part of the run (nor interruptible)
-    app = create_app(Settings(compute_budget_seconds=60))
+def long_request() -> tuple[dict, bytes]:
     body = json.dumps(  # four closed loops of 2·10^5 steps: ~15 s of work
         {"gradients": {"kind": "objective", "function": "rosenbrock", "steps": 200_000}, "record": []}
     ).encode()
@@ -44,6 +43,13 @@ def test_a_client_that_goes_away_frees_the_server_at_once():
         "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
     }  # fmt: skip
+    return scope, body
+
+
+def test_a_client_that_goes_away_frees_the_server_at_once():
+    compile_all()  # a fresh cache's compilation is not part of the run (nor interruptible)
+    app = create_app(Settings(compute_budget_seconds=60))
+    scope, body = long_request()
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     sent: list[dict] = []
 
@@ -60,3 +66,38 @@ def test_a_client_that_goes_away_frees_the_server_at_once():
     asyncio.run(app(scope, receive, send))
     assert time.perf_counter() - started < 5  # not the run's ~15 s
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
+
+
+def test_a_request_cancelled_by_the_shutdown_stops_computing_and_answers_503():
+    """uvicorn cancels the requests still running when its graceful-shutdown timeout runs out; the thread
+    computing one stops at its next checkpoint instead of running on (a stopping process waits for it)."""
+    compile_all()
+    app = create_app(Settings(compute_budget_seconds=60))
+    scope, body = long_request()
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if messages:
+            return messages.pop(0)
+        await asyncio.Event().wait()  # the client stays
+        return {}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def shut_down() -> None:
+        request = asyncio.ensure_future(app(scope, receive, send))
+        await asyncio.sleep(0.3)
+        request.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")  # as uvicorn does
+        await request  # the cancellation ends in the app: answered, not raised
+
+    before = set(threading.enumerate())
+    asyncio.run(shut_down())
+    started = time.perf_counter()
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=10)
+    assert time.perf_counter() - started < 5  # not what is left of the run's ~15 s
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 503
+    assert (b"retry-after", b"1") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"]) == {"detail": "The server shut down before this request finished: retry it."}
