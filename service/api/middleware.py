@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable
 
 import orjson
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..logs import ACCESS, request_id_var
@@ -64,20 +65,30 @@ class RequestTelemetry:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._paths: frozenset[str] | None = None  # the API's fixed paths, read when first needed
+        self._paths: frozenset[str] | None = None  # the app's fixed paths and mounts, read when first needed
+        self._mounts: tuple[str, ...] = ()
 
     def _route(self, scope: Scope) -> str:
-        """The route label: the API route's template; for a request answered before routing (a 401, a 413),
-        its path when it is one of the API's fixed paths (from the app's OpenAPI document); else
-        "unmatched". Its values stay as few as the API's routes, whatever paths clients send."""
+        """The route label: the API route's template; for a request answered before routing (a 401, a 413)
+        or by a route that is not the API's (the docs, the OpenAPI document), its path when it is one of the
+        app's fixed paths; `<mount>/{path}` for a file under a mount (the playground's static files); else
+        "unmatched". Its values stay as few as the app's routes, whatever paths clients send."""
         route = getattr(scope.get("route"), "path", None)
         if route:
             return route
         if self._paths is None:
             app = scope.get("app")
-            paths = app.openapi().get("paths", {}) if hasattr(app, "openapi") else {}
+            # The API's paths from its OpenAPI document (its routers are not in app.routes one by one).
+            paths = {*app.openapi().get("paths", {})} if hasattr(app, "openapi") else set()
+            routes = [route for route in getattr(app, "routes", ()) if getattr(route, "path", "")]
+            paths.update(route.path for route in routes if not isinstance(route, Mount))
             self._paths = frozenset(path for path in paths if "{" not in path)
-        return scope["path"] if scope["path"] in self._paths else "unmatched"
+            self._mounts = tuple(route.path + "/" for route in routes if isinstance(route, Mount))
+        path = scope["path"]
+        if path in self._paths:
+            return path
+        mount = next((prefix for prefix in self._mounts if path.startswith(prefix)), None)
+        return mount + "{path}" if mount else "unmatched"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

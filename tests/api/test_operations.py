@@ -70,6 +70,18 @@ def test_requests_refused_before_routing_keep_their_route_label(client_with):
     assert metric(keyed, requests % ("GET", "unmatched", 401)) == 1
 
 
+def test_the_docs_and_the_playground_files_have_route_labels(client_with):
+    client = client_with()
+    for path in ("/docs", "/openapi.json", "/static/style.css", "/static/no-such-file.js", "/docs/extra"):
+        client.get(path)
+    requests = 'optiscope_http_requests_total{method="GET",route="%s",status="%s"}'
+    assert metric(client, requests % ("/docs", 200)) == 1
+    assert metric(client, requests % ("/openapi.json", 200)) == 1
+    assert metric(client, requests % ("/static/{path}", 200)) == 1
+    assert metric(client, requests % ("/static/{path}", 404)) == 1
+    assert metric(client, requests % ("unmatched", 404)) == 1
+
+
 def test_diverged_runs_count_only_the_steps_they_took(client_with):
     client = client_with()
     body = {"gradients": {"kind": "sequence", "values": [1.0, 1e300, 1.0]}, "optimizers": [{"name": "sgd", "lr": 1e10}]}
