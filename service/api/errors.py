@@ -173,10 +173,19 @@ async def validation_handler(request: Request, exc: RequestValidationError) -> J
 
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
     """FastAPI answers 400 when the body cannot even be decoded (invalid UTF-8, JSON nested past the
-    parser's depth); like any other unparseable JSON that is a 422 `json_invalid` here."""
+    parser's depth); like any other unparseable JSON that is a 422 `json_invalid` here. The router's bare
+    404 and 405 say where the routes are listed, and which methods a path takes."""
     if exc.status_code == 400 and exc.__cause__ is not None:
         cause = exc.__cause__
         message = f"The body is not valid JSON: {type(cause).__name__}: {cause}"[:300]
         entry = {"loc": ["body"], "field": "body", "msg": message, "type": "json_invalid"}
         return ErrorResponse(status_code=422, content={"detail": [entry]})
+    if exc.status_code == 404 and exc.detail == "Not Found":  # the router's: no route has this path
+        path = request.url.path[:200]
+        detail = f"Nothing at {path}: the API's paths are in /openapi.json (browse them at /docs)."
+        return ErrorResponse(status_code=404, content={"detail": detail})
+    if exc.status_code == 405 and exc.detail == "Method Not Allowed":
+        allowed = (exc.headers or {}).get("Allow", "")
+        detail = f"{request.method} is not allowed on {request.url.path[:200]}: use {allowed or 'another method'}."
+        return ErrorResponse(status_code=405, content={"detail": detail}, headers=exc.headers)
     return await http_exception_handler(request, exc)

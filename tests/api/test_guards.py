@@ -104,6 +104,21 @@ def test_other_http_errors_keep_their_status(client):
     assert client.put("/simulate").status_code == 405
 
 
+@pytest.mark.parametrize("path", ["/no/such/path", "/objectives/a/b", "/static/no-such-file.js"])
+def test_a_path_with_nothing_there_says_where_the_routes_are(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": f"Nothing at {path}: the API's paths are in /openapi.json (browse them at /docs)."
+    }
+
+
+def test_a_wrong_method_names_the_right_one(client):
+    response = client.get("/simulate")
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
+    assert response.json() == {"detail": "GET is not allowed on /simulate: use POST."}
+
+
 # --- API key ------------------------------------------------------------------------------------
 
 
