@@ -86,6 +86,15 @@ UNAUTHORIZED = {
     }
 }
 
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value of the request, for a message, in JSON's words (`true`, `null`, `[1, 2]`, not Python's `True`,
+    `None`), but for strings, quoted as the messages quote names (`'adam'`), not escaped inside the JSON
+    body; cut to `limit` characters."""
+    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 # Every route with a body: the size limit is checked on the wire, before routing (middleware.BodySizeLimit).
 TOO_LARGE = {413: {"model": ErrorMessage, "description": "The body is over OPTISCOPE_MAX_BODY_BYTES."}}
 # The routes that may run long (admission.Admission; middleware.RequestTelemetry at shutdown).

@@ -24,7 +24,7 @@ from pydantic import (
 
 from ..engine import OBJECTIVES, REGISTRY, SERIES, Hyperparameter, Objective, Optimizer, Problem, gradients
 from ..engine.schedules import MAX_EPOCH, SCHEDULES, Schedule, horizon_problem
-from .errors import limit_error, path_error
+from .errors import limit_error, path_error, shown
 
 MAX_LABEL = 64
 
@@ -78,10 +78,10 @@ def _number_rows(value: Any) -> np.ndarray:
                 )
             if not set(map(type, row)) <= {int, float}:
                 j = next(j for j, v in enumerate(row) if type(v) not in numbers)
-                raise path_error("float_type", f"{row[j]!r} is not a number", i, j)
+                raise path_error("float_type", f"{shown(row[j])} is not a number", i, j)
     elif not set(map(type, value)) <= {int, float}:
         i = next(i for i, v in enumerate(value) if type(v) not in numbers)
-        raise path_error("float_type", f"{value[i]!r} is not a number", i)
+        raise path_error("float_type", f"{shown(value[i])} is not a number", i)
     try:
         array = np.array(value, dtype=np.float64)
     except OverflowError as exc:  # integers beyond float64
@@ -108,7 +108,7 @@ def _initial(value: Any) -> float | list[float] | None:
     if isinstance(value, list):
         for i, v in enumerate(value):
             if type(v) not in (int, float):
-                raise path_error("float_type", f"{v!r} is not a number", i)
+                raise path_error("float_type", f"{shown(v)} is not a number", i)
             if not _fits(v):
                 raise path_error("finite_number", "values must be finite numbers within float64's range", i)
         return [float(v) for v in value]
@@ -369,7 +369,7 @@ def _known_pattern(value: Any) -> Any:
     if isinstance(value, dict) and not (isinstance(tag, str) and tag in PATTERN_MODELS):
         raise path_error(
             "union_tag_invalid",
-            f"Unknown pattern {value['pattern']!r}. Known patterns: {', '.join(map(repr, PATTERN_MODELS))}.",
+            f"Unknown pattern {shown(value['pattern'])}. Known patterns: {', '.join(map(repr, PATTERN_MODELS))}.",
             "pattern",
         )
     return value
@@ -470,7 +470,7 @@ OBJECTIVE_MODELS: dict[str, type[StrictModel]] = {name: _objective_model(o) for 
 def _known_function(value: Any) -> Any:
     tag = value.get("function") if isinstance(value, dict) else None
     if isinstance(value, dict) and not (isinstance(tag, str) and tag in OBJECTIVE_MODELS):
-        problem = "function is required" if "function" not in value else f"Unknown function {value['function']!r}"
+        problem = "function is required" if "function" not in value else f"Unknown function {shown(value['function'])}"
         raise path_error(
             "union_tag_invalid", f"{problem}. Known functions: {', '.join(map(repr, OBJECTIVE_MODELS))}.", "function"
         )
@@ -492,7 +492,7 @@ def _source_kind(value: Any) -> str | None:
 
 def _known_kind(value: Any) -> Any:
     if isinstance(value, dict) and not (isinstance(value.get("kind"), str) and value["kind"] in SOURCE_KINDS):
-        problem = "kind is required" if "kind" not in value else f"Unknown kind {value['kind']!r}"
+        problem = "kind is required" if "kind" not in value else f"Unknown kind {shown(value['kind'])}"
         raise path_error("union_tag_invalid", f"{problem}. Known kinds: {', '.join(map(repr, SOURCE_KINDS))}.")
     return value
 

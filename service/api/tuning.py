@@ -13,7 +13,7 @@ import numpy as np
 from ..engine import REGISTRY
 from ..engine.sweep import Sweep, constant_plan, grid, sweep_closed_loop, sweep_open_loop
 from ..settings import Settings
-from .errors import limit_error
+from .errors import limit_error, shown
 from .models import cycled_hyperparameter
 from .schedules import schedule_arrays
 
@@ -28,7 +28,7 @@ def check_value(optimizer, name: str, value: Any, where: tuple) -> None:
         )
     ok = {"bool": type(value) is bool, "int": type(value) is int, "float": type(value) in (int, float)}.get(h.kind)
     if not ok:
-        raise limit_error(where, f"{value!r} is not a valid {h.kind} for {optimizer.name}.{name}", "grid_type")
+        raise limit_error(where, f"{shown(value)} is not a valid {h.kind} for {optimizer.name}.{name}", "grid_type")
     if h.kind == "bool":
         return
     low, high = h.minimum, h.maximum
@@ -51,7 +51,7 @@ def configurations(spec, axes: Mapping[str, Sequence[Any]], field: str = "grid")
     configs = [{**base, **values} for values in grid(axes)]
     for config in configs:
         for name, message in optimizer.constraints(optimizer.hyper(config)):
-            values = {axis: config[axis] for axis in axes}
+            values = ", ".join(f"{axis}={shown(config[axis])}" for axis in axes)
             raise limit_error(
                 _entry(axes, config, name, field), f"{optimizer.name} with {values}: {message}", "constraint"
             )

@@ -163,7 +163,7 @@ OBJ = {"kind": "objective", "function": "rosenbrock"}
             "0",
         ),
         ({"kind": "objectives"}, "gradients", "union_tag_invalid", "Unknown kind 'objectives'"),
-        ({"kind": ["objective"]}, "gradients", "union_tag_invalid", "Unknown kind ['objective']"),
+        ({"kind": ["objective"]}, "gradients", "union_tag_invalid", 'Unknown kind ["objective"]'),
         ({"kind": "objective", "function": {}}, "gradients.function", "union_tag_invalid", "Unknown function {}"),
     ],
 )

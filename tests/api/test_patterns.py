@@ -50,7 +50,7 @@ def test_omitted_pattern_is_the_tutorials_trend_noise(client):
         ({"pattern": "trend_noise", "seed": 2**32}, "gradients.seed", "less_than_equal", "4294967295"),
         ({"pattern": "trend_noise", "value": 1}, "gradients.value", "extra_forbidden", "noise_std"),
         ({"pattern": 3}, "gradients.pattern", "union_tag_invalid", "Unknown pattern 3"),
-        ({"pattern": ["sine"]}, "gradients.pattern", "union_tag_invalid", "Unknown pattern ['sine']"),
+        ({"pattern": ["sine"]}, "gradients.pattern", "union_tag_invalid", 'Unknown pattern ["sine"]'),
     ],
 )
 def test_each_pattern_accepts_only_its_own_parameters(client, source, field, kind, says):

@@ -139,7 +139,7 @@ def test_distances_scale_only_where_squares_leave_float64():
     [
         ({"grid": {"betta1": [0.9]}}, "grid.betta1", "sgd has no hyperparameter 'betta1'"),
         ({"grid": {"lr": [-1]}}, "grid.lr[0]", "must be >= 0.0, got -1"),
-        ({"grid": {"lr": [True]}}, "grid.lr[0]", "not a valid float"),
+        ({"grid": {"lr": [True]}}, "grid.lr[0]", "true is not a valid float for sgd.lr"),  # JSON's words
         ({"grid": {"lr": {"logspace": [0, 1]}}}, "grid.lr.logspace", "[start, stop, num]"),
         ({"grid": {"lr": {"logspace": [-4, 0, 0]}}}, "grid.lr.logspace[2]", "num must be an integer"),
         ({"grid": {"lr": {"geomspace": [1, 2, 3]}}}, "grid.lr", "logspace"),
@@ -148,7 +148,7 @@ def test_distances_scale_only_where_squares_leave_float64():
         (
             {"optimizers": [{"name": "sgd"}], "grid": {"nesterov": [False, True]}},
             "grid.nesterov[1]",
-            "Nesterov momentum requires",
+            "sgd with nesterov=true: Nesterov momentum requires",
         ),
         (  # the rule names nesterov, fixed in the spec: the entry of the one axis
             {"optimizers": [{"name": "sgd", "nesterov": True, "momentum": 0.9}], "grid": {"momentum": [0.9, 0.0]}},
@@ -161,7 +161,7 @@ def test_distances_scale_only_where_squares_leave_float64():
                 "grid": {"lr": [0.1], "momentum": [0.0]},
             },
             "grid",
-            "Nesterov momentum requires",
+            "sgd with lr=0.1, momentum=0.0: Nesterov momentum requires",
         ),
         ({"target": [1, 2]}, "target", "target has 2 numbers"),
         ({"gradients": {"kind": "objective", "function": "rosenbrock"}, "target": 1}, "target", "open-loop"),
