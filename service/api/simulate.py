@@ -57,12 +57,14 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str],
     if request.gradients.kind == "objective":
         check_closed_loop_work(request, settings)
     if values > settings.max_values:
-        # A closed loop keeps every step of every run while it runs, whatever record_every says.
-        remedy = (
-            "record fewer series, or ask for fewer steps, coordinates or optimizers"
-            if request.gradients.kind == "objective"
-            else "record fewer series, record_every more steps, or set include_gradients false"
-        )
+        if request.gradients.kind == "objective":  # record_every thins the answer, not the run's memory
+            fewer = "record fewer series, or ask" if record else "ask"
+            remedy = (
+                f"a closed loop holds every step of every run while it computes, whatever record_every says: "
+                f"{fewer} for fewer steps, coordinates or optimizers"
+            )
+        else:
+            remedy = "record fewer series, record_every more steps, or set include_gradients false"
         raise limit_error(
             ("gradients",),
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "

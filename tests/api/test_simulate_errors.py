@@ -150,12 +150,19 @@ def test_sizes_over_the_limits(client_with, limits, body, field, says):
     assert says in detail["msg"]
 
 
-def test_a_closed_loop_over_the_values_limit_is_not_told_to_thin_its_records(client_with):
-    # A closed loop keeps every step while it runs: record_every and include_gradients do not help.
+def test_a_closed_loop_over_the_values_limit_is_told_what_helps(client_with):
+    # A closed loop keeps every step while it runs: record_every and include_gradients do not help, and
+    # fewer series helps only when some are recorded.
     body = {"gradients": {"kind": "objective", "function": "rosenbrock", "steps": 100}, "record_every": 50}
     detail = error(client_with(max_values=500), body)
-    assert detail["type"] == "limit_exceeded" and "fewer steps, coordinates or optimizers" in detail["msg"]
-    assert "record_every" not in detail["msg"] and "include_gradients" not in detail["msg"]
+    assert detail["type"] == "limit_exceeded"
+    assert detail["msg"].endswith(
+        "a closed loop holds every step of every run while it computes, whatever record_every says: "
+        "record fewer series, or ask for fewer steps, coordinates or optimizers"
+    )
+    assert "include_gradients" not in detail["msg"]
+    detail = error(client_with(max_values=500), {**body, "record": []})
+    assert detail["msg"].endswith("whatever record_every says: ask for fewer steps, coordinates or optimizers")
 
 
 def test_small_inputs_are_echoed_but_large_ones_are_not(client):
