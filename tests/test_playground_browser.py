@@ -8,6 +8,7 @@ Screenshots go to test-output/ (not committed).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -182,6 +183,26 @@ def page_body(page) -> dict:
     words = shlex.split(command)
     assert words[:4] == ["curl", "-s", "-X", "POST"] and words[4].endswith("/simulate")
     return json.loads(words[words.index("-d") + 1])
+
+
+def x_ticks(page, chart: str) -> list[float]:
+    """The numbers along a chart's x axis."""
+    return page.eval_on_selector_all(
+        f"[data-chart={chart}] .ticks text[text-anchor=middle]", "texts => texts.map(t => Number(t.textContent))"
+    )
+
+
+def test_a_link_with_record_every_plots_the_recorded_steps(page):
+    # Every 10th of 100 steps: 10 learning rates at steps 10..100, 11 points at steps 0..100.
+    body = {"gradients": {"kind": "synthetic", "steps": 100}, "optimizers": [{"name": "adam"}], "record_every": 10}
+    view = {"source": "synthetic", "coordinate": 0, "hidden": []}
+    link = base64.urlsafe_b64encode(json.dumps({"body": body, "view": view}).encode()).decode().rstrip("=")
+    page.goto(f"/#s={link}")
+    drawn(page)
+    assert series(page, "lr")["adam"].count("L") == 9 and series(page, "trajectory")["adam"].count("L") == 10
+    for chart in ("lr", "trajectory", "gradients"):
+        ticks = x_ticks(page, chart)
+        assert min(ticks) <= 20 and max(ticks) >= 80, (chart, ticks)  # not steps 1..10
 
 
 def test_copy_as_curl_gives_the_request_the_page_ran(page, server):

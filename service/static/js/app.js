@@ -567,6 +567,14 @@ function steps(from, count) {
   return Array.from({ length: count }, (_, i) => from + i);
 }
 
+// The step of each of a series' `count` rows: 1, 2, ... or, when the request kept every k-th step
+// (record_every), the answer's recorded_steps. Series of points (params, loss) start with step 0.
+function stepsOf(count, points = false) {
+  const kept = answer.recorded_steps;
+  if (!kept) return steps(points ? 0 : 1, count);
+  return (points ? [0, ...kept] : kept).slice(0, count);
+}
+
 async function draw() {
   if (!answer) return;
   const c = Math.min(state.view.coordinate || 0, answer.dim - 1);
@@ -577,7 +585,7 @@ async function draw() {
 
   const lr = runs.filter(({ run }) => run.learning_rates).map(({ run, color }) => {
     const y = column(run.learning_rates, c);
-    return { label: run.label, color, x: steps(1, y.length), y, dashed: y.every((v) => v === y[0]) };
+    return { label: run.label, color, x: stepsOf(y.length), y, dashed: y.every((v) => v === y[0]) };
   });
   const auto = wantsLog(lr);
   const log = state.view.lrLog ?? auto;
@@ -586,21 +594,21 @@ async function draw() {
 
   const trajectories = runs.filter(({ run }) => run.params).map(({ run, color }) => {
     const y = column(run.params, c);
-    return { label: run.label, color, x: steps(0, y.length), y };
+    return { label: run.label, color, x: stepsOf(y.length, true), y };
   });
   chart("trajectory", trajectories, { yLabel: "Parameter value" }, suffix);
 
   const losses = runs.filter(({ run }) => run.loss).map(({ run, color }) => ({
-    label: run.label, color, x: steps(0, run.loss.length), y: run.loss,
+    label: run.label, color, x: stepsOf(run.loss.length, true), y: run.loss,
   }));
   $("#chart-loss").hidden = !losses.length;
   if (losses.length) chart("loss", losses, { yLabel: "Loss", log: wantsLog(losses) }, "");
 
   const gradients = runs.some(({ run }) => run.gradients)
     ? runs.filter(({ run }) => run.gradients).map(({ run, color }) => ({
-      label: run.label, color, x: steps(1, run.gradients.length), y: column(run.gradients, c),
+      label: run.label, color, x: stepsOf(run.gradients.length), y: column(run.gradients, c),
     }))
-    : [{ label: "gradient", color: "#555", x: steps(1, answer.gradients.length), y: column(answer.gradients, c) }];
+    : [{ label: "gradient", color: "#555", x: stepsOf(answer.gradients.length), y: column(answer.gradients, c) }];
   chart("gradients", gradients, { yLabel: "Gradient" }, suffix);
 
   await contour(runs);
