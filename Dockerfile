@@ -11,7 +11,8 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
-# Dependencies first, exactly as pinned, in their own layer: a code change does not reinstall them.
+# Dependencies first, exactly as pinned, in their own layer: a code change does not reinstall them. The pins
+# include the `figures` extra (matplotlib), so the image answers SVG and PNG too.
 # No pip cache is kept; the bytecode pip compiles stays, so a read-only container starts without recompiling.
 COPY deploy/constraints.txt ./deploy/constraints.txt
 RUN pip install --no-cache-dir --requirement deploy/constraints.txt
@@ -34,7 +35,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     OPTISCOPE_WORKERS=1 \
     OPTISCOPE_GIT_REVISION=${GIT_REVISION} \
     OPTISCOPE_KERNEL_CACHE=/tmp/optiscope-kernels \
-    OPTISCOPE_KERNEL_SEED=/opt/optiscope-kernels
+    OPTISCOPE_KERNEL_SEED=/opt/optiscope-kernels \
+    MPLCONFIGDIR=/tmp/matplotlib
 
 RUN groupadd --system --gid 10001 optiscope \
     && useradd --system --uid 10001 --gid optiscope --no-create-home --shell /usr/sbin/nologin optiscope

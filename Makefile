@@ -54,7 +54,7 @@ types: $(NODE_STAMP)
 constraints:
 	rm -rf .venv-constraints
 	$(PYTHON) -m venv .venv-constraints
-	.venv-constraints/bin/pip install --quiet .
+	.venv-constraints/bin/pip install --quiet '.[figures]'
 	{ echo "# Runtime dependencies of the container image, pinned (make constraints regenerates this file)."; \
 	  .venv-constraints/bin/pip freeze --exclude optiscope; } > deploy/constraints.txt
 	rm -rf .venv-constraints

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 
 import yaml
 
@@ -61,3 +62,18 @@ def test_the_image_gets_only_what_it_needs():
     assert {"!pyproject.toml", "!README.md", "!service/", "!deploy/constraints.txt"} <= set(ignored)
     copied = re.findall(r"^COPY (?!--from)(.+?) \S+$", DOCKERFILE, flags=re.MULTILINE)
     assert copied == ["deploy/constraints.txt", "pyproject.toml README.md", "service"]
+
+
+def test_the_image_pins_every_runtime_dependency_and_can_draw_figures():
+    """The image installs deploy/constraints.txt, then the package with --no-deps: every dependency of the
+    package and of its `figures` extra must be pinned there, or the image lacks it (figures answer 406)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["figures"]]
+    names = {re.match(r"[A-Za-z0-9._-]+", requirement).group(0) for requirement in wanted}
+    lines = (ROOT / "deploy" / "constraints.txt").read_text().splitlines()
+    pinned = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    normal = {name.lower().replace("_", "-"): version for name, version in pinned.items()}
+    assert {name.lower().replace("_", "-") for name in names} <= set(normal)
+    assert "matplotlib" in normal
+    # A read-only root (Compose's read_only): matplotlib writes its font cache under the tmpfs.
+    assert "MPLCONFIGDIR=/tmp/matplotlib" in DOCKERFILE and "/tmp" in COMPOSE["x-optiscope"]["tmpfs"]
