@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from service.engine import batch
 from service.settings import Settings, SettingsError, get_settings
 from tests.servers import free_port
 
@@ -83,6 +84,26 @@ def test_a_blank_thread_count_means_the_machines_cores(monkeypatch):
     assert Settings().threads is None
     monkeypatch.setenv("OPTISCOPE_THREADS", "3")
     assert Settings().threads == 3
+
+
+@pytest.mark.parametrize(
+    ("files", "cores"),
+    [
+        ({}, 64),  # no cgroup files: the affinity
+        ({"cpu.max": "max 100000\n"}, 64),  # v2, no limit
+        ({"cpu.max": "150000 100000\n"}, 2),  # v2, `cpus: "1.5"`: rounded up
+        ({"cpu.max": "50000 100000\n"}, 1),
+        ({"cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2),  # v1
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, 64),  # v1, no limit
+        ({"cpu.max": "garbage"}, 64),
+    ],
+)
+def test_the_default_thread_count_follows_a_containers_cpu_limit(monkeypatch, tmp_path, files, cores):
+    monkeypatch.setattr(batch.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert batch.usable_cores(tmp_path) == cores
 
 
 def test_get_settings_names_the_variable_and_its_value(monkeypatch):

@@ -10,7 +10,6 @@ document is ever made. The bytes are the same; the response is sent chunked, wit
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +21,7 @@ import orjson
 from fastapi import Response
 from fastapi.responses import StreamingResponse
 
+from ..engine.batch import usable_cores
 from . import floatjson
 
 NUMPY = orjson.OPT_SERIALIZE_NUMPY
@@ -117,5 +117,5 @@ def _blocks(values: np.ndarray) -> Iterator[bytes | memoryview]:
 def _writers() -> tuple[ThreadPoolExecutor, int]:
     """The threads that write blocks (one per core: the writer releases the GIL), and how many blocks
     may be written ahead of the one being sent (each ~1 MB)."""
-    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = usable_cores()
     return ThreadPoolExecutor(threads, thread_name_prefix="optiscope-json"), 2 * threads

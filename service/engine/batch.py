@@ -14,12 +14,15 @@ step before, which gives its last finite parameters exactly (the kernel is deter
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import time
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -209,7 +212,7 @@ def parse_threads(text: str | None) -> int | None:
 
 
 def threads() -> int:
-    """Worker threads for one call: $OPTISCOPE_THREADS, else the machine's cores (at most 8)."""
+    """Worker threads for one call: $OPTISCOPE_THREADS, else the cores this process may use (at most 8)."""
     try:
         configured = parse_threads(os.environ.get("OPTISCOPE_THREADS"))
     except ValueError as exc:
@@ -217,7 +220,27 @@ def threads() -> int:
     return _CORES if configured is None else configured
 
 
-_CORES = min(os.cpu_count() or 1, 8)
+def usable_cores(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
+    """The cores this process may use: those it may run on (its affinity), at most its cgroup's CPU quota
+    rounded up (a container's `cpus` limit, which neither os.cpu_count nor the affinity sees)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = _cgroup_quota(cgroup)
+    return max(1, min(cores, math.ceil(quota))) if quota else cores
+
+
+def _cgroup_quota(root: Path) -> float | None:
+    """CPUs allowed by the cgroup (v2 `cpu.max`: "<quota|max> <period>"; v1 the CFS quota and period)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    with contextlib.suppress(OSError, ValueError):
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return quota / period if quota > 0 and period > 0 else None
+    return None
+
+
+_CORES = min(usable_cores(), 8)
 
 
 def _pool(count: int) -> ThreadPoolExecutor:
