@@ -248,7 +248,10 @@ ROWS = nt.Array(nt.int64, 1, "C", readonly=True)
 GRADS = nt.Array(nt.float64, 2, "C", readonly=True)
 I = nt.int64
 NUMBERS = nt.Array(nt.float64, 1, "C", readonly=True)
-SIGNATURE = I(GRADS, I, F2, NUMBERS, F1, I, F2, I, I, ROWS, I, F3, F3, F3, F4, I1)
+RATES = nt.Array(nt.float64, 2, "C", readonly=True)
+# What the kernel only reads is typed read-only, which takes writable and read-only arrays alike (a
+# schedule's rates may come as a read-only broadcast view).
+SIGNATURE = I(GRADS, I, F2, NUMBERS, NUMBERS, I, RATES, I, I, ROWS, I, F3, F3, F3, F4, I1)
 K = {width}  # rows of `lanes`: the parameters, {k} state arrays, divergence counts
 
 

@@ -71,6 +71,25 @@ def test_each_configuration_equals_its_own_simulate_run(client):
                 assert config["score"] is None
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"name": "sgd", "momentum": 0.9, "schedule": {"kind": "step", "step_size": 5}},
+        {"name": "adam", "schedule": {"kind": "cosine", "T_max": 20}},
+    ],
+)
+def test_a_closed_loop_sweep_with_a_schedule_equals_its_simulate_runs(client, spec):
+    # A schedule's rates reach the kernel as a read-only view: once a 500, now read as any other lr.
+    gradients = {"kind": "objective", "function": "quadratic", "steps": 20}
+    answer = post(client, "/sweep", {"gradients": gradients, "optimizers": [spec], "grid": {"lr": [0.01, 0.1]}})
+    for config in answer["optimizers"][0]["configurations"]:
+        single = {"gradients": gradients, "optimizers": [{**spec, **config["values"]}], "record": []}
+        run = post(client, "/simulate", single)["runs"][0]
+        assert config["final"] == run["final"] and config["score"] == run["loss"][-1]
+    tuned = post(client, "/simulate", {"gradients": gradients, "optimizers": [spec], "tune": "lr"})
+    assert tuned["runs"][0]["tuning"]["chosen"] == tuned["runs"][0]["hyperparameters"]["lr"]
+
+
 def test_lr_sweep_matches_the_reference_loop(client):
     """The batched compiled sweep against the numpy reference loop, configuration by configuration."""
     answer = post(
