@@ -255,6 +255,11 @@ def uses_cycled_momentum(schedule: Any) -> bool:
     return schedule.kind == "onecycle" and schedule.cycle_momentum
 
 
+def momentum_starts_off(schedule: Any) -> bool:
+    """A OneCycle (never a sequential's child) whose cycled momentum starts at 0 and rises."""
+    return uses_cycled_momentum(schedule) and schedule.max_momentum == 0 < schedule.base_momentum
+
+
 def _check_constraints(self: StrictModel) -> StrictModel:
     optimizer: Optimizer = REGISTRY[self.name]
     hyper = optimizer.hyper(self.model_dump(include={h.name for h in optimizer.hyperparameters}))
@@ -267,6 +272,15 @@ def _check_constraints(self: StrictModel) -> StrictModel:
             "neither: set cycle_momentum to false",
             "schedule",
             "cycle_momentum",
+        )
+    if getattr(self, "dampening", 0) and momentum_starts_off(self.schedule):  # SGD's, the one with dampening
+        raise path_error(
+            "constraint",
+            "a momentum cycle rising from max_momentum = 0 with dampening > 0 is not supported: torch creates "
+            "SGD's momentum buffer, undamped, at the first step whose momentum is not 0, this engine at step 1 "
+            "(they differ by the factor 1 - dampening there): set dampening to 0 or max_momentum above 0",
+            "schedule",
+            "max_momentum",
         )
     return self
 

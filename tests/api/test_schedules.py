@@ -115,6 +115,21 @@ def test_cycle_momentum_needs_momentum_or_beta1(client):
     assert client.post("/simulate", json=body).status_code == 200
 
 
+def test_sgd_momentum_rising_from_zero_with_dampening_is_refused(client):
+    """torch creates SGD's buffer undamped at the first step whose momentum is not 0 (here step 2, and
+    params [0, -0.004, -0.085175, ...]); the engine creates it at step 1 and would damp step 2's. The
+    case is refused; without dampening the two agree, and it runs (torch's numbers, by hand: b_2 = g)."""
+    onecycle = {"kind": "onecycle", "max_lr": 0.1, "base_momentum": 0.9, "max_momentum": 0.0, "total_steps": 4}
+    sgd = {"name": "sgd", "lr": 0.1, "dampening": 0.5, "schedule": onecycle}
+    body = {"gradients": {"kind": "sequence", "values": [1, 1, 1, 1]}, "optimizers": [sgd]}
+    detail = client.post("/simulate", json=body).json()["detail"][0]
+    assert (detail["field"], detail["type"]) == ("optimizers[0].schedule.max_momentum", "constraint")
+    assert "set dampening to 0 or max_momentum above 0" in detail["msg"]
+    body["optimizers"][0] = {**sgd, "dampening": 0.0}
+    params = client.post("/simulate", json=body).json()["runs"][0]["params"]
+    assert params[2][0] == pytest.approx(-0.08517456539497631, rel=1e-12)
+
+
 def test_onecycle_horizon_is_checked_against_the_run(client):
     body = {"optimizers": [{"name": "adam", "schedule": {"kind": "onecycle", "max_lr": 0.5, "total_steps": 49}}]}
     detail = client.post("/simulate", json=body).json()["detail"][0]

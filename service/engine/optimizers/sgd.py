@@ -75,5 +75,8 @@ OPTIMIZER = Optimizer(
     notes=(
         "torch copies the first gradient into the momentum buffer undamped; optax's trace starts "
         "from zeros, so their first momentum steps differ by the factor (1 - dampening).",
+        "The buffer is created at step 1; torch creates it at the first step whose momentum is not 0. They "
+        "differ only for a momentum schedule rising from 0 with dampening > 0 (OneCycle with "
+        "max_momentum = 0), which the service refuses.",
     ),
 )
