@@ -161,7 +161,8 @@ def _shortest(q, c):
     vbl = _round_to_odd(g_high, g_low, cbl << h)
     vbr = _round_to_odd(g_high, g_low, cbr << h)
     s = vb >> U(2)
-    if s >= U(100):  # one digit fewer, if a multiple of ten lies in the interval
+    if s >= U(10):  # one digit fewer, if a multiple of ten lies in the interval (the paper: s >= 100,
+        # which leaves two digits on the tiniest subnormals: 4.9e-323, not 5e-323)
         sp10 = U(10) * (s // U(10))
         tp10 = sp10 + U(10)
         upin = vbl + out <= sp10 << U(2)

@@ -82,6 +82,13 @@ def test_edge_cases(value):
     same_as_orjson(np.array([value]))
 
 
+def test_the_tiniest_subnormals_take_their_shortest_digits():
+    # The first 2^16 subnormals: among them 10..20 x 2^-1074, whose shortest form has one digit
+    # (5e-323, not the two digits 4.9e-323 that Schubfach's s >= 100 test leaves).
+    same_as_orjson(np.arange(1, 1 << 16, dtype=np.uint64).view(np.float64))
+    assert bytes(rows_json(np.array([10 * 5e-324, 20 * 5e-324]))) == b"[5e-323,1e-322]"
+
+
 def test_rows_and_blocks():
     values = np.random.default_rng(9).normal(size=(7, 3))
     assert bytes(rows_json(values)) == orjson.dumps(values, option=NUMPY)
