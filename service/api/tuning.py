@@ -40,9 +40,26 @@ def check_value(optimizer, name: str, value: Any, where: tuple) -> None:
         raise limit_error(where, f"{optimizer.name}.{name} must be {sign} {high}, got {value}", "grid_range")
 
 
+def scheduled(spec, optimizer) -> set[str]:
+    """The hyperparameters a OneCycle overwrites at every step (torch's OneCycleLR): lr, from max_lr, and
+    with cycle_momentum the optimizer's momentum or beta1."""
+    if spec.schedule is None or spec.schedule.kind != "onecycle":
+        return set()
+    cycled = cycled_hyperparameter(optimizer) if spec.schedule.cycle_momentum else None
+    return {"lr", cycled} - {None}
+
+
 def configurations(spec, axes: Mapping[str, Sequence[Any]], field: str = "grid") -> list[dict]:
     """Every combination of `axes` over the spec's own values, each checked against the optimizer's rules."""
     optimizer = REGISTRY[spec.name]
+    for name in scheduled(spec, optimizer) & set(axes):
+        raise limit_error(
+            ("tune",) if field == "tune_values" else (field, name),
+            f"{spec.label or spec.name}'s onecycle schedule sets {name} at every step, whatever {name} is given: "
+            f"a sweep of its {name} would run one configuration again and again. Sweep {name} without "
+            "onecycle, or leave this optimizer out",
+            "constraint",
+        )
     for name, values in axes.items():
         where = (field,) if field == "tune_values" else (field, name)
         for i, value in enumerate(values):

@@ -90,6 +90,21 @@ def test_a_closed_loop_sweep_with_a_schedule_equals_its_simulate_runs(client, sp
     assert tuned["runs"][0]["tuning"]["chosen"] == tuned["runs"][0]["hyperparameters"]["lr"]
 
 
+def test_a_sweep_of_what_onecycle_overwrites_is_refused(client):
+    # OneCycle sets each step's lr from max_lr (torch's OneCycleLR overwrites the optimizer's lr).
+    spec = {"name": "adam", "label": "cycled", "schedule": {"kind": "onecycle", "max_lr": 0.1}}
+    detail = error(client, "/sweep", {"optimizers": [spec], "grid": {"lr": [0.01, 0.1]}})
+    assert (detail["field"], detail["type"]) == ("grid.lr", "constraint")
+    assert detail["msg"].startswith("cycled's onecycle schedule sets lr at every step, whatever lr is given")
+    detail = error(client, "/simulate", {"optimizers": [spec], "tune": "lr"})
+    assert (detail["field"], detail["type"]) == ("tune", "constraint")
+    # With cycle_momentum (the default) it sets beta1 too; beta2 it leaves alone.
+    assert error(client, "/sweep", {"optimizers": [spec], "grid": {"beta1": [0.8, 0.9]}})["field"] == "grid.beta1"
+    assert post(client, "/sweep", {"optimizers": [spec], "grid": {"beta2": [0.99, 0.999]}})["optimizers"]
+    free = {**spec, "schedule": {**spec["schedule"], "cycle_momentum": False}}
+    assert post(client, "/sweep", {"optimizers": [free], "grid": {"beta1": [0.8, 0.9]}})["optimizers"]
+
+
 def test_lr_sweep_matches_the_reference_loop(client):
     """The batched compiled sweep against the numpy reference loop, configuration by configuration."""
     answer = post(
