@@ -106,7 +106,23 @@ def _rc():
 
 def _legend_label(run: Mapping[str, Any], extra: str = "") -> str:
     diverged = run.get("diverged_at")
-    return run["label"] + extra + (f" (diverged at step {diverged})" if diverged else "")
+    return _literal(run["label"]) + extra + (f" (diverged at step {diverged})" if diverged else "")
+
+
+def _literal(label: str) -> str:
+    """A client's label as plain text: matplotlib reads `$...$` as math (a stray `$` fails to parse) and
+    hides a label that starts with `_` from the legend (a zero-width space in front keeps it)."""
+    label = label.replace("$", r"\$")
+    return "\u200b" + label if label.startswith("_") else label
+
+
+# Values drawn: up to 1e200 in magnitude. Beyond, a run is near float64's end (diverging), and matplotlib's
+# axis arithmetic (the span, the margins, the ticks) overflows; those points are left out of the line.
+DRAWABLE = 1e200
+
+
+def _drawable(values: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(values) <= DRAWABLE, values, np.nan)
 
 
 def _legend(ax, count: int) -> None:
@@ -117,7 +133,7 @@ def _legend(ax, count: int) -> None:
 def draw_learning_rates(ax, runs, ids, coordinate: int, suffix: str) -> None:
     drawn = []
     for i, (run, gid) in enumerate(zip(runs, ids, strict=True)):
-        rates = np.asarray(run["learning_rates"], dtype=float).reshape(-1, run_dim(run))[:, coordinate]
+        rates = _drawable(np.asarray(run["learning_rates"], dtype=float).reshape(-1, run_dim(run))[:, coordinate])
         if rates.size == 0:
             continue
         fixed = bool(np.all(rates == rates[0]))
@@ -143,7 +159,7 @@ def run_dim(run) -> int:
 
 def draw_trajectories(ax, runs, ids, coordinate: int, suffix: str) -> None:
     for i, (run, gid) in enumerate(zip(runs, ids, strict=True)):
-        values = np.asarray(run["params"], dtype=float)[:, coordinate]
+        values = _drawable(np.asarray(run["params"], dtype=float)[:, coordinate])
         at = thinned(values.size)
         (line,) = ax.plot(at, values[at], color=COLORS[i % len(COLORS)], label=_legend_label(run))
         line.set_gid(f"trajectory-{gid}")
@@ -156,7 +172,7 @@ def draw_loss(ax, runs, ids) -> None:
     for i, (run, gid) in enumerate(zip(runs, ids, strict=True)):
         if run.get("loss") is None:
             continue
-        loss = np.asarray(run["loss"], dtype=float)
+        loss = _drawable(np.asarray(run["loss"], dtype=float))
         series.append(loss)
         at = thinned(loss.size)
         (line,) = ax.plot(at, loss[at], color=COLORS[i % len(COLORS)], label=_legend_label(run))
@@ -175,7 +191,7 @@ def draw_contour(ax, runs, ids, surface, minima) -> None:
     ax.contourf(x, y, z, levels=levels, cmap="Greys", alpha=0.45)
     ax.contour(x, y, z, levels=levels, colors="#8a8f96", linewidths=0.5)
     for i, (run, gid) in enumerate(zip(runs, ids, strict=True)):
-        points = np.asarray(run["params"], dtype=float)
+        points = _drawable(np.asarray(run["params"], dtype=float))
         color = COLORS[i % len(COLORS)]
         at = thinned(len(points))
         (line,) = ax.plot(points[at, 0], points[at, 1], color=color, linewidth=1.6, label=_legend_label(run))
@@ -203,5 +219,6 @@ def draw_contour(ax, runs, ids, surface, minima) -> None:
 def _log_if_wide(ax, series: list[np.ndarray]) -> None:
     """A log scale when the values are positive and span more than three decades (else lines hug zero)."""
     values = np.concatenate(series) if series else np.empty(0)
+    values = values[np.isfinite(values)]  # the points left out (_drawable)
     if values.size and values.min() > 0 and values.max() / values.min() > 1e3:
         ax.set_yscale("log")

@@ -111,6 +111,39 @@ def test_diverged_runs_are_drawn_up_to_their_divergence(client):
     assert path.count("L") == 2
 
 
+@pytest.mark.parametrize("accept", ["image/svg+xml", "image/png"])
+@pytest.mark.parametrize("label", ["$x^$", "$\\frac{$", "cost $5", "_nolegend_", "_hidden"])
+def test_labels_are_drawn_as_written(client, accept, label):
+    # matplotlib would parse $...$ as math (a stray $ fails) and hide a label starting with "_".
+    data = figure(client, {"optimizers": [{"name": "adam", "label": label}]}, accept)
+    if accept == "image/svg+xml":
+        texts = {"".join(t.itertext()).strip().lstrip("\u200b") for t in ET.fromstring(data).iter(f"{SVG_NS}text")}
+        assert label in texts
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"gradients": {"kind": "sequence", "values": [1, -1, 1]}, "optimizers": [{"name": "adam", "lr": 1e308}]},
+        {
+            "gradients": {"kind": "objective", "function": "saddle", "steps": 2000},
+            "optimizers": [{"name": "sgd", "lr": 1e10}],
+        },
+        {"initial": 1e308, "optimizers": [{"name": "adamw", "weight_decay": 1e300, "lr": 1e10}]},
+        {
+            "initial": -1.7e308,
+            "gradients": {"kind": "sequence", "values": [-1e308, 1e308]},
+            "optimizers": [{"name": "sgd", "lr": 1}],
+        },
+    ],
+)
+def test_runs_near_the_end_of_float64_are_drawn(client, body):
+    # Points beyond 1e200 in magnitude are left out of the lines: matplotlib's axis arithmetic overflows there.
+    svg = figure(client, body, "image/svg+xml")
+    assert lines_by_id(svg)
+    assert png_size(figure(client, body, "image/png"))[0] >= 1400
+
+
 def test_contour_panel_for_a_surface():
     """The contour panel, drawn from a payload and a surface (what 2-D objectives give the route)."""
     import numpy as np
