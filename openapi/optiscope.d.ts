@@ -3495,6 +3495,17 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description The server is busy with other large requests (OPTISCOPE_MAX_NUMBERS_IN_FLIGHT), or shut down before this request finished: retry it after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
         };
     };
     "scenarios-list_scenarios": {

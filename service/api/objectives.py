@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from functools import cache
 from typing import Annotated, Any
 
@@ -11,10 +12,14 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from ..engine import OBJECTIVES, Objective
+from ..engine import OBJECTIVES, BudgetExceeded, Objective
+from ..engine.objectives import SURFACE_CHUNK_VALUES
 from ..engine.objectives import surface as surface_grid
+from .admission import AdmitDep
+from .concurrency import ReceiveDep, run_sized
 from .deps import SettingsDep
-from .errors import query_error
+from .errors import UNAVAILABLE, query_error
+from .metrics import MetricsDep
 from .models import OBJECTIVE_MODELS, OBJECTIVE_SOURCE_FIELDS, ObjectiveInfo, SurfaceResponse, UpdateRule
 from .responses import json_response
 
@@ -127,12 +132,15 @@ def _validated_source(objective: Objective, dim: int, parameters: dict[str, Any]
     "/objectives/{name}/surface",
     response_model=SurfaceResponse,
     summary="A grid of f values for contour plots (a 2-D slice of an N-D function)",
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **UNAVAILABLE},
 )
-def surface(
+async def surface(
     name: str,
     request: Request,
     settings: SettingsDep,
+    metrics: MetricsDep,
+    admit: AdmitDep,
+    receive: ReceiveDep,
     x_min: Annotated[float | None, Query(allow_inf_nan=False, description="Left edge (default: the window's).")] = None,
     x_max: Annotated[float | None, Query(allow_inf_nan=False, description="Right edge.")] = None,
     y_min: Annotated[float | None, Query(allow_inf_nan=False, description="Bottom edge.")] = None,
@@ -193,23 +201,42 @@ def surface(
         raise query_error("at", f"at has {len(at)} numbers but D = {dim}")
     if at is not None and not np.isfinite(at).all():
         raise query_error("at", "at must be finite numbers (no NaN or infinity)", "finite_number")
-    problem = source.problem()
-    point = problem.start if at is None else np.array(at, dtype=np.float64)
-    xs = np.linspace(window["x_min"], window["x_max"], resolution)
-    ys = np.linspace(window["y_min"], window["y_max"], resolution)
-    z = surface_grid(problem, xs, ys, (x_axis, y_axis), point)
-    finite = z[np.isfinite(z)]
-    payload = {
-        "function": name,
-        "dim": dim,
-        "parameters": source.parameters(),
-        "x_axis": x_axis,
-        "y_axis": y_axis,
-        "at": point,
-        "x": xs,
-        "y": ys,
-        "z": z,  # orjson writes NaN and infinities as null
-        "z_min": float(finite.min()) if finite.size else None,
-        "z_max": float(finite.max()) if finite.size else None,
-    }
-    return json_response(payload)
+    # Held while it computes, like a large simulation (admission.py): the grid and its answer, the points
+    # evaluated at once (with the function's temporaries), and the function's data.
+    points = resolution * resolution
+    await admit(3 * points + min(work, SURFACE_CHUNK_VALUES) + stored)
+    budget = settings.compute_budget_seconds
+    deadline = time.monotonic() + budget if budget else None
+
+    def compute() -> Response:
+        problem = source.problem()
+        point = problem.start if at is None else np.array(at, dtype=np.float64)
+        xs = np.linspace(window["x_min"], window["x_max"], resolution)
+        ys = np.linspace(window["y_min"], window["y_max"], resolution)
+        z = surface_grid(problem, xs, ys, (x_axis, y_axis), point, deadline)
+        finite = z[np.isfinite(z)]
+        payload = {
+            "function": name,
+            "dim": dim,
+            "parameters": source.parameters(),
+            "x_axis": x_axis,
+            "y_axis": y_axis,
+            "at": point,
+            "x": xs,
+            "y": ys,
+            "z": z,  # orjson writes NaN and infinities as null
+            "z_min": float(finite.min()) if finite.size else None,
+            "z_max": float(finite.max()) if finite.size else None,
+        }
+        return json_response(payload)
+
+    try:  # in the thread pool when large, stopped if the client goes away (a 499) or at the budget
+        return await run_sized(work, compute, receive=receive)
+    except BudgetExceeded as exc:
+        metrics.budget_exceeded.inc()
+        raise query_error(
+            "resolution",
+            f"the surface ran over the compute budget of {budget:g} s and was stopped ({exc}): ask for a lower "
+            "resolution or a smaller D",
+            "compute_budget_exceeded",
+        ) from None

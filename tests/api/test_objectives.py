@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import numpy as np
 import pytest
 
 from service.engine import OBJECTIVES
+from service.main import create_app
+from service.settings import Settings
 
 
 def get(client, url, status=200):
@@ -141,6 +146,45 @@ def test_surface_limits_come_from_settings(client_with):
     assert detail["type"] == "limit_exceeded" and "stores 1010 numbers" in detail["msg"]
     detail = get(client_with(max_dim=3), "/objectives/rastrigin/surface?dim=4", 422)["detail"][0]
     assert (detail["field"], detail["type"]) == ("query.dim", "limit_exceeded")
+
+
+def test_a_surface_over_the_compute_budget_stops_with_a_422(client_with):
+    # 90,000 points of a D = 2,000 function: a second or two of work, in chunks of 2,000 points.
+    client = client_with(compute_budget_seconds=0.05)
+    started = time.perf_counter()
+    detail = get(client, "/objectives/rastrigin/surface?dim=2000&resolution=300", 422)["detail"][0]
+    assert time.perf_counter() - started < 1.0
+    assert (detail["field"], detail["type"]) == ("query.resolution", "compute_budget_exceeded")
+    assert detail["msg"].startswith("the surface ran over the compute budget of 0.05 s and was stopped")
+    assert "optiscope_compute_budget_exceeded_total 1.0" in client.get("/metrics").text
+
+
+def test_a_surface_whose_client_goes_away_stops():
+    """Computed in the thread pool, and abandoned at its next chunk once the client has gone (a 499)."""
+    app = create_app(Settings(compute_budget_seconds=60))
+    query = b"dim=2000&resolution=600"  # ~5 s of work
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": "/objectives/rastrigin/surface", "raw_path": b"/objectives/rastrigin/surface",
+        "query_string": query, "root_path": "", "headers": [], "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    messages = [{"type": "http.request", "body": b"", "more_body": False}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(0.2)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    started = time.perf_counter()
+    asyncio.run(app(scope, receive, send))
+    assert time.perf_counter() - started < 2
+    assert sent[0]["status"] == 499
 
 
 def test_quadratic_scales_set_d_when_no_dim_is_given(client):
