@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from .lean import json_media_type
 
@@ -194,7 +195,22 @@ async def http_error_handler(request: Request, exc: StarletteHTTPException) -> R
         detail = f"Nothing at {path}: the API's paths are in /openapi.json (browse them at /docs)."
         return ErrorResponse(status_code=404, content={"detail": detail})
     if exc.status_code == 405 and exc.detail == "Method Not Allowed":
-        allowed = (exc.headers or {}).get("Allow", "")
+        # The router's Allow names the methods of the first route at this path; a path can have several
+        # (GET and HEAD /healthz are two routes).
+        methods = _allowed(request.app.routes, request.scope)
+        allowed = ", ".join(sorted(methods)) or (exc.headers or {}).get("Allow", "")
         detail = f"{request.method} is not allowed on {request.url.path[:200]}: use {allowed or 'another method'}."
-        return ErrorResponse(status_code=405, content={"detail": detail}, headers=exc.headers)
+        return ErrorResponse(status_code=405, content={"detail": detail}, headers={"Allow": allowed})
     return await http_exception_handler(request, exc)
+
+
+def _allowed(routes: Iterable[Any], scope: dict) -> set[str]:
+    """The methods of every route whose path matches the request's (routers included, mounts aside)."""
+    methods: set[str] = set()
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # FastAPI's included routers
+        if inner is not None:
+            methods |= _allowed(inner.routes, scope)
+        elif getattr(route, "methods", None) and route.matches(scope)[0] != Match.NONE:
+            methods |= set(route.methods)
+    return methods

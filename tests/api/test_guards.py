@@ -117,6 +117,9 @@ def test_a_wrong_method_names_the_right_one(client):
     response = client.get("/simulate")
     assert (response.status_code, response.headers["allow"]) == (405, "POST")
     assert response.json() == {"detail": "GET is not allowed on /simulate: use POST."}
+    response = client.delete("/healthz")  # a path served by two routes, GET and HEAD
+    assert (response.status_code, response.headers["allow"]) == (405, "GET, HEAD")
+    assert response.json() == {"detail": "DELETE is not allowed on /healthz: use GET, HEAD."}
 
 
 # --- API key ------------------------------------------------------------------------------------
