@@ -581,8 +581,8 @@ def _grid_values(value: Any) -> list[float | int | bool]:
         raise path_error("grid_values", f"{len(value)} values exceed the limit of {MAX_GRID_VALUES}")
     for i, v in enumerate(value):
         if type(v) not in (int, float, bool) or (type(v) is not bool and not _fits(v)):
-            shown = repr(v) if type(v) is not int else "this integer"  # not 400 digits back
-            raise path_error("float_type", f"{shown} is not a flag or a finite number within float64's range", i)
+            what = shown(v) if type(v) is not int else "this integer"  # not 400 digits back
+            raise path_error("float_type", f"{what} is not a flag or a finite number within float64's range", i)
     return value
 
 
@@ -599,7 +599,13 @@ GridValues = Annotated[
                     {
                         "type": "object",
                         "properties": {
-                            kind: {"type": "array", "prefixItems": [{"type": "number"}] * 2 + [{"type": "integer"}]}
+                            kind: {
+                                "type": "array",
+                                "prefixItems": [{"type": "number"}] * 2
+                                + [{"type": "integer", "minimum": 1, "maximum": MAX_GRID_VALUES}],
+                                "minItems": 3,
+                                "maxItems": 3,
+                            }
                         },
                         "required": [kind],
                         "additionalProperties": False,
