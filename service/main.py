@@ -68,7 +68,7 @@ def middleware(settings: Settings, telemetry: Metrics, admission: Admission) -> 
         )
     if settings.api_key is not None:
         stack.append(Middleware(ApiKeyGuard, api_key=settings.api_key.get_secret_value()))
-    stack.append(Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes))
+    stack.append(Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds))
     # Innermost: only requests that passed the key and size checks are answered from the cache.
     stack.append(Middleware(ResponseCache, entries=settings.response_cache_entries, stats=telemetry.cache))
     return stack

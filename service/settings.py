@@ -39,6 +39,11 @@ class Settings(BaseSettings):
 
     # --- limits, checked before any compute ---
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest request body, in bytes (413 above).")
+    body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Longest wait for the next part of a request body (408 after it), as nginx's client_body_timeout.",
+    )
     max_steps: int = Field(1_000_000, ge=1, description="Most steps T one request may simulate.")
     max_dim: int = Field(1_000_000, ge=1, description="Most parameter coordinates D per request.")
     max_values: int = Field(

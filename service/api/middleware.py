@@ -30,6 +30,9 @@ OPEN_PREFIXES = ("/static/",)
 
 access_log = logging.getLogger(ACCESS)
 
+# Set in a request's scope when its client left before its answer began (logged and counted as 499).
+CLIENT_GONE = "optiscope.client_gone"
+
 # The answer to a request cut short by the server's shutdown: retried by the Python client, on a new connection.
 SHUTDOWN_BODY = {"detail": "The server shut down before this request finished: retry it."}
 SHUTDOWN_HEADERS = ((b"retry-after", b"1"), (b"connection", b"close"))
@@ -133,6 +136,8 @@ class RequestTelemetry:
                 await send_json(send_with_id, 503, SHUTDOWN_BODY, headers=SHUTDOWN_HEADERS)
                 status = 503
         finally:
+            if not status and scope.get(CLIENT_GONE):
+                status = 499
             self.metrics.in_flight.dec()
             seconds = time.perf_counter() - start
             route = self._route(scope)
@@ -177,16 +182,20 @@ def _open(path: str) -> bool:
 
 
 class BodySizeLimit:
-    """413 for a body over `max_bytes`, before the application reads any of it.
+    """413 for a body over `max_bytes`, before the application reads any of it; 408 for a body that stalls.
 
     A declared Content-Length over the limit is refused at once; otherwise the server itself stops the
-    body at the declared length. A chunked body declares no length: it is read here, counting bytes as
-    they arrive, refused as soon as it passes the limit, and handed on whole when it fits.
+    body at the declared length. A chunked body declares no length: it is counted as it arrives, refused
+    as soon as it passes the limit. Either is read here, and handed on whole: a client that leaves half way
+    is logged 499 (CLIENT_GONE), and one that sends nothing more for `timeout` seconds is answered 408
+    and its connection closed, so a stalled upload does not hold its part of the body for ever (nginx's
+    client_body_timeout). A request without a body passes straight through.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -195,17 +204,28 @@ class BodySizeLimit:
         if _header(scope, b"transfer-encoding") is None:
             # Without chunking the body is Content-Length bytes (none if absent): the server frames it.
             declared = _header(scope, b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            if declared is None or declared == b"0":
+                await self.app(scope, receive, send)
+                return
+            if declared.isdigit() and int(declared) > self.max_bytes:
                 await self.refuse(send, f"{int(declared)} bytes")
                 return
-            await self.app(scope, receive, send)
-            return
 
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout(self.timeout):
+                    message = await receive()
+            except TimeoutError:
+                detail = (
+                    f"The request body stalled: nothing more of it came for {self.timeout:g} s "
+                    f"(OPTISCOPE_BODY_TIMEOUT_SECONDS) after {size} bytes."
+                )
+                await send_json(send, 408, {"detail": detail}, [(b"connection", b"close")])
+                return
             if message["type"] != "http.request":  # the client left
+                scope[CLIENT_GONE] = True
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -215,7 +235,11 @@ class BodySizeLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        replay: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        replay: Message | None = {
+            "type": "http.request",
+            "body": chunks[0] if len(chunks) == 1 else b"".join(chunks),
+            "more_body": False,
+        }
 
         async def replay_receive() -> Message:
             nonlocal replay

@@ -3,6 +3,7 @@ and bodies that cannot be decoded at all (422, never a 400 or 500)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -43,6 +44,47 @@ def test_a_chunked_body_is_counted_as_it_streams(client_with):
     small = json.dumps({"gradients": {"kind": "sequence", "values": [0.5, 0.25]}}).encode()
     response = client.post("/simulate", content=chunks(small), headers={"content-type": "application/json"})
     assert response.status_code == 200 and response.json()["steps"] == 2
+
+
+def post_in_parts(app, parts: list[bytes | None], declared: int) -> list[dict]:
+    """POST /simulate straight to the ASGI app, the body arriving in `parts`; None: the client stalls there
+    (waits for ever), or, as the last part, leaves. Returns what the app sent."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/simulate", "raw_path": b"/simulate", "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(declared).encode())],
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    pending, sent = list(parts), []
+
+    async def receive() -> dict:
+        part = pending.pop(0) if pending else None
+        if part is None and pending:  # a stall
+            await asyncio.Event().wait()
+        if part is None:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": part, "more_body": bool(pending)}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_a_stalled_body_is_a_408_and_one_left_half_way_a_499():
+    app = main.create_app(Settings(body_timeout_seconds=0.2))
+    body = json.dumps(BIG_SEQUENCE).encode()
+    sent = post_in_parts(app, [body[:100], None, body[100:]], len(body))
+    assert sent[0]["status"] == 408 and (b"connection", b"close") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"])["detail"] == (
+        "The request body stalled: nothing more of it came for 0.2 s (OPTISCOPE_BODY_TIMEOUT_SECONDS) after 100 bytes."
+    )
+    assert post_in_parts(app, [body[:100], body[100:200], None], len(body)) == []  # nobody to answer
+    assert post_in_parts(app, [body[:100], body[100:]], len(body))[0]["status"] == 200  # in parts, in time
+    scrape = TestClient(app).get("/metrics").text
+    for status in (408, 499, 200):
+        assert f'route="/simulate",status="{status}"}} 1.0' in scrape, status
 
 
 def test_a_body_at_the_limit_passes(client_with):
