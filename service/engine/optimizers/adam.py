@@ -86,7 +86,8 @@ OPTIMIZER = Optimizer(
     scales_with_lr=True,
     notes=(
         "eps sits outside the root and after bias correction (sqrt(v_hat) + eps), as in torch and optax; "
-        "the tutorial's Adam divides by the bias corrections a second time, making its steps 3x to 5x smaller.",
+        "the tutorial's Adam divides by the bias corrections a second time, making its steps 3.2x to 6.6x "
+        "smaller over its 50 steps (median 5.6x).",
         "AMSGrad: torch keeps the maximum of the uncorrected v and then bias-corrects it; optax.amsgrad "
         "keeps the maximum of the bias-corrected v_hat. The two differ while 1 - beta2^t is still growing.",
     ),
