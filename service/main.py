@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +22,7 @@ from .api.admission import Admission, Release
 from .api.cache import ResponseCache
 from .api.errors import UNAUTHORIZED, http_error_handler, validation_handler
 from .api.metrics import Metrics
-from .api.middleware import ApiKeyGuard, BodySizeLimit, RequestTelemetry
+from .api.middleware import OPEN_PATHS, ApiKeyGuard, BodySizeLimit, RequestTelemetry
 from .precompile import compile_all
 from .settings import Settings, get_settings
 
@@ -101,7 +102,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, metrics):
         app.include_router(module.router)
     playground.mount(app)  # open like the probes: the page asks for the key when the API wants one
+    app.openapi = partial(openapi_with_key, app)
     return app
+
+
+API_KEY_SCHEME = {
+    "type": "apiKey",
+    "in": "header",
+    "name": "X-API-Key",
+    "description": "Needed only when the server sets OPTISCOPE_API_KEY (every route but the probes, /metrics, "
+    "the playground and the docs).",
+}
+
+
+def openapi_with_key(app: FastAPI) -> dict:
+    """FastAPI's document, with the optional X-API-Key declared as a security scheme on every route that
+    asks for it when a key is set: the docs' Authorize button, and generated clients, then know of it."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        schema.setdefault("components", {}).setdefault("securitySchemes", {})["ApiKey"] = API_KEY_SCHEME
+        for path, operations in schema["paths"].items():
+            if path not in OPEN_PATHS:
+                for operation in operations.values():
+                    operation["security"] = [{}, {"ApiKey": []}]  # none, or the key
+    return app.openapi_schema
 
 
 app = create_app()

@@ -24,8 +24,11 @@ from .metrics import Metrics
 # An incoming X-Request-ID is kept if it is short and plain; anything else is replaced by a fresh one.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 # Answered without an API key: probes and the scraper carry none; nor does a browser opening the
-# playground, a static page holding no data, which asks for the key before it calls the API.
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/"})
+# playground, a static page holding no data, which asks for the key before it calls the API, or the
+# docs (the OpenAPI document declares the key, so their "Authorize" sends it with the calls they try).
+OPEN_PATHS = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+)
 OPEN_PREFIXES = ("/static/",)
 
 access_log = logging.getLogger(ACCESS)

@@ -189,8 +189,8 @@ def test_with_an_api_key_the_start_up_still_runs(monkeypatch):
         ("GET", "/optimizers"),
         ("GET", "/optimizers/adam"),
         ("GET", "/version"),
-        ("GET", "/docs"),
-        ("GET", "/openapi.json"),
+        ("GET", "/scenarios"),
+        ("GET", "/objectives/booth/surface"),
         ("GET", "/no/such/path"),
     ],
 )
@@ -203,10 +203,16 @@ def test_with_a_key_set_everything_else_needs_it(keyed, method, path):
     assert keyed.request(method, path, headers={"X-API-Key": "s3cret"}).status_code != 401
 
 
-def test_with_a_key_set_probes_and_metrics_stay_open(keyed):
-    assert OPEN_PATHS == {"/healthz", "/readyz", "/metrics", "/"}  # "/": the playground page, no data
+def test_with_a_key_set_probes_metrics_and_docs_stay_open(keyed):
+    # "/": the playground page, no data; the docs: the document declares the key for the calls they try.
+    docs = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    assert OPEN_PATHS == {"/healthz", "/readyz", "/metrics", "/"} | docs
     for path in OPEN_PATHS:
         assert keyed.get(path).status_code == 200
+    document = keyed.get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
+    assert document["paths"]["/simulate"]["post"]["security"] == [{}, {"ApiKey": []}]
+    assert "security" not in document["paths"]["/healthz"]["get"]
 
 
 def test_an_unauthenticated_oversized_body_is_a_401_not_a_413(client_with):
