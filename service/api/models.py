@@ -308,7 +308,27 @@ def _spec_model(optimizer: Optimizer) -> type[StrictModel]:
 
 
 SPEC_MODELS: dict[str, type[StrictModel]] = {name: _spec_model(o) for name, o in REGISTRY.items()}
-OptimizerSpec = Annotated[Union[tuple(SPEC_MODELS.values())], Field(discriminator="name")]  # noqa: UP007
+
+
+def _known_optimizer(value: Any) -> Any:
+    """An optimizer spec names a known optimizer (else a 422 at its `name`, with the closest one)."""
+    if isinstance(value, dict) and not (isinstance(value.get("name"), str) and value["name"] in SPEC_MODELS):
+        known = ", ".join(SPEC_MODELS)
+        if "name" not in value:
+            raise path_error("missing", f"name is required. Known optimizers: {known}.", "name")
+        close = get_close_matches(str(value["name"]), list(SPEC_MODELS), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise path_error(
+            "union_tag_invalid", f"Unknown optimizer {shown(value['name'])}.{hint} Known optimizers: {known}.", "name"
+        )
+    return value
+
+
+OptimizerSpec = Annotated[
+    Union[tuple(SPEC_MODELS.values())],  # noqa: UP007
+    Field(discriminator="name"),
+    BeforeValidator(_known_optimizer),
+]
 
 
 # --- synthetic patterns and objective functions, one model per engine table entry ---------------
@@ -505,6 +525,12 @@ def _source_kind(value: Any) -> str | None:
 
 
 def _known_kind(value: Any) -> Any:
+    if not isinstance(value, dict | StrictModel):
+        raise path_error(
+            "model_type",
+            f'expected an object {{"kind": ..., ...}}, got {shown(value)}. Known kinds: '
+            f"{', '.join(map(repr, SOURCE_KINDS))}.",
+        )
     if isinstance(value, dict) and not (isinstance(value.get("kind"), str) and value["kind"] in SOURCE_KINDS):
         problem = "kind is required" if "kind" not in value else f"Unknown kind {shown(value['kind'])}"
         raise path_error("union_tag_invalid", f"{problem}. Known kinds: {', '.join(map(repr, SOURCE_KINDS))}.")

@@ -21,7 +21,11 @@ def error(client, body, raw: bytes | None = None):
 @pytest.mark.parametrize(
     ("body", "field", "kind", "says"),
     [
-        ({"optimizers": [{"name": "adamx"}]}, "optimizers[0]", "union_tag_invalid", "'sgd', 'adagrad'"),
+        ({"optimizers": [{"name": "adamx"}]}, "optimizers[0].name", "union_tag_invalid", "Did you mean 'adam"),
+        ({"optimizers": [{"name": "adamx"}]}, "optimizers[0].name", "union_tag_invalid", "optimizers: sgd, adagrad"),
+        ({"optimizers": [{"lr": 0.1}]}, "optimizers[0].name", "missing", "name is required. Known optimizers: sgd"),
+        ({"gradients": None}, "gradients", "model_type", 'expected an object {"kind": ..., ...}, got null'),
+        ({"gradients": [1, 2]}, "gradients", "model_type", "got [1, 2]. Known kinds: 'sequence'"),
         (
             {"optimizers": [{"name": "adam", "betta1": 0.9}]},
             "optimizers[0].betta1",

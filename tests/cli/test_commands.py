@@ -87,7 +87,7 @@ def test_the_console_script_is_installed_and_runs():
     result = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout) == (0, f"optiscope {__version__}\n")
     result = subprocess.run([script, "simulate", "-o", "nope"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "'sgd', 'adagrad'" in result.stderr
+    assert result.returncode == 2 and "Known optimizers: sgd, adagrad" in result.stderr
 
 
 def test_serve_runs_the_server_as_python_m_service_does(optiscope, monkeypatch):

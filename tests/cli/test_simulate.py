@@ -159,8 +159,8 @@ def test_a_request_file_with_options_on_top(optiscope, tmp_path):
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
-        (["-o", "adamx"], "optimizers[0]: Input tag 'adamx' found using 'name' does not match any of the expected"),
-        (["-o", "adamx"], "'sgd', 'adagrad', 'rmsprop', 'adam'"),
+        (["-o", "adamx"], "optimizers[0].name: Unknown optimizer 'adamx'. Did you mean 'adamax'?"),
+        (["-o", "adamx"], "Known optimizers: sgd, adagrad, rmsprop, adam"),
         (["-o", "adam:betta1=0.9"], "optimizers[0].betta1: Unknown field 'betta1'. Did you mean 'beta1'? Allowed: "),
         (["-o", "sgd", "-o", "adam:lr=-1"], "optimizers[1].lr: Input should be greater than or equal to 0"),
         (["-o", "adam:lr"], "--optimizer 'adam:lr': expected KEY=VALUE, got 'lr'"),

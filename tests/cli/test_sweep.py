@@ -78,7 +78,7 @@ def test_url_runs_on_the_server_with_the_same_answers(optiscope, live_server):
         (["--grid", "betta1=0.9"], "grid.betta1: sgd has no hyperparameter 'betta1'"),
         (["--grid", "lr=-1"], "grid.lr[0]: sgd.lr must be >= 0.0, got -1"),
         (["--target", "far"], "--target 'far': expected a number or a JSON list of numbers"),
-        (["-o", "adamx"], "'sgd', 'adagrad', 'rmsprop', 'adam'"),
+        (["-o", "adamx"], "Known optimizers: sgd, adagrad, rmsprop, adam"),
     ],
 )
 def test_usage_errors_exit_2_and_say_what_is_valid(optiscope, argv, says):
