@@ -23,6 +23,7 @@ from .api.cache import ResponseCache
 from .api.errors import UNAUTHORIZED, http_error_handler, validation_handler
 from .api.metrics import Metrics
 from .api.middleware import OPEN_PATHS, ApiKeyGuard, BodySizeLimit, RequestTelemetry
+from .engine import compiled
 from .precompile import compile_all
 from .settings import Settings, get_settings
 
@@ -41,6 +42,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Load (or, on a fresh machine, compile once) every optimizer's kernel and the JSON number writer
     # before the first request.
     started = time.perf_counter()
+    log.info(
+        "loading the engine's kernels from %s (a first start with an empty cache compiles them: 30-60 s)",
+        compiled.cache_dir(),
+    )
     compile_all()
     log.info("engine ready in %.2f s", time.perf_counter() - started)
     yield
@@ -64,7 +69,7 @@ def middleware(settings: Settings, telemetry: Metrics, admission: Admission) -> 
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["content-type", "x-api-key", "x-request-id"],
-                expose_headers=["x-request-id"],
+                expose_headers=["x-request-id", "retry-after"],  # a browser client may read a 503's wait
             )
         )
     if settings.api_key is not None:
