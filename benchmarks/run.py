@@ -399,7 +399,7 @@ WHY = """### How
 
 ### Still missed
 
-- **HTTP tutorial, computed every time** (the table above; 49-53% over the recent rounds' runs). Timed inside
+- **HTTP tutorial, computed every time** (the table above; 49-54% over the recent rounds' runs). Timed inside
   the server under the same load (wrk -c8; instrumented scratch servers, not part of this benchmark), a
   tutorial request spends ~285 µs in the app against ~137 µs for the bare endpoint. The same route answering
   a precomputed payload (parsing, validation and the JSON still done) takes ~176 µs (ratio 74-89%), and
