@@ -32,7 +32,7 @@ CONFIGURATIONS = [
     ("service, 1 worker", ["-m", "service"], 1),
     ("service, 2 workers", ["-m", "service"], 2),
     (
-        "bare endpoint, 1 worker",
+        "bare app, 1 worker",
         ["-m", "uvicorn", "scripts.loadtest_bare_app:app", "--no-access-log", "--log-level", "warning"],
         1,
     ),
@@ -180,7 +180,7 @@ def main() -> int:
             f"{r.peak_before / 1024:.1f} -> {r.peak_after / 1024:.1f} |"
         )
     service, bare = statistics.median(results[0].rates), statistics.median(results[2].rates)
-    print(f"\nservice / bare endpoint at 1 worker: {service / bare:.0%}")
+    print(f"\nservice / bare app at 1 worker: {service / bare:.0%}")
     failed = sum(r.errors for r in results)
     if failed:
         print(f"loadtest: FAILED: {failed} requests failed or answered other than 2xx", file=sys.stderr)
