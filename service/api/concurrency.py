@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive
 
 from ..engine import REGISTRY, compiled, progress
+from .middleware import CLIENT_CLOSED
 
 # Coordinate-steps up to which a request runs inline: well under a millisecond of kernel time.
 INLINE_WORK = 50_000
@@ -29,10 +30,6 @@ def estimated_work(request: Any, specs: Any) -> float:
     if request.gradients.kind == "objective":
         return float("inf")
     return sum(steps * dim * (1 if compiled.supports(REGISTRY[spec.name]) else 100) for spec in specs)
-
-
-# The status logged and counted for a request whose client went away before its answer (nginx's).
-CLIENT_CLOSED = 499
 
 
 async def run_sized(work: int, compute: Callable[..., Any], *args: Any, receive: Receive | None = None) -> Any:

@@ -33,7 +33,9 @@ OPEN_PREFIXES = ("/static/",)
 
 access_log = logging.getLogger(ACCESS)
 
-# Set in a request's scope when its client left before its answer began (logged and counted as 499).
+# The status logged and counted for a request whose client went away before its answer (nginx's), and
+# the mark in a request's scope that it did so before any answer began.
+CLIENT_CLOSED = 499
 CLIENT_GONE = "optiscope.client_gone"
 
 # The answer to a request cut short by the server's shutdown: retried by the Python client, on a new connection.
@@ -140,7 +142,7 @@ class RequestTelemetry:
                 status = 503
         finally:
             if not status and scope.get(CLIENT_GONE):
-                status = 499
+                status = CLIENT_CLOSED
             self.metrics.in_flight.dec()
             seconds = time.perf_counter() - start
             route = self._route(scope)

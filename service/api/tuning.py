@@ -14,7 +14,7 @@ from ..engine import REGISTRY
 from ..engine.sweep import Sweep, constant_plan, grid, sweep_closed_loop, sweep_open_loop
 from ..settings import Settings
 from .errors import limit_error, shown
-from .models import cycled_hyperparameter
+from .models import cycled_hyperparameter, uses_cycled_momentum
 from .schedules import schedule_arrays
 
 
@@ -45,7 +45,7 @@ def scheduled(spec, optimizer) -> set[str]:
     with cycle_momentum the optimizer's momentum or beta1."""
     if spec.schedule is None or spec.schedule.kind != "onecycle":
         return set()
-    cycled = cycled_hyperparameter(optimizer) if spec.schedule.cycle_momentum else None
+    cycled = cycled_hyperparameter(optimizer) if uses_cycled_momentum(spec.schedule) else None
     return {"lr", cycled} - {None}
 
 
