@@ -14,6 +14,7 @@ from service.engine import OBJECTIVES, REGISTRY, RunSpec, gradients, progress, s
 from service.main import create_app
 from service.precompile import compile_all
 from service.settings import Settings
+from tests.asgi import call, http_scope
 
 SET = threading.Event()
 SET.set()
@@ -37,13 +38,7 @@ def long_request() -> tuple[dict, bytes]:
     body = json.dumps(  # four closed loops of 2·10^5 steps: ~15 s of work
         {"gradients": {"kind": "objective", "function": "rosenbrock", "steps": 200_000}, "record": []}
     ).encode()
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/simulate", "raw_path": b"/simulate", "query_string": b"", "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
-    }  # fmt: skip
-    return scope, body
+    return http_scope("POST", "/simulate", len(body)), body
 
 
 def test_a_client_that_goes_away_frees_the_server_at_once():
@@ -51,7 +46,6 @@ def test_a_client_that_goes_away_frees_the_server_at_once():
     app = create_app(Settings(compute_budget_seconds=60))
     scope, body = long_request()
     messages = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[dict] = []
 
     async def receive() -> dict:
         if messages:
@@ -59,11 +53,8 @@ def test_a_client_that_goes_away_frees_the_server_at_once():
         await asyncio.sleep(0.3)  # the client leaves while the run computes
         return {"type": "http.disconnect"}
 
-    async def send(message: dict) -> None:
-        sent.append(message)
-
     started = time.perf_counter()
-    asyncio.run(app(scope, receive, send))
+    sent = call(app, scope, receive)
     assert time.perf_counter() - started < 5  # not the run's ~15 s
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
 
@@ -75,7 +66,6 @@ def test_a_request_cancelled_by_the_shutdown_stops_computing_and_answers_503():
     app = create_app(Settings(compute_budget_seconds=60))
     scope, body = long_request()
     messages = [{"type": "http.request", "body": body, "more_body": False}]
-    sent: list[dict] = []
 
     async def receive() -> dict:
         if messages:
@@ -83,17 +73,14 @@ def test_a_request_cancelled_by_the_shutdown_stops_computing_and_answers_503():
         await asyncio.Event().wait()  # the client stays
         return {}
 
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    async def shut_down() -> None:
-        request = asyncio.ensure_future(app(scope, receive, send))
+    async def shut_down(request) -> None:
+        task = asyncio.ensure_future(request)
         await asyncio.sleep(0.3)
-        request.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")  # as uvicorn does
-        await request  # the cancellation ends in the app: answered, not raised
+        task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")  # as uvicorn does
+        await task  # the cancellation ends in the app: answered, not raised
 
     before = set(threading.enumerate())
-    asyncio.run(shut_down())
+    sent = call(app, scope, receive, shut_down)
     started = time.perf_counter()
     for thread in set(threading.enumerate()) - before:
         thread.join(timeout=10)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from service import main
 from service.api.middleware import OPEN_PATHS
 from service.settings import Settings
+from tests.asgi import call, http_scope
 
 BIG_SEQUENCE = {"gradients": {"kind": "sequence", "values": [0.5] * 400}, "optimizers": [{"name": "sgd"}]}
 
@@ -49,13 +50,8 @@ def test_a_chunked_body_is_counted_as_it_streams(client_with):
 def post_in_parts(app, parts: list[bytes | None], declared: int) -> list[dict]:
     """POST /simulate straight to the ASGI app, the body arriving in `parts`; None: the client stalls there
     (waits for ever), or, as the last part, leaves. Returns what the app sent."""
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/simulate", "raw_path": b"/simulate", "query_string": b"", "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(declared).encode())],
-        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
-    }  # fmt: skip
-    pending, sent = list(parts), []
+    scope = http_scope("POST", "/simulate", declared)
+    pending = list(parts)
 
     async def receive() -> dict:
         part = pending.pop(0) if pending else None
@@ -65,11 +61,7 @@ def post_in_parts(app, parts: list[bytes | None], declared: int) -> list[dict]:
             return {"type": "http.disconnect"}
         return {"type": "http.request", "body": part, "more_body": bool(pending)}
 
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    return sent
+    return call(app, scope, receive)
 
 
 def test_a_stalled_body_is_a_408_and_one_left_half_way_a_499():

@@ -11,6 +11,7 @@ import pytest
 from service.engine import OBJECTIVES
 from service.main import create_app
 from service.settings import Settings
+from tests.asgi import call, http_scope
 
 
 def get(client, url, status=200):
@@ -163,14 +164,8 @@ def test_a_surface_whose_client_goes_away_stops():
     """Computed in the thread pool, and abandoned at its next chunk once the client has gone (a 499)."""
     app = create_app(Settings(compute_budget_seconds=60))
     query = b"dim=2000&resolution=600"  # ~5 s of work
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": "/objectives/rastrigin/surface", "raw_path": b"/objectives/rastrigin/surface",
-        "query_string": query, "root_path": "", "headers": [], "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }  # fmt: skip
+    scope = http_scope("GET", "/objectives/rastrigin/surface", query=query)
     messages = [{"type": "http.request", "body": b"", "more_body": False}]
-    sent: list[dict] = []
 
     async def receive() -> dict:
         if messages:
@@ -178,11 +173,8 @@ def test_a_surface_whose_client_goes_away_stops():
         await asyncio.sleep(0.2)
         return {"type": "http.disconnect"}
 
-    async def send(message: dict) -> None:
-        sent.append(message)
-
     started = time.perf_counter()
-    asyncio.run(app(scope, receive, send))
+    sent = call(app, scope, receive)
     assert time.perf_counter() - started < 2
     assert sent[0]["status"] == 499
 
