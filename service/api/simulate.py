@@ -13,6 +13,7 @@ from .. import figures
 from ..engine import (
     REGISTRY,
     BudgetExceeded,
+    InitialLossNotFinite,
     RunResult,
     RunSpec,
     compiled,
@@ -121,6 +122,11 @@ def budget_error(exc: BudgetExceeded, seconds: float):
     )
 
 
+def initial_loss_error(exc: InitialLossNotFinite):
+    """A closed loop whose loss overflows at its start (simulations, sweeps and tuning alike)."""
+    return limit_error(("initial",), str(exc), kind="initial_loss")
+
+
 def closed_loop_values(request: SimulateRequest, record: set[str]) -> int:
     """Numbers a closed-loop request moves: per run its own gradients, loss, distance, recorded series
     and final point, plus the data the function stores (a data set, a dense matrix)."""
@@ -205,6 +211,8 @@ def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metric
         raise budget_error(exc, budget) from None
     except gradients.NonFiniteGradients as exc:
         raise non_finite_error(str(exc)) from None
+    except InitialLossNotFinite as exc:
+        raise initial_loss_error(exc) from None
     if metrics is not None:
         count_steps(metrics, results, steps)
     payload["runs"] = [run_payload(spec, result, kept, record) for spec, result in zip(specs, results, strict=True)]
@@ -344,12 +352,9 @@ def closed_loop(
     steps, dim = source.shape
     problem = source.problem()
     initial = problem.start if request.initial is None else np.array(np.broadcast_to(request.initial, (dim,)))
-    try:
-        results = simulate_objective(
-            problem, specs, steps, initial, record, source.noise_std, source.seed, deadline=deadline
-        )
-    except ValueError as exc:  # the loss overflows at the start
-        raise limit_error(("initial",), str(exc), kind="initial_loss") from exc
+    results = simulate_objective(
+        problem, specs, steps, initial, record, source.noise_std, source.seed, deadline=deadline
+    )
     if len(kept) < steps:  # record_every > 1 (CSV and figures keep every step)
         for result in results:
             thin(result, kept)

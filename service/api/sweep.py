@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Body, Depends, Response
 
-from ..engine import REGISTRY, BudgetExceeded, gradients
+from ..engine import REGISTRY, BudgetExceeded, InitialLossNotFinite, gradients
 from ..engine.simulate import unique_labels
 from ..settings import Settings
 from .admission import AdmitDep
@@ -19,7 +20,7 @@ from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
 from .negotiation import JSON, json_only
 from .responses import json_response
-from .simulate import budget_error, non_finite_error, ready
+from .simulate import budget_error, initial_loss_error, non_finite_error, ready
 from .tuning import check_sweep_limits, configuration_payloads, configurations, run_sweep, score_kind, scores
 
 router = APIRouter(tags=["sweep"])
@@ -48,10 +49,16 @@ async def sweep_endpoint(
     request: Annotated[SweepRequest | None, Body()] = None,
 ) -> Response:
     request = request or SweepRequest()
-    per_optimizer = int(np.prod([len(values) for values in request.grid.values()]))
+    per_optimizer = grid_size(request.grid)
     work = estimated_work(request, request.optimizers) * per_optimizer
     await admit(sweep_numbers(request, per_optimizer * len(request.optimizers)))
     return await run_sized(work, sweep_response, request, settings, metrics, receive=receive)
+
+
+def grid_size(grid: dict) -> int:
+    """Configurations per optimizer: the product of the axes' lengths (a Python int: 4 axes of 65,536
+    values are 2^64, which numpy's int64 wraps to 0)."""
+    return math.prod(len(values) for values in grid.values())
 
 
 def sweep_numbers(request: SweepRequest, configurations: int) -> int:
@@ -80,9 +87,9 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
             ("optimizers",), f"{len(request.optimizers)} optimizers exceed the limit of {settings.max_optimizers}"
         )
     axes = list(request.grid)
+    total = grid_size(request.grid) * len(request.optimizers)
+    check_sweep_limits(request, total, settings, "grid")  # before any configuration is built
     per_spec = [configurations(spec, request.grid) for spec in request.optimizers]
-    total = sum(map(len, per_spec))
-    check_sweep_limits(request, total, settings, "grid")
     values = sweep_numbers(request, total)
     if values > settings.max_values:
         raise limit_error(
@@ -104,6 +111,8 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
             raise budget_error(exc, settings.compute_budget_seconds) from None
         except gradients.NonFiniteGradients as exc:
             raise non_finite_error(str(exc)) from None
+        except InitialLossNotFinite as exc:
+            raise initial_loss_error(exc) from None
         if metrics is not None:  # a configuration that diverged ran the steps before it
             metrics.simulated(spec.name, int(np.where(result.diverged_at > 0, result.diverged_at - 1, steps).sum()))
         kept, chosen = result.recorded_steps, result.best()

@@ -158,8 +158,8 @@ def score_kind(request) -> str:
 def tune_runs(request, settings: Settings, deadline: float | None = None) -> dict[int, dict]:
     """`tune: "lr"`: per optimizer, the lr values' scores and the best one (see `Tuning`)."""
     values = list(request.tune_values)
+    check_sweep_limits(request, len(values) * len(request.optimizers), settings, "tune_values")
     per_spec = [configurations(spec, {"lr": values}, "tune_values") for spec in request.optimizers]
-    check_sweep_limits(request, sum(map(len, per_spec)), settings, "tune_values")
     tuning = {}
     for i, (spec, configs) in enumerate(zip(request.optimizers, per_spec, strict=True)):
         result = run_sweep(request, spec, i, configs, deadline=deadline)

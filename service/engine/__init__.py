@@ -2,7 +2,7 @@
 kernels), no HTTP. Public surface below."""
 
 from . import gradients
-from .closed_loop import CLOSED_LOOP_SERIES, simulate_objective
+from .closed_loop import CLOSED_LOOP_SERIES, InitialLossNotFinite, simulate_objective
 from .objectives import OBJECTIVES, Objective, Problem
 from .optimizers import REGISTRY
 from .registry import Hyperparameter, Optimizer
@@ -29,6 +29,7 @@ __all__ = [
     "SERIES",
     "BudgetExceeded",
     "Hyperparameter",
+    "InitialLossNotFinite",
     "Objective",
     "Optimizer",
     "Problem",

@@ -71,7 +71,7 @@ def run_closed_loop(
 
     Returns what the open-loop `run` returns — final parameters, divergence step (or None), series and
     state — with `loss`, `gradients` and (when the minima are known) `distance_to_optimum` among the series.
-    ValueError if the loss at `initial` is not finite. An optimizer with a compiled kernel takes its steps
+    InitialLossNotFinite if the loss at `initial` is not finite. An optimizer with a compiled kernel takes its steps
     there (`engine="reference"` forces the numpy step); the results are the same.
     """
     rates = base_rates(hyper, lr, steps)
@@ -124,13 +124,18 @@ def _gradient(problem: Problem, params: np.ndarray, noise_std: float, noise, bat
     return grad
 
 
+class InitialLossNotFinite(ValueError):
+    """The loss at the initial point overflows float64: there is nothing to descend from."""
+
+
 def _start(problem: Problem, params: np.ndarray, steps: int):
-    """The loss series with the loss at the start (ValueError if not finite), and the distances if known."""
+    """The loss series with the loss at the start (InitialLossNotFinite if not finite), and the distances
+    if known."""
     loss = np.empty(steps + 1)
     with np.errstate(all="ignore"):
         loss[0] = problem.value(params)
     if not np.isfinite(loss[0]):
-        raise ValueError("the loss at the initial point is not finite (it overflows float64): start closer")
+        raise InitialLossNotFinite("the loss at the initial point is not finite (it overflows float64): start closer")
     distance = problem.distance_to_optimum(params)
     distances = None
     if distance is not None:

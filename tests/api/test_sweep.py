@@ -233,6 +233,34 @@ def test_sweep_limits_name_the_limit_and_value(client_with):
     assert detail["field"] == "grid" and "over the limit of 1000" in detail["msg"]
 
 
+def test_a_huge_grid_is_counted_and_refused_before_any_configuration_is_built(client, monkeypatch):
+    # 4 axes of 65,536 values: 2^64 configurations (int64 wraps that to 0), built they would exhaust memory.
+    def built(*args, **kwargs):
+        raise AssertionError("configurations were built before the limit was checked")
+
+    monkeypatch.setattr("service.api.sweep.configurations", built)
+    monkeypatch.setattr("service.api.tuning.configurations", built)
+    axes = {"lr": [0, 1], "momentum": [0, 0.9], "dampening": [0, 0.9], "weight_decay": [0, 0.9]}
+    body = {"optimizers": [{"name": "sgd"}], "grid": {k: {"linspace": [*v, 65536]} for k, v in axes.items()}}
+    detail = error(client, "/sweep", body)
+    assert detail["field"] == "grid" and f"{2**64} configurations exceed the limit" in detail["msg"]
+    body = {"optimizers": [{"name": "sgd"}] * 64, "tune": "lr", "tune_values": {"logspace": [-4, 0, 100_000]}}
+    detail = error(client, "/simulate", body)
+    assert detail["field"] == "tune_values" and "6400000 configurations exceed the limit" in detail["msg"]
+
+
+@pytest.mark.parametrize("path", ["/sweep", "/simulate"])
+def test_a_closed_loop_whose_start_overflows_is_a_422_on_sweeps_and_tuning(client, path):
+    body = {
+        "gradients": {"kind": "objective", "function": "rosenbrock", "steps": 5},
+        "initial": [1e100, 1e100],
+        "optimizers": [{"name": "sgd"}],
+    }
+    body |= {"grid": {"lr": [0.1]}} if path == "/sweep" else {"tune": "lr", "tune_values": [0.1]}
+    detail = error(client, path, body)
+    assert (detail["field"], detail["type"]) == ("initial", "initial_loss") and "not finite" in detail["msg"]
+
+
 def test_tune_picks_the_best_lr_and_runs_with_it(client):
     body = {
         "gradients": {"kind": "sequence", "values": [[1.0, -1.0]] * 30},
