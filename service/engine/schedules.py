@@ -2,8 +2,9 @@
 
 `learning_rates(schedule, base_lr, steps)` returns the base learning rate in force at each of the
 `steps` optimizer steps (step t uses the scheduler's epoch e = t - 1) and, for OneCycle with
-`cycle_momentum`, the momentum (or beta1) it sets. Everything is a closed form over the epoch
-array, equal to torch's recursive updates up to rounding, and keeping torch's structural quirks:
+`cycle_momentum`, the momentum (or beta1) it sets. The multiplicative schedules (step, multistep,
+exponential) are torch's recursion itself, a running product (bit for bit); the others are closed forms
+over the epoch array, equal to torch's recursive updates up to rounding. All keep torch's structural quirks:
 
 - SequentialLR hands over at each milestone by restarting the next scheduler at epoch 0 from the
   optimizer's initial lr (its closed form), not from the lr the previous one reached.
@@ -253,6 +254,17 @@ def _warm_restarts(params, epochs):
     return t_cur, t_i
 
 
+def _compounded(base_lr: float, factors: np.ndarray) -> np.ndarray:
+    """The lr at each epoch of a multiplicative schedule: the previous epoch's times that epoch's factor,
+    in torch's order (its recursive form, lr_e = lr_(e-1) * factor_e). A closed form base_lr * gamma ** e
+    rounds differently, overflows to infinity where the product is still finite (a tiny lr growing), and
+    gives 0 * inf = NaN for lr 0, which torch keeps at 0."""
+    values = np.array(factors, dtype=np.float64)
+    if values.size:
+        values[0] *= base_lr
+    return np.multiply.accumulate(values)
+
+
 def _single(kind: str, params: Mapping[str, Any], base_lr: float, epochs: np.ndarray, steps: int, restarted: bool):
     """One (non-sequential) scheduler's lr at each epoch, and OneCycle's momentum (or None).
 
@@ -263,12 +275,14 @@ def _single(kind: str, params: Mapping[str, Any], base_lr: float, epochs: np.nda
         forever = p["total_iters"] == 0 and not restarted  # torch's recursion never undoes the factor then
         return base_lr * np.where((epochs < p["total_iters"]) | forever, p["factor"], 1.0), None
     if kind == "step":
-        return base_lr * p["gamma"] ** (epochs // p["step_size"]), None
+        return _compounded(base_lr, np.where((epochs > 0) & (epochs % p["step_size"] == 0), p["gamma"], 1.0)), None
     if kind == "multistep":
-        count = np.searchsorted(np.sort(np.asarray(p["milestones"], dtype=np.int64)), epochs, side="right")
-        return base_lr * p["gamma"] ** count, None
+        milestones = np.asarray(p["milestones"], dtype=np.int64)
+        hit = milestones[(milestones >= 0) & (milestones < steps)]
+        repeats = np.bincount(hit, minlength=steps)  # milestones at each epoch (repeats count)
+        return _compounded(base_lr, p["gamma"] ** repeats), None
     if kind == "exponential":
-        return base_lr * p["gamma"] ** e, None
+        return _compounded(base_lr, np.where(epochs > 0, p["gamma"], 1.0)), None
     if kind == "cosine":
         return p["eta_min"] + (base_lr - p["eta_min"]) * (1 + np.cos(np.pi * e / p["T_max"])) / 2, None
     if kind == "cosine_warm_restarts":
