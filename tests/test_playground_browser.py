@@ -283,3 +283,122 @@ def test_with_an_api_key_the_page_asks_for_it_then_runs(browser):
         tab.click("#copy-curl")
         command = tab.evaluate("navigator.clipboard.readText()")
         assert '-H "x-api-key: $OPTISCOPE_API_KEY"' in command and "s3cret" not in command
+
+
+def link(body: dict, **view) -> str:
+    """The playground's URL for a request body and view (what "Copy link" gives)."""
+    state = {"body": body, "view": {"coordinate": 0, "hidden": [], **view}}
+    return "/#s=" + base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+
+
+def test_learning_rates_beyond_float64s_reach_are_drawn_at_once(page):
+    page.goto("/")
+    draws = drawn(page)
+    page.fill('[data-field="optimizers[0].lr"]', "1e300")  # the axis once padded 1e300 to Infinity and hung
+    drawn(page, draws)
+    rates = series(page, "lr")
+    assert list(rates) == RUN_LABELS and not any("NaN" in d for d in rates.values())
+    assert rates["sgd"] == "", "beyond 1e200 nothing is drawn (as in the service's figures)"
+    # Two runs flying apart at 1e308 (max - min overflows): still numbers on the axis, none NaN.
+    twins = [{"name": "sgd", "lr": 1e308}, {"name": "sgd", "lr": 1e308, "maximize": True, "label": "up"}]
+    page.goto("about:blank")
+    page.goto(link({"gradients": {"kind": "synthetic", "steps": 20}, "optimizers": twins}, source="synthetic"))
+    drawn(page)
+    paths = series(page, "trajectory")
+    assert list(paths) == ["sgd", "up"] and not any("NaN" in d for d in paths.values())
+    ticks = page.eval_on_selector_all("[data-chart=trajectory] .ticks text", "ts => ts.map(t => t.textContent)")
+    assert ticks and "NaN" not in ticks
+
+
+def test_with_every_run_hidden_the_charts_say_so_and_the_link_still_loads(page):
+    rosenbrock = {"gradients": {"kind": "objective", "function": "rosenbrock", "steps": 20}}
+    body = rosenbrock | {"optimizers": [{"name": "sgd", "lr": 0.001}, {"name": "adam"}]}
+    page.goto(link(body, source="objective", hidden=["sgd", "adam"]))
+    drawn(page)
+    for chart in ("lr", "trajectory", "gradients"):
+        assert page.inner_text(f"[data-chart={chart}] .plot") == "Every run is hidden: pick one in the legend."
+    page.click("[data-run=adam]")
+    page.wait_for_selector("[data-chart=gradients] path.series[data-label=adam]")
+    assert list(series(page, "contour")) == ["adam"]
+
+
+def test_hovering_a_record_every_chart_reads_the_recorded_step(page, server):
+    body = {"gradients": {"kind": "synthetic", "steps": 100}, "optimizers": [{"name": "adam"}], "record_every": 10}
+    page.goto(link(body, source="synthetic"))
+    drawn(page)
+    tick = page.locator("[data-chart=lr] .ticks text[text-anchor=middle]", has_text="20").first.bounding_box()
+    area = page.locator("[data-chart=lr] .hover-area").bounding_box()
+    page.mouse.move(tick["x"] + tick["width"] / 2, area["y"] + area["height"] / 2)
+    tip = page.locator("[data-chart=lr] .tooltip")
+    assert tip.locator(".tip-title").inner_text() == "step 20"
+    rate = httpx.post(server + "simulate", json=body).json()["runs"][0]["learning_rates"][1][0]  # steps 10, 20, ...
+    assert float(tip.locator("b").inner_text()) == pytest.approx(rate, rel=1e-3)
+
+
+def test_an_input_the_page_cannot_read_holds_the_run_until_it_is_fixed(page):
+    page.goto("/")
+    draws = drawn(page)
+    lr = '[data-field="optimizers[0].lr"]'
+    for typo in ("0.1x", "0x10"):  # Number() reads "0x10" as 16
+        page.fill(lr, typo)
+        assert page.get_attribute(lr, "aria-invalid") == "true"
+    page.fill('[data-field="optimizers[3].lr"]', "0.3")  # a good edit elsewhere: still held
+    page.wait_for_timeout(800)
+    assert int(page.evaluate("document.body.dataset.draws")) == draws
+    assert page.get_attribute(lr, "aria-invalid") == "true"
+    assert "stale" in page.get_attribute("#results", "class")
+    assert page.evaluate("document.body.dataset.state") == "invalid"
+    page.fill(lr, "0.2")
+    drawn(page, draws)
+    assert page.get_attribute(lr, "aria-invalid") == "false" and "stale" not in page.get_attribute("#results", "class")
+    assert page_body(page)["optimizers"][0]["lr"] == 0.2 and page_body(page)["optimizers"][3]["lr"] == 0.3
+
+
+def test_a_link_that_cannot_be_read_says_so_and_an_empty_body_is_the_tutorial(page):
+    page.goto("/#s=garbage!!")
+    drawn(page)
+    assert page.is_visible("#banner")
+    assert page.inner_text("#banner") == "The link's state could not be read; showing the tutorial instead."
+    page.goto("about:blank")
+    page.goto(link({}))
+    drawn(page)
+    assert list(series(page, "lr")) == RUN_LABELS and page.is_hidden("#banner")
+
+
+def test_an_image_download_draws_the_coordinate_shown(page):
+    body = {"gradients": {"kind": "objective", "function": "quadratic", "dim": 10, "steps": 20}}
+    page.goto(link(body | {"optimizers": [{"name": "adam"}]}, source="objective", coordinate=7))
+    draws = drawn(page)
+    assert page.input_value("#coordinate") == "7"
+    page.fill('[data-field="gradients.dim"]', "3")
+    drawn(page, draws)
+    assert page.input_value("#coordinate") == "2"
+    with page.expect_download() as download:
+        page.click("[data-download='image/svg+xml']")
+    assert Path(download.value.path()).read_text().startswith("<?xml")
+    assert page.is_hidden("#banner")
+
+
+def test_a_phone_sized_screen_has_no_sideways_scroll(browser, server):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, base_url=server)
+    try:
+        tab = context.new_page()
+        tab.goto("/")
+        drawn(tab)
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 375
+        assert tab.evaluate("getComputedStyle(document.querySelector('.controls')).position") == "static"
+    finally:
+        context.close()
+
+
+def test_keyboard_focus_stays_on_the_control_that_rebuilt_the_page(page):
+    page.goto("/")
+    draws = drawn(page)
+    page.focus("[data-source=synthetic]")
+    page.keyboard.press("Enter")
+    draws = drawn(page, draws)
+    assert page.evaluate("document.activeElement.dataset.source") == "synthetic"
+    page.focus("[data-run=adam]")
+    page.keyboard.press("Space")
+    page.wait_for_selector("[data-run=adam][aria-pressed=false]")
+    assert page.evaluate("document.activeElement.dataset.run") == "adam"

@@ -2,7 +2,7 @@
 // and paths. The whole view is one POST /simulate body plus a few view settings, kept in the URL's hash.
 
 import { colorOf, contourChart, formatNumber, lineChart, wantsLog } from "./charts.js";
-import { h, icon, objectFields, showError } from "./forms.js";
+import { NUMBER, h, icon, objectFields, showError } from "./forms.js";
 
 const DEBOUNCE_MS = 250;
 const SURFACE_RESOLUTION = 90;
@@ -39,15 +39,20 @@ async function getJSON(path) {
 }
 
 function askForKey() {
-  const input = h("input", { type: "password", id: "api-key", placeholder: "X-API-Key", autocomplete: "off" });
-  const use = h("button", { type: "button", onclick: () => {
+  const refused = Boolean(sessionStorage.getItem(KEY_STORE));
+  const input = h("input", { type: "password", id: "api-key", placeholder: "X-API-Key", autocomplete: "off", "aria-label": "API key" });
+  const form = h("form", { class: "key-form", onsubmit: (event) => {
+    event.preventDefault();
     sessionStorage.setItem(KEY_STORE, input.value.trim());
     location.reload();
-  } }, "Use this key");
+  } }, input, " ", h("button", { type: "submit" }, "Use this key"));
   const box = $("#banner");
-  box.replaceChildren(h("strong", {}, "This server needs an API key. "), input, " ", use);
+  const message = refused ? "The server refused this API key: enter another. " : "This server needs an API key. ";
+  box.replaceChildren(h("strong", {}, message), form);
   box.hidden = false;
+  box.dataset.sticky = "true";
   document.body.dataset.state = "error";
+  input.focus();
 }
 
 function simulateURL(query = "") {
@@ -73,15 +78,36 @@ function saveURL() {
   history.replaceState(null, "", `#s=${encodeState(state)}`);
 }
 
+const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A decoded link's state in the form the page works on, or null when it is not one. */
+function normalized(decoded) {
+  if (!isObject(decoded) || !isObject(decoded.body)) return null;
+  const { body } = decoded;
+  if (body.optimizers === undefined) {
+    // The API's default: the tutorial's optimizers.
+    body.optimizers = structuredClone(catalog.scenarios.find((s) => s.name === "tutorial")?.request.optimizers ?? []);
+  }
+  if (!Array.isArray(body.optimizers) || !body.optimizers.every((o) => isObject(o) && typeof o.name === "string")) {
+    return null;
+  }
+  const view = isObject(decoded.view) ? decoded.view : {};
+  if (!Array.isArray(view.hidden)) view.hidden = [];
+  view.source ||= inferSource(body);
+  return { body, view };
+}
+
 function stateFromURL() {
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.has("s")) {
+    let decoded = null;
     try {
-      const decoded = decodeState(hash.get("s"));
-      if (decoded && typeof decoded.body === "object") return decoded;
+      decoded = normalized(decodeState(hash.get("s")));
     } catch {
-      banner("The link's state could not be read; showing the tutorial instead.");
+      // not base64 or not JSON: told below
     }
+    if (decoded) return decoded;
+    banner("The link's state could not be read; showing the tutorial instead.", [], { sticky: true });
   }
   const preset = catalog.scenarios.find((s) => s.name === hash.get("scenario"));
   return presetState(preset || catalog.scenarios[0]);
@@ -151,6 +177,7 @@ const SOURCES = [
 ];
 
 function setSource(kind) {
+  if (kind === (state.view.source || inferSource(state.body))) return; // already there: nothing changes
   state.view.source = kind;
   if (state.body.gradients) remembered[state.body.gradients.kind] = state.body.gradients;
   if (kind === "tutorial") delete state.body.gradients;
@@ -226,7 +253,7 @@ function parseSequence(textValue) {
   for (const [i, line] of lines.entries()) {
     const row = [];
     for (const part of line.split(/[\s,;]+/).filter(Boolean)) {
-      const value = Number(part);
+      const value = NUMBER.test(part) ? Number(part) : NaN;
       if (!Number.isFinite(value)) return [null, `line ${i + 1}: '${part}' is not a number`];
       row.push(value);
     }
@@ -313,7 +340,7 @@ function initialField() {
     placeholder: startHint(),
   });
   input.addEventListener("input", () => {
-    const parts = input.value.split(/[\s,;]+/).filter(Boolean).map(Number);
+    const parts = input.value.split(/[\s,;]+/).filter(Boolean).map((part) => (NUMBER.test(part) ? Number(part) : NaN));
     if (parts.some((v) => !Number.isFinite(v))) return showError(input, "numbers only, separated by commas");
     showError(input, null);
     if (!parts.length) delete state.body.initial;
@@ -353,7 +380,11 @@ function optimizerCard(spec, index) {
   const nameSelect = h("select", { class: "name", "data-field": `${path}.name`, "aria-label": "Optimizer" },
     catalog.optimizers.map((o) => h("option", { value: o.name, selected: o.name === spec.name }, o.title)));
   nameSelect.addEventListener("change", () => {
-    list[index] = { name: nameSelect.value, ...(spec.label ? { label: spec.label } : {}), ...(spec.lr !== undefined ? { lr: spec.lr } : {}) };
+    // An lr the person chose stays; the old optimizer's default gives way to the new one's.
+    const chosen = spec.lr !== undefined && spec.lr !== info?.defaults?.lr;
+    const fresh = optimizerInfo(nameSelect.value)?.defaults || {};
+    const lr = chosen ? spec.lr : fresh.lr;
+    list[index] = { name: nameSelect.value, ...(spec.label ? { label: spec.label } : {}), ...(lr !== undefined ? { lr } : {}) };
     if (spec.schedule) list[index].schedule = spec.schedule;
     rebuild();
   });
@@ -466,18 +497,59 @@ function changed() {
   saveURL();
   markEdited();
   clearTimeout(timer);
+  if (holdForPageErrors()) return;
   timer = setTimeout(run, DEBOUNCE_MS);
 }
 
+/** Inputs the page itself found wrong (unparsable text): their last good values are in the request. */
+function pageErrors() {
+  return document.querySelectorAll('[aria-invalid=true][data-error-origin=page]');
+}
+
+/** While an input holds what the page cannot read, nothing runs and the results are marked stale:
+ *  the request would silently keep that input's previous value. */
+function holdForPageErrors() {
+  if (!pageErrors().length) return false;
+  clearTimeout(timer);
+  runToken++; // an answer already on its way is for a request the form no longer shows
+  controller?.abort();
+  document.body.dataset.state = "invalid";
+  $("#results").classList.add("stale");
+  $("#status").textContent = "Fix the marked input to run again: the charts show the last request that ran.";
+  return true;
+}
+
+/** Rebuild the panels from the state, keeping keyboard focus on the same control. */
 function rebuild() {
+  const key = focusKey(document.activeElement);
   sourcePanel();
   optimizersPanel();
+  restoreFocus(key);
   changed();
+}
+
+const FOCUS_KEYS = ["data-field", "data-source", "data-run", "id"];
+
+/** What identifies a control across a rebuild: its API field, source, run, or id. */
+function focusKey(element) {
+  if (!element || element === document.body) return null;
+  for (const attribute of FOCUS_KEYS) {
+    const value = element.getAttribute(attribute);
+    if (value) return [attribute, value];
+  }
+  return null;
+}
+
+function restoreFocus(key) {
+  if (!key) return;
+  const element = document.querySelector(`[${key[0]}="${CSS.escape(key[1])}"]`);
+  if (element && element !== document.activeElement) element.focus();
 }
 
 function markEdited() {
   const preset = catalog.scenarios.find((s) => s.name === state.view.scenario);
-  const edited = !preset || JSON.stringify(preset.request) !== JSON.stringify(state.body);
+  // "edited · reset" only where there is a preset to go back to (else the picker says "custom").
+  const edited = Boolean(preset) && JSON.stringify(preset.request) !== JSON.stringify(state.body);
   $("#scenario-bar").classList.toggle("edited", edited);
   $("#scenario").value = preset ? preset.name : "";
 }
@@ -504,7 +576,8 @@ async function run() {
   if (token !== runToken) return;
   clearErrors();
   if (response.status === 401) return askForKey();
-  if (response.status === 422 && payload?.detail) return invalid(payload.detail);
+  if (holdForPageErrors()) return;
+  if (response.status === 422 && Array.isArray(payload?.detail)) return invalid(payload.detail);
   if (!response.ok) return failed(`The service answered ${response.status}: ${payload?.detail ?? response.statusText}`);
   answer = payload;
   document.body.dataset.state = "ready";
@@ -521,15 +594,20 @@ function failed(message) {
   banner(message);
 }
 
-function banner(message, items = []) {
+/** A message over the results; a sticky one (a link that could not be read, an API key asked for)
+ *  stays through the next run, until the person changes something. */
+function banner(message, items = [], { sticky = false } = {}) {
   const box = $("#banner");
-  box.replaceChildren(h("strong", {}, message), items.length ? h("ul", {}, items.map((t) => h("li", {}, t))) : null);
+  box.replaceChildren(h("strong", {}, message), ...(items.length ? [h("ul", {}, items.map((t) => h("li", {}, t)))] : []));
+  box.dataset.sticky = String(sticky);
   box.hidden = false;
 }
 
+/** Clear what the service said about the last request (not what the page found in its inputs). */
 function clearErrors() {
-  $("#banner").hidden = true;
-  for (const input of document.querySelectorAll("[aria-invalid=true]")) showError(input, null);
+  const box = $("#banner");
+  if (box.dataset.sticky !== "true") box.hidden = true;
+  for (const input of document.querySelectorAll("[aria-invalid=true][data-error-origin=service]")) showError(input, null);
 }
 
 /** Show each 422 entry next to the input whose data-field is its field (or the nearest enclosing one). */
@@ -544,7 +622,7 @@ function invalid(detail) {
       const covers = target === f || target.startsWith(`${f}.`) || target.startsWith(`${f}[`);
       if (covers && (!best || f.length > best.dataset.field.length)) best = input;
     }
-    if (best && best.matches("input, select, textarea")) showError(best, entry.msg);
+    if (best && best.matches("input, select, textarea")) showError(best, entry.msg, "service");
     else unplaced.push(`${target}: ${entry.msg}`);
   }
   document.body.dataset.state = "invalid";
@@ -604,11 +682,14 @@ async function draw() {
   $("#chart-loss").hidden = !losses.length;
   if (losses.length) chart("loss", losses, { yLabel: "Loss", log: wantsLog(losses) }, "");
 
-  const gradients = runs.some(({ run }) => run.gradients)
+  // A closed loop's runs each have their own gradients; an open loop's share the answer's.
+  const gradients = answer.runs.some((run) => run.gradients)
     ? runs.filter(({ run }) => run.gradients).map(({ run, color }) => ({
       label: run.label, color, x: stepsOf(run.gradients.length), y: column(run.gradients, c),
     }))
-    : [{ label: "gradient", color: "#555", x: stepsOf(answer.gradients.length), y: column(answer.gradients, c) }];
+    : answer.gradients
+      ? [{ label: "gradient", color: "#555", x: stepsOf(answer.gradients.length), y: column(answer.gradients, c) }]
+      : [];
   chart("gradients", gradients, { yLabel: "Gradient" }, suffix);
 
   await contour(runs);
@@ -620,7 +701,9 @@ function chart(name, series, options, suffix) {
   figure.querySelector(".sub").textContent = suffix;
   const plot = figure.querySelector(".plot");
   if (!series.length) {
-    plot.replaceChildren(h("p", { class: "empty" }, "Not recorded in this request."));
+    const hidden = answer.runs.length && !visibleRuns().length;
+    const why = hidden ? "Every run is hidden: pick one in the legend." : "Not recorded in this request.";
+    plot.replaceChildren(h("p", { class: "empty" }, why));
     return;
   }
   lineChart(plot, series, options);
@@ -628,8 +711,10 @@ function chart(name, series, options, suffix) {
 
 function legend() {
   const hidden = new Set(state.view.hidden || []);
+  const key = focusKey(document.activeElement);
   $("#legend").replaceChildren(...answer.runs.map((run, index) => h("button", {
     type: "button",
+    "data-run": run.label,
     class: `chip${hidden.has(run.label) ? " off" : ""}`,
     title: hidden.has(run.label) ? "Show this run" : "Hide this run",
     "aria-pressed": String(!hidden.has(run.label)),
@@ -643,6 +728,7 @@ function legend() {
     },
   }, h("span", { class: "swatch", style: `background:${colorOf(index)}` }), run.label,
   run.diverged_at ? h("span", { class: "badge" }, `diverged at ${run.diverged_at}`) : null)));
+  restoreFocus(key);
 }
 
 function coordinatePicker(c) {
@@ -756,7 +842,9 @@ function toast(message) {
 }
 
 async function download(accept, extension) {
-  const query = accept.startsWith("image/") && answer?.dim > 1 ? `?coordinate=${state.view.coordinate || 0}` : "";
+  if (pageErrors().length) return toast("Fix the marked input first.");
+  const coordinate = Math.min(state.view.coordinate || 0, (answer?.dim ?? 1) - 1);
+  const query = accept.startsWith("image/") && answer?.dim > 1 ? `?coordinate=${coordinate}` : "";
   const response = await fetch(simulateURL(query), {
     method: "POST",
     headers: headers({ "content-type": "application/json", accept }),
@@ -764,7 +852,9 @@ async function download(accept, extension) {
   });
   if (!response.ok) {
     const payload = await response.json().catch(() => ({}));
-    return banner(`Download failed (${response.status}): ${typeof payload.detail === "string" ? payload.detail : "see the form"}`);
+    const { detail } = payload ?? {};
+    const items = Array.isArray(detail) ? detail.map((entry) => (entry.field ? `${entry.field}: ${entry.msg}` : entry.msg)) : [];
+    return banner(`Download failed (${response.status})${typeof detail === "string" ? `: ${detail}` : ""}`, items);
   }
   const url = URL.createObjectURL(await response.blob());
   const link = h("a", { href: url, download: `optiscope-${state.view.scenario || "run"}.${extension}` });
@@ -775,7 +865,10 @@ async function download(accept, extension) {
 }
 
 function wireToolbar() {
-  $("#copy-curl").addEventListener("click", () => copy(curlCommand(state.body), "curl command"));
+  $("#copy-curl").addEventListener("click", () => {
+    if (pageErrors().length) return toast("Fix the marked input first.");
+    copy(curlCommand(state.body), "curl command");
+  });
   $("#copy-link").addEventListener("click", () => copy(location.href, "Link"));
   for (const button of document.querySelectorAll("[data-download]")) {
     button.addEventListener("click", () => download(button.dataset.download, button.dataset.extension));
@@ -797,6 +890,12 @@ function wireToolbar() {
     state = stateFromURL();
     describeScenario();
     rebuild();
+  });
+  // An edit clears a sticky message (a link that could not be read): the page now shows the edit.
+  // An input the page cannot read holds the run (its own handler has just marked it).
+  $(".controls").addEventListener("input", () => {
+    $("#banner").dataset.sticky = "false";
+    holdForPageErrors();
   });
   let frame = 0;
   new ResizeObserver(() => {
@@ -840,7 +939,6 @@ async function start() {
   scenarioPicker();
   wireToolbar();
   state = stateFromURL();
-  state.view ||= {};
   describeScenario();
   sourcePanel();
   optimizersPanel();

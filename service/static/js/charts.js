@@ -75,11 +75,21 @@ function logTicks(min, max) {
   return ticks;
 }
 
-function extent(values, positiveOnly) {
+// Values beyond this magnitude (and, on a log axis, below its inverse) are left out of the lines and
+// the axes, as the service's own figures leave them out: a run flying off to 1e300 would otherwise
+// overflow the axis arithmetic (a padded 1e308 is Infinity) and flatten every other run to a line.
+const DRAWABLE = 1e200;
+
+/** Whether a value is drawn: finite, within DRAWABLE, and positive (at least 1 / DRAWABLE) on a log axis. */
+export function drawable(v, log = false) {
+  return Number.isFinite(v) && Math.abs(v) <= DRAWABLE && (!log || v >= 1 / DRAWABLE);
+}
+
+function extent(values, log) {
   let min = Infinity;
   let max = -Infinity;
   for (const v of values) {
-    if (!Number.isFinite(v) || (positiveOnly && v <= 0)) continue;
+    if (!drawable(v, log)) continue;
     if (v < min) min = v;
     if (v > max) max = v;
   }
@@ -114,12 +124,14 @@ function scale(domain, range, log) {
   return forward;
 }
 
+// Within DRAWABLE, every product and difference below stays far from float64's limits.
 function paddedDomain(min, max, log) {
   if (!Number.isFinite(min)) return log ? [0.1, 1] : [0, 1];
   if (log) {
     if (min === max) return [min / 2, max * 2];
-    const pad = (Math.log10(max) - Math.log10(min)) * 0.05;
-    return [min / 10 ** pad, max * 10 ** pad];
+    const [low, high] = [Math.log10(min), Math.log10(max)];
+    const pad = (high - low) * 0.05;
+    return [10 ** (low - pad), 10 ** (high + pad)];
   }
   if (min === max) {
     const pad = Math.abs(min) * 0.1 || 1;
@@ -185,7 +197,7 @@ function linePath(xs, ys, sx, sy, width, log) {
   };
   for (let i = 0; i < xs.length; i++) {
     const y = ys[i];
-    if (!Number.isFinite(y) || (log && y <= 0)) {
+    if (!drawable(y, log)) {
       flush();
       pen = "M";
       continue;
@@ -231,9 +243,9 @@ function drawAxes(svg, box, sx, sy, xTicks, yTicks, xLabel, yLabel, { grid: with
   }
 }
 
-function frame(host, width, height) {
+function frame(host, width, height, name) {
   host.replaceChildren();
-  const svg = node("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img" }, host);
+  const svg = node("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": name }, host);
   return svg;
 }
 
@@ -254,7 +266,7 @@ function clip(svg, box) {
  */
 export function lineChart(host, series, { xLabel = "Step", yLabel = "", log = false, height = 280 } = {}) {
   const width = Math.max(320, Math.floor(host.clientWidth || 560));
-  const svg = frame(host, width, height);
+  const svg = frame(host, width, height, `${yLabel || "Values"} by ${xLabel.toLowerCase()}: ${series.map((s) => s.label).join(", ")}`);
   const box = { left: 62, right: width - 14, top: 12, bottom: height - 40 };
   const [x0, x1] = extent(series.flatMap((s) => [s.x[0], s.x[s.x.length - 1]]), false);
   let [y0, y1] = [Infinity, -Infinity];
@@ -284,6 +296,40 @@ export function lineChart(host, series, { xLabel = "Step", yLabel = "", log = fa
   return svg;
 }
 
+/** The index of the largest x <= target in an ascending list (-1 if none). */
+function floorIndex(xs, target) {
+  let lo = 0;
+  let hi = xs.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] <= target) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** The index of `step` in an ascending list of steps, or -1. */
+function indexOf(xs, step) {
+  const i = floorIndex(xs, step);
+  return i >= 0 && xs[i] === step ? i : -1;
+}
+
+/** The step nearest `target` among every series' own steps (which record_every can space out). */
+function nearestStep(series, target) {
+  let best = null;
+  for (const s of series) {
+    const i = floorIndex(s.x, target);
+    for (const j of [i, i + 1]) {
+      const x = s.x[j];
+      if (x !== undefined && (best === null || Math.abs(x - target) < Math.abs(best - target))) best = x;
+    }
+  }
+  return best;
+}
+
 function hover(host, svg, box, sx, sy, series, log) {
   const cursor = node("line", { class: "cursor", y1: box.top, y2: box.bottom, visibility: "hidden" }, svg);
   const dots = series.map((s) => node("circle", { r: 3.5, fill: s.color, visibility: "hidden" }, svg));
@@ -303,12 +349,13 @@ function hover(host, svg, box, sx, sy, series, log) {
   area.addEventListener("mousemove", (event) => {
     const bounds = svg.getBoundingClientRect();
     const px = ((event.clientX - bounds.left) / bounds.width) * svg.viewBox.baseVal.width;
-    const step = Math.round(sx.invert(px));
+    const step = nearestStep(series, sx.invert(px));
+    if (step === null) return hide();
     const rows = [];
     series.forEach((s, i) => {
-      const at = step - s.x[0];
+      const at = indexOf(s.x, step);
       const value = s.y[at];
-      const shown = at >= 0 && at < s.y.length && Number.isFinite(value) && !(log && value <= 0);
+      const shown = at >= 0 && at < s.y.length && drawable(value, log);
       dots[i].setAttribute("visibility", shown ? "visible" : "hidden");
       if (!shown) return;
       dots[i].setAttribute("cx", sx(s.x[at]));
@@ -446,7 +493,7 @@ export function contourChart(host, surface, paths, { minima = [], maxHeight = 48
   const offset = Math.max(0, (available - margin.left - margin.right - plotWidth) / 2);
   const width = available;
   const height = Math.round(plotHeight + margin.top + margin.bottom);
-  const svg = frame(host, width, height);
+  const svg = frame(host, width, height, `Contour map with the paths of ${paths.map((p) => p.label).join(", ") || "no run"}`);
   const box = {
     left: margin.left + offset, right: margin.left + offset + plotWidth, top: margin.top, bottom: margin.top + plotHeight,
   };

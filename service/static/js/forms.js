@@ -69,11 +69,14 @@ function numberText(value) {
   return value === undefined || value === null ? "" : String(value);
 }
 
+/** A decimal number as people and JSON write it: 0.1, .5, 5., -3, 1e-8. */
+export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** Parse what a person typed into a number field: [value, error]. Empty means "use the default". */
 function parseNumber(raw, schema) {
   const textValue = raw.trim();
   if (textValue === "") return [undefined, null];
-  const value = Number(textValue);
+  const value = NUMBER.test(textValue) ? Number(textValue) : NaN; // not Number("0x10"), which is 16
   if (!Number.isFinite(value)) return [undefined, `'${textValue}' is not a number`];
   if (schema.type === "integer" && !Number.isInteger(value)) return [undefined, "must be a whole number"];
   return [value, null];
@@ -165,12 +168,15 @@ function field(name, rawSchema, value, onChange, path) {
   return wrap;
 }
 
-/** Show `message` under the input (null clears it). */
-export function showError(input, message) {
+/** Show `message` under the input (null clears it). `origin` says who found the problem: "page" (text
+ *  it cannot read: the request keeps the last good value) or "service" (a 422 about the request). */
+export function showError(input, message, origin = "page") {
   const wrap = input.closest(".field, .block");
   const box = wrap?.querySelector(":scope > .field-error");
   input.classList.toggle("invalid", Boolean(message));
   input.setAttribute("aria-invalid", message ? "true" : "false");
+  if (message) input.dataset.errorOrigin = origin;
+  else delete input.dataset.errorOrigin;
   if (box) {
     box.textContent = message || "";
     box.hidden = !message;
