@@ -1,4 +1,4 @@
-"""The `optiscope` command line: serve, simulate, optimizers, schedules.
+"""The `optiscope` command line: serve, simulate, sweep, optimizers, schedules, objectives.
 
 Commands run the service's own code in this process by default; `--url` sends them to a server.
 """

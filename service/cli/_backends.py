@@ -75,13 +75,15 @@ class Local:
         return SimulateResponse.model_validate_json(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
 
     def sweep(self, request: SweepRequest) -> SweepResponse:
-        from ..api.sweep import run_sweep_request
+        from ..api.sweep import grid_size, run_sweep_request
         from ..engine.progress import reporting
         from ..settings import get_settings
 
-        # Each optimizer's configurations advance together as one batch: the bar counts batch steps.
+        # Open loop, each optimizer's configurations advance together as one batch: the bar counts batch
+        # steps. A closed loop runs its configurations one after another.
         steps = request.gradients.shape[0]
-        bar = Progress(steps * len(request.optimizers), "sweep", stream=self.stream, enabled=self.progress)
+        runs = len(request.optimizers) * (grid_size(request.grid) if request.gradients.kind == "objective" else 1)
+        bar = Progress(steps * runs, "sweep", stream=self.stream, enabled=self.progress)
         with bar, reporting(over_runs(bar, steps)), service_errors(request.model_dump(exclude_unset=True)):
             payload = run_sweep_request(request, get_settings())
         return SweepResponse.model_validate_json(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
@@ -118,9 +120,15 @@ class Local:
 
 
 def backend(
-    url: str | None, api_key: str | None, *, progress: bool | None = None, stream: TextIO | None = None
+    url: str | None,
+    api_key: str | None,
+    *,
+    timeout: float | None = None,
+    progress: bool | None = None,
+    stream: TextIO | None = None,
 ) -> Backend:
-    """Local when `url` is None; otherwise a client for `url` ("" means OPTISCOPE_URL or the default)."""
+    """Local when `url` is None; otherwise a client for `url` ("" means OPTISCOPE_URL or the default)
+    waiting `timeout` seconds for answers (None: OPTISCOPE_TIMEOUT or the default)."""
     if url is None:
         return Local(progress=progress, stream=stream)
-    return OptiscopeClient(url or None, api_key=api_key)
+    return OptiscopeClient(url or None, api_key=api_key, timeout=timeout)

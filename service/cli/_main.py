@@ -15,7 +15,7 @@ from typing import Annotated, Any, TextIO
 
 from .. import __version__
 from ..api.models import SimulateRequest, SweepRequest
-from ..client import AuthenticationError, NotFoundError, OptiscopeError, ValidationError
+from ..client import AuthenticationError, NotFoundError, OptiscopeError, Timeout, ValidationError
 from ..client._requests import build
 from ..settings import SettingsError
 from . import _output, _specs
@@ -43,6 +43,12 @@ def parser() -> argparse.ArgumentParser:
         help="run on the server at URL instead of locally (--url alone: OPTISCOPE_URL or http://127.0.0.1:8000)",
     )
     remote.add_argument("--api-key", help="the server's API key (default: OPTISCOPE_API_KEY)")
+    remote.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for the server's answer (default: OPTISCOPE_TIMEOUT or 60)",
+    )
     remote.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -163,7 +169,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return serve(args, stderr)
     command: Callable[[Backend, argparse.Namespace], str] = COMMANDS[args.command]
     try:
-        source = backend(args.url, args.api_key, progress=args.progress, stream=stderr)
+        source = backend(args.url, args.api_key, timeout=args.timeout, progress=args.progress, stream=stderr)
     except ValueError as exc:  # a bad URL or setting (SettingsError)
         return fail(stderr, str(exc), EXIT_USAGE)
     try:
@@ -177,11 +183,15 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return fail(stderr, str(exc), EXIT_USAGE)
     except AuthenticationError as exc:  # the client's advice names its own argument; here, the option
         return fail(stderr, f"401: {exc.detail} (pass --api-key or set OPTISCOPE_API_KEY)", EXIT_ERROR)
+    except Timeout as exc:  # the same: --timeout
+        return fail(stderr, str(exc).replace("raise timeout=", "raise --timeout"), EXIT_ERROR)
     except OptiscopeError as exc:  # unreachable server, 5xx, ...
         return fail(stderr, str(exc), EXIT_ERROR)
     except BrokenPipeError:  # `optiscope simulate -f csv | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR
+    except OSError as exc:  # standard output cannot be written (a full disk, say)
+        return fail(stderr, f"cannot write the output: {exc.strerror or exc}", EXIT_ERROR)
     except KeyboardInterrupt:
         return fail(stderr, "interrupted", 130)
     finally:
@@ -215,7 +225,9 @@ def simulate_fields(args: argparse.Namespace) -> dict[str, Any]:
     if args.record is not None:
         fields["record"] = _specs.names(args.record)
     elif args.format == "table" and "record" not in fields:
-        fields["record"] = []  # the table shows final values only: do not compute series
+        fields["record"] = []  # the table shows final values only: do not compute series ...
+    if args.format == "table":
+        fields.setdefault("include_gradients", False)  # ... nor send the gradients back
     return fields
 
 

@@ -73,7 +73,7 @@ def sweep_table(result: SweepResponse) -> str:
 
 
 def catalog_table(entries: Sequence[OptimizerInfo]) -> str:
-    rows = [[e.name, e.title, ", ".join(f"{k}={v}" for k, v in e.defaults.items())] for e in entries]
+    rows = [[e.name, e.title, ", ".join(f"{k}={json.dumps(v)}" for k, v in e.defaults.items())] for e in entries]
     return table(["name", "title", "hyperparameters (defaults)"], rows)
 
 
@@ -118,7 +118,10 @@ def schedules_table(entries: Sequence[ScheduleInfo]) -> str:
 
 
 def objectives_table(entries: Sequence[ObjectiveInfo]) -> str:
-    rows = [[e.name, e.title, e.dimensions.rule, ", ".join(f"{k}={v}" for k, v in e.defaults.items())] for e in entries]
+    rows = [
+        [e.name, e.title, e.dimensions.rule, ", ".join(f"{k}={json.dumps(v)}" for k, v in e.defaults.items())]
+        for e in entries
+    ]
     return table(["name", "title", "dimensions", "parameters (defaults)"], rows)
 
 

@@ -7,7 +7,9 @@ service's request models (so the messages, and the list of valid names, are the 
 from __future__ import annotations
 
 import json
+import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +54,17 @@ def split_top_level(text: str, separator: str = ",") -> list[str]:
     return parts
 
 
+# Decimals JSON does not read but people write: .001, 5., -.5e-3.
+LOOSE_DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def value(text: str) -> Any:
-    """A JSON literal (0.1, true, null, [5, 10], {"kind": ...}) or, failing that, the text itself."""
+    """A JSON literal (0.1, true, null, [5, 10], {"kind": ...}), a decimal such as .001, or, failing
+    those, the text itself."""
     try:
         return json.loads(text)
-    except ValueError:
-        return text
+    except (ValueError, RecursionError):
+        return float(text) if LOOSE_DECIMAL.fullmatch(text.strip()) else text
 
 
 def key_values(text: str, where: str) -> dict[str, Any]:
@@ -138,8 +145,23 @@ def _csv_rows(path: Path) -> np.ndarray:
             f"--gradients {str(path)!r}: line 1 mixes numbers and names ({','.join(cells).strip()!r}): a header "
             "row holds only column names, a data row only numbers"
         )
+    mistyped = [cell.strip() for cell in cells if not _is_number(cell) and NUMBER_START.match(cell.strip())]
+    if mistyped:  # one column: '1.O' is no column name either
+        raise UsageError(
+            f"--gradients {str(path)!r}: line 1 has {mistyped[0]!r}, neither a number nor a column name (a header "
+            "row's names start with a letter)"
+        )
     header = int(numbers == 0)
-    return np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64, skiprows=header, encoding="utf-8-sig")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # numpy's "no data": told below
+        rows = np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64, skiprows=header, encoding="utf-8-sig")
+    if not rows.size:
+        raise UsageError(f"--gradients {str(path)!r}: no rows of numbers")
+    return rows
+
+
+# What a number starts like: a digit, or a sign or point before one.
+NUMBER_START = re.compile(r"[+-]?\.?\d")
 
 
 def _is_number(text: str) -> bool:
@@ -155,6 +177,8 @@ def _from_json(text: str, where: str) -> dict[str, Any]:
         data = json.loads(text)
     except ValueError as exc:
         raise UsageError(f"{where}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise UsageError(f"{where}: nested too deeply to be gradients") from None
     if isinstance(data, dict) and "kind" in data:
         return data
     if isinstance(data, list):

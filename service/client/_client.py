@@ -38,7 +38,13 @@ T = TypeVar("T")
 
 # Failures where the request never reached the application, or the connection broke before an answer:
 # safe to repeat, since every Optiscope endpoint is a pure function of its request.
-RETRYABLE_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
+RETRYABLE_ERRORS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,  # the connection reset before the answer came
+    httpx.WriteError,
+)
 RETRYABLE_STATUS = 503
 
 

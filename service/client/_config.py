@@ -7,10 +7,13 @@ OPTISCOPE_TIMEOUT  seconds to wait for an answer (default 60)
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import httpx
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = 60.0
@@ -28,16 +31,22 @@ def resolve(
 ) -> Connection:
     env = os.environ if environ is None else environ
     url = url or env.get("OPTISCOPE_URL") or DEFAULT_URL
-    if not url.startswith(("http://", "https://")):
+    if not url.lower().startswith(("http://", "https://")):
         raise ValueError(f"the Optiscope URL must start with http:// or https://, got {url!r}")
+    try:
+        host = httpx.URL(url).host
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"the Optiscope URL {url!r} is not a valid URL: {exc}") from None
+    if not host:
+        raise ValueError(f"the Optiscope URL names no host: {url!r}")
     if timeout is None:
         raw = env.get("OPTISCOPE_TIMEOUT")
         try:
             timeout = float(raw) if raw else DEFAULT_TIMEOUT
         except ValueError:
             raise ValueError(f"OPTISCOPE_TIMEOUT must be a number of seconds, got {raw!r}") from None
-    if not timeout > 0:
-        raise ValueError(f"the timeout must be a positive number of seconds, got {timeout!r}")
+    if not (timeout > 0 and math.isfinite(timeout)):
+        raise ValueError(f"the timeout must be a positive number of seconds (not infinite), got {timeout!r}")
     return Connection(url=url.rstrip("/"), api_key=api_key or env.get("OPTISCOPE_API_KEY") or None, timeout=timeout)
 
 

@@ -58,6 +58,18 @@ class APIError(OptiscopeError):
     def _message(self) -> str:
         return f"{self.status_code}: {self.detail}"
 
+    def __reduce__(self) -> tuple:
+        # Pickled (multiprocessing, say) with what it says, not its live `response`.
+        state = {key: value for key, value in self.__dict__.items() if key != "response"}
+        return (_restore, (type(self), state))
+
+
+def _restore(kind: type[APIError], state: dict[str, Any]) -> APIError:
+    error = kind.__new__(kind)
+    error.__dict__.update(state, response=None)
+    Exception.__init__(error, error._message())
+    return error
+
 
 class ValidationError(APIError):
     """422: the request is invalid. `errors` names every offending field with the service's message.

@@ -34,6 +34,8 @@ def build(model: type[Model], request: Model | Mapping[str, Any] | None, fields:
     if isinstance(request, model) and not fields:
         return request
     if isinstance(request, pydantic.BaseModel):
+        if not isinstance(request, model):  # a SweepRequest's fields are no simulation's
+            raise TypeError(f"expected a {model.__name__}, a dict or keyword arguments, got a {type(request).__name__}")
         data = request.model_dump(exclude_unset=True)
     elif request is None:
         data = {}

@@ -75,9 +75,42 @@ def test_unreachable_server_is_a_runtime_error(optiscope, monkeypatch):
     assert "after 4 attempts; is the service running there? (start one with `optiscope serve`" in result.err
 
 
-def test_a_bad_url_is_a_usage_error(optiscope):
-    result = optiscope("optimizers", "--url", "localhost:8000")
-    assert result.code == 2 and "must start with http:// or https://" in result.err
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("localhost:8000", "must start with http:// or https://"),
+        ("http://127.0.0.1:abc", "is not a valid URL: Invalid port: 'abc'"),  # was httpx's traceback
+        ("http://", "names no host: 'http://'"),
+    ],
+)
+def test_a_bad_url_is_a_usage_error(optiscope, url, says):
+    result = optiscope("optimizers", "--url", url)
+    assert result.code == 2 and result.err.startswith("optiscope: error: ") and says in result.err, result.err
+
+
+def test_catalog_tables_write_defaults_as_the_command_line_reads_them(optiscope):
+    result = optiscope("optimizers")
+    assert "nesterov=false" in result.out and "False" not in result.out
+    assert optiscope("simulate", "-o", "sgd:momentum=0.9,nesterov=false").code == 0
+
+
+def test_a_timeout_names_the_option(optiscope, monkeypatch):
+    from service.client import Timeout
+
+    class Slow:
+        def simulate(self, request):
+            raise Timeout(
+                "POST http://127.0.0.1:8000/simulate: no answer within 1 s (raise timeout= or OPTISCOPE_TIMEOUT)"
+            )
+
+        def close(self):
+            pass
+
+    seen = {}
+    monkeypatch.setattr("service.cli._main.backend", lambda *args, **kwargs: seen.update(kwargs) or Slow())
+    result = optiscope("simulate", "--url", "http://127.0.0.1:8000", "--timeout", "1")
+    assert result.code == 1 and seen["timeout"] == 1.0
+    assert result.err.endswith("no answer within 1 s (raise --timeout or OPTISCOPE_TIMEOUT)\n")
 
 
 def test_the_console_script_is_installed_and_runs():

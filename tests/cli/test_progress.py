@@ -91,3 +91,11 @@ def test_forced_progress_for_a_local_sweep(optiscope, monkeypatch):
     assert shown.code == 0 and shown.out == plain.out and plain.err == ""
     assert shown.err.startswith("\rsweep [") and "/5,000" in shown.err
     assert shown.err.endswith("\r")
+
+
+def test_a_closed_loop_sweep_counts_every_configuration(optiscope, monkeypatch):
+    # Its configurations run one after another: 4 of 3,000 steps are 12,000, not 3,000.
+    monkeypatch.setattr("service.cli._progress.DELAY", 0.0)
+    args = ("sweep", "--objective", "rosenbrock", "--steps", "3000", "-o", "adam", "--grid", "lr=logspace:-4:-1:4")
+    shown = optiscope(*args, "--progress")
+    assert shown.code == 0 and "/12,000" in shown.err

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from service.api.export import COLUMNS
+from service.cli import main
 from service.settings import Settings
 
 TUTORIAL_FINALS = {"sgd": -0.14055927231309776, "adagrad": 0.28716204145654994, "adam": 1.033510695367403}
@@ -223,3 +224,46 @@ def test_closed_loop_on_an_objective_shows_the_final_loss(optiscope, client):
 def test_objective_usage_errors(optiscope, argv, says):
     result = optiscope("simulate", *argv)
     assert result.code == 2 and says in result.err, result.err
+
+
+def test_the_table_asks_for_neither_series_nor_gradients(optiscope, monkeypatch):
+    # 200 gradients would be over a 100-number limit: the table shows final values only, so it never asks.
+    monkeypatch.setattr("service.settings.get_settings", lambda: Settings(max_values=100))
+    result = optiscope("simulate", "--steps", "200", "-o", "adam")
+    assert result.code == 0, result.err
+    assert optiscope("simulate", "--steps", "200", "-o", "adam", "-f", "json").code == 2  # JSON does ask
+
+
+def test_a_one_column_csv_is_read_with_or_without_a_header_but_not_with_a_typo(optiscope, tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("1.O\n2\n3\n")  # the letter O: once taken for a header, silently dropping a step
+    result = optiscope("simulate", "-g", str(path), "-o", "sgd:lr=1")
+    assert result.code == 2 and "line 1 has '1.O', neither a number nor a column name" in result.err
+    path.write_text("gradient\n2\n3\n")
+    answer = json.loads(optiscope("simulate", "-g", str(path), "-o", "sgd:lr=1", "-f", "json").out)
+    assert answer["gradients"] == [[2.0], [3.0]]
+    path.write_text("gradient\n")
+    result = optiscope("simulate", "-g", str(path), "-o", "sgd")
+    assert result.code == 2 and result.err == f"optiscope: error: --gradients {str(path)!r}: no rows of numbers\n"
+
+
+def test_decimals_without_a_leading_or_trailing_digit_are_numbers(optiscope):
+    result = optiscope("simulate", "-o", "adam:lr=.001,beta1=.5", "--initial", "5.", "-f", "json", "--record", "")
+    assert result.code == 0, result.err
+    run = json.loads(result.out)["runs"][0]
+    assert (run["hyperparameters"]["lr"], run["hyperparameters"]["beta1"]) == (0.001, 0.5)
+
+
+def test_gradients_nested_too_deeply_are_a_usage_error(optiscope):
+    result = optiscope("simulate", "-g", "[" * 100_000)
+    assert result.code == 2 and "nested too deeply" in result.err
+
+
+def test_output_that_cannot_be_written_is_an_error_not_a_traceback():
+    class Full(io.StringIO):
+        def write(self, text):
+            raise OSError(28, "No space left on device")
+
+    err = io.StringIO()
+    assert main(["simulate"], stdout=Full(), stderr=err) == 1
+    assert err.getvalue() == "optiscope: error: cannot write the output: No space left on device\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.api.models import SPEC_MODELS, SequenceGradients
+from service.api.models import SPEC_MODELS, SequenceGradients, SweepRequest
 from service.client import (
     NotFoundError,
     OptimizerInfo,
@@ -147,3 +147,8 @@ def test_limits_the_service_checks_arrive_as_a_validation_error_with_the_field()
         ("gradients.steps", "50 steps exceed the limit of 10", "limit_exceeded")
     ]
     assert error.errors[0].loc == ("body", "gradients", "steps")
+
+
+def test_a_model_of_another_request_is_refused_not_run_as_the_tutorial(sync_client):
+    with pytest.raises(TypeError, match="expected a SimulateRequest, a dict or keyword arguments, got a SweepRequest"):
+        sync_client.simulate(SweepRequest())

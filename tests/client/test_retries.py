@@ -33,7 +33,9 @@ def client_over(transport, **options) -> OptiscopeClient:
     return OptiscopeClient(URL, transport=transport, **{**FAST, **options})
 
 
-@pytest.mark.parametrize("error", [httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError])
+@pytest.mark.parametrize(
+    "error", [httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError]
+)
 def test_connection_failures_are_retried_until_the_service_answers(bridge, error):
     flaky = Flaky(2, error, bridge)
     with client_over(flaky, retries=3) as client:
@@ -138,8 +140,21 @@ def test_waits_between_retries_follow_the_policy(bridge, monkeypatch):
         ({"retries": -1}, "retries must be 0 or more"),
         ({"backoff": 5.0, "max_backoff": 1.0}, "need 0 <= backoff <= max_backoff"),
         ({"timeout": 0}, "the timeout must be a positive number of seconds"),
+        ({"timeout": float("inf")}, r"the timeout must be a positive number of seconds \(not infinite\)"),
     ],
 )
 def test_bad_options_say_what_is_accepted(options, says):
     with pytest.raises(ValueError, match=says):
         OptiscopeClient(URL, **options)
+
+
+def test_errors_survive_pickling_as_multiprocessing_sends_them(bridge):
+    import pickle
+
+    with client_over(bridge) as client, pytest.raises(ValidationError) as caught:
+        client.simulate(optimizers=[{"name": "adam", "lr": -1}])
+    for error in (caught.value, NotFoundError(404, "no such optimizer"), APIError(500, "boom")):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error)
+        assert (copy.status_code, copy.detail, copy.response) == (error.status_code, error.detail, None)
+    assert pickle.loads(pickle.dumps(caught.value)).errors == caught.value.errors
