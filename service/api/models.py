@@ -913,7 +913,10 @@ class SimulateResponse(BaseModel):
     def gradients_array(self) -> np.ndarray:
         """The gradient sequence every run received, shape (T, D) (objective sources: see each run's)."""
         if self.gradients is None:
-            raise ValueError("on an objective source each run has its own gradients: use run.gradients_array()")
+            raise ValueError(
+                "this answer has no shared gradients: the request set include_gradients false, or, on an objective "
+                "source, each run has its own (run.gradients_array())"
+            )
         return np.array(self.gradients, dtype=np.float64)
 
     def run(self, label: str) -> Run:

@@ -73,7 +73,9 @@ def parser() -> argparse.ArgumentParser:
         help="series to return, comma-separated, from params, learning_rates, updates, state "
         "(default: none for the table, params,learning_rates otherwise)",
     )
-    simulate.add_argument("--request", metavar="FILE", help="a JSON request body; the options above override it")
+    simulate.add_argument(
+        "--request", metavar="FILE", help="a JSON request body (- reads standard input); the options above override it"
+    )
     simulate.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
     simulate.add_argument(
         "--plot",
@@ -102,7 +104,11 @@ def parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--target", help="open-loop sources: where the params should end (a number or a JSON list; default 0)"
     )
-    sweep.add_argument("--request", metavar="FILE", help="a JSON /sweep request body; the options above override it")
+    sweep.add_argument(
+        "--request",
+        metavar="FILE",
+        help="a JSON /sweep request body (- reads standard input); the options above override it",
+    )
     sweep.add_argument("--format", "-f", choices=FORMATS[:2], default="table", help="output format (default: table)")
 
     optimizers = commands.add_parser("optimizers", parents=[remote], help="list optimizers, or describe one")
@@ -234,6 +240,8 @@ def simulate_fields(args: argparse.Namespace) -> dict[str, Any]:
 def source_fields(args: argparse.Namespace) -> dict[str, Any]:
     """Request fields from --request and the options of add_source_options (the options win)."""
     fields: dict[str, Any] = {}
+    if args.request == "-" and args.gradients == "-":
+        raise _specs.UsageError("--request - and --gradients - both read standard input: give one of them a file")
     if args.request:
         fields.update(_read_request(args.request))
     if args.gradients and args.objective:
@@ -267,9 +275,12 @@ def _read_request(path: str) -> dict[str, Any]:
     import json
 
     try:
-        with open(path, encoding="utf-8") as file:
-            data = json.load(file)
-    except (OSError, ValueError) as exc:
+        if path == "-":  # standard input, as for --gradients
+            data = json.load(sys.stdin)
+        else:
+            with open(path, encoding="utf-8") as file:
+                data = json.load(file)
+    except (OSError, ValueError, RecursionError) as exc:
         raise _specs.UsageError(f"--request {path!r}: cannot read it as JSON: {exc}") from None
     if not isinstance(data, dict):
         raise _specs.UsageError(f"--request {path!r}: expected a JSON object (a request body)")

@@ -267,3 +267,11 @@ def test_output_that_cannot_be_written_is_an_error_not_a_traceback():
     err = io.StringIO()
     assert main(["simulate"], stdout=Full(), stderr=err) == 1
     assert err.getvalue() == "optiscope: error: cannot write the output: No space left on device\n"
+
+
+def test_a_request_body_from_standard_input(optiscope, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"optimizers": [{"name": "adagrad"}], "record": []})))
+    answer = json.loads(optiscope("simulate", "--request", "-", "-f", "json").out)
+    assert [run["name"] for run in answer["runs"]] == ["adagrad"]
+    result = optiscope("simulate", "--request", "-", "--gradients", "-")
+    assert result.code == 2 and "both read standard input" in result.err

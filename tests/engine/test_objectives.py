@@ -153,6 +153,12 @@ def test_ackley_gradient_at_the_origin_is_zero_not_nan():
     assert problem("ackley", 3).gradient(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
 
 
+def test_ackley_is_exactly_its_minimum_value_at_the_minimum():
+    # The textbook order, -20 - e + 20 + e, leaves 4.4e-16 where the catalog says 0.
+    ackley = problem("ackley", 2)
+    assert ackley.value(np.zeros(2)) == ackley.minimum_value == 0.0
+
+
 def test_distance_is_to_the_nearest_minimum():
     p = problem("himmelblau")
     assert p.distance_to_optimum(np.array([3.0, 2.5])) == pytest.approx(0.5)

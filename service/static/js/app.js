@@ -742,11 +742,20 @@ function coordinatePicker(c) {
   select.value = String(c);
 }
 
+// The summary shows this many final coordinates of a run, then how many more there are.
+const SUMMARY_VALUES = 6;
+
+function finalText(values) {
+  const shown = values.slice(0, SUMMARY_VALUES).map(formatNumber).join(", ");
+  return values.length > SUMMARY_VALUES ? `${shown}, … (${values.length - SUMMARY_VALUES} more)` : shown;
+}
+
 function summary() {
   const rows = answer.runs.map((run, index) => h("tr", {},
     h("td", {}, h("span", { class: "swatch", style: `background:${colorOf(index)}` }), run.label),
     h("td", {}, run.name),
-    h("td", { class: "num" }, run.final.map(formatNumber).join(", ")),
+    h("td", { class: "num", title: run.final.length > SUMMARY_VALUES ? "The CSV download has every coordinate." : null },
+      finalText(run.final)),
     h("td", { class: "num" }, run.loss ? formatNumber(run.loss[run.loss.length - 1]) : "—"),
     h("td", { class: "num" }, run.diverged_at ?? "—")));
   $("#summary tbody").replaceChildren(...rows);
