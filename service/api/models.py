@@ -260,6 +260,18 @@ def momentum_starts_off(schedule: Any) -> bool:
     return uses_cycled_momentum(schedule) and schedule.max_momentum == 0 < schedule.base_momentum
 
 
+RISING_MOMENTUM_DAMPENED = (
+    "a momentum cycle rising from max_momentum = 0 with dampening > 0 is not supported: torch creates "
+    "SGD's momentum buffer, undamped, at the first step whose momentum is not 0, this engine at step 1 "
+    "(they differ by the factor 1 - dampening there): set dampening to 0 or max_momentum above 0"
+)
+
+
+def dampened_rising_momentum(hyperparameters: Any, schedule: Any) -> bool:
+    """SGD (the optimizer with dampening) with dampening > 0 under a momentum cycle rising from 0."""
+    return bool(hyperparameters.get("dampening", 0)) and momentum_starts_off(schedule)
+
+
 def _check_constraints(self: StrictModel) -> StrictModel:
     optimizer: Optimizer = REGISTRY[self.name]
     hyper = optimizer.hyper(self.model_dump(include={h.name for h in optimizer.hyperparameters}))
@@ -273,15 +285,8 @@ def _check_constraints(self: StrictModel) -> StrictModel:
             "schedule",
             "cycle_momentum",
         )
-    if getattr(self, "dampening", 0) and momentum_starts_off(self.schedule):  # SGD's, the one with dampening
-        raise path_error(
-            "constraint",
-            "a momentum cycle rising from max_momentum = 0 with dampening > 0 is not supported: torch creates "
-            "SGD's momentum buffer, undamped, at the first step whose momentum is not 0, this engine at step 1 "
-            "(they differ by the factor 1 - dampening there): set dampening to 0 or max_momentum above 0",
-            "schedule",
-            "max_momentum",
-        )
+    if dampened_rising_momentum({"dampening": getattr(self, "dampening", 0)}, self.schedule):
+        raise path_error("constraint", RISING_MOMENTUM_DAMPENED, "schedule", "max_momentum")
     return self
 
 

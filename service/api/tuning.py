@@ -14,7 +14,7 @@ from ..engine import REGISTRY
 from ..engine.sweep import Sweep, constant_plan, grid, sweep_closed_loop, sweep_open_loop
 from ..settings import Settings
 from .errors import limit_error, shown
-from .models import cycled_hyperparameter, uses_cycled_momentum
+from .models import RISING_MOMENTUM_DAMPENED, cycled_hyperparameter, dampened_rising_momentum, uses_cycled_momentum
 from .schedules import schedule_arrays
 
 
@@ -67,7 +67,10 @@ def configurations(spec, axes: Mapping[str, Sequence[Any]], field: str = "grid")
     base = spec.model_dump(exclude={"name", "label", "schedule"})
     configs = [{**base, **values} for values in grid(axes)]
     for config in configs:
-        for name, message in optimizer.constraints(optimizer.hyper(config)):
+        problems = list(optimizer.constraints(optimizer.hyper(config)))
+        if dampened_rising_momentum(config, spec.schedule):  # what the spec's own model refuses
+            problems.append(("dampening", RISING_MOMENTUM_DAMPENED))
+        for name, message in problems:
             values = ", ".join(f"{axis}={shown(config[axis])}" for axis in axes)
             raise limit_error(
                 _entry(axes, config, name, field), f"{optimizer.name} with {values}: {message}", "constraint"

@@ -346,3 +346,14 @@ def test_limits_count_only_what_is_returned(client_with):
     assert len(answer["runs"][0]["final"]) == 100
     detail = error(client_with(max_work=1000), "/simulate", {"gradients": wide, "include_gradients": False})
     assert detail["field"] == "gradients" and "asks for 40000 coordinate-steps" in detail["msg"]
+
+
+def test_a_grid_cannot_reach_a_configuration_the_optimizers_spec_refuses(client):
+    # SGD damped under a momentum cycle rising from 0: /simulate refuses it (it would differ from torch),
+    # so a grid putting dampening there must too.
+    cycle = {"kind": "onecycle", "max_lr": 0.1, "max_momentum": 0.0, "base_momentum": 0.5}
+    spec = {"name": "sgd", "momentum": 0.9, "schedule": cycle}
+    assert error(client, "/simulate", {"optimizers": [spec | {"dampening": 0.5}]})["type"] == "constraint"
+    detail = error(client, "/sweep", {"optimizers": [spec], "grid": {"dampening": [0.0, 0.5]}})
+    assert (detail["field"], detail["type"]) == ("grid.dampening[1]", "constraint")
+    assert "sgd with dampening=0.5: a momentum cycle rising from max_momentum = 0" in detail["msg"]
