@@ -1118,11 +1118,6 @@ export interface components {
              */
             input?: unknown;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /** Health */
         Health: {
             /** Status */
@@ -2082,9 +2077,9 @@ export interface components {
             gradients?: number[][] | null;
             /**
              * Distance To Optimum
-             * @description Objective sources whose global minima are known: T+1 Euclidean distances to the nearest one.
+             * @description Objective sources whose global minima are known: T+1 Euclidean distances to the nearest one (null where a distance is beyond float64, from a point near float64's own end).
              */
-            distance_to_optimum?: number[] | null;
+            distance_to_optimum?: (number | null)[] | null;
             /**
              * Final
              * @description Final parameters (the last finite ones if the run diverged).
@@ -2933,19 +2928,6 @@ export interface components {
             /** Text */
             text: string;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
-        };
         /**
          * ValidationErrorBody
          * @description The 422 body: one entry per problem.
@@ -3102,7 +3084,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
-            /** @description Malformed request, request over a size limit, or simulation over the compute budget: each entry names the field, the limit and the value. */
+            /** @description Invalid request: each entry names the field (`field`, `loc`), what is wrong and what is accepted; limits and the compute budget answer the same way. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3175,13 +3157,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid request: each entry names the field (`field`, `loc`), what is wrong and what is accepted; limits and the compute budget answer the same way. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
             /** @description The server is busy with other large requests (OPTISCOPE_MAX_NUMBERS_IN_FLIGHT), or shut down before this request finished: retry it after Retry-After seconds. */
@@ -3264,15 +3246,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
         };
     };
     "schedules-list_schedules": {
@@ -3344,13 +3317,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid request: each entry names the field (`field`, `loc`), what is wrong and what is accepted; limits and the compute budget answer the same way. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
         };
@@ -3413,20 +3386,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
-            /** @description Unknown function */
+            /** @description Unknown function; the message lists the known ones. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
         };
@@ -3479,20 +3445,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
-            /** @description Unknown function */
+            /** @description Unknown function; the message lists the known ones. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
             };
-            /** @description Validation Error */
+            /** @description Invalid request: each entry names the field (`field`, `loc`), what is wrong and what is accepted; limits and the compute budget answer the same way. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
             /** @description The server is busy with other large requests (OPTISCOPE_MAX_NUMBERS_IN_FLIGHT), or shut down before this request finished: retry it after Retry-After seconds. */
@@ -3566,20 +3534,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
-            /** @description Unknown scenario */
+            /** @description Unknown scenario; the message lists the known ones. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
         };

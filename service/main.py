@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -130,7 +131,35 @@ def openapi_with_key(app: FastAPI) -> dict:
             if path not in OPEN_PATHS:
                 for operation in operations.values():
                     operation["security"] = [{}, {"ApiKey": []}]  # none, or the key
+        our_422s(schema)
     return app.openapi_schema
+
+
+VALIDATION_422 = {
+    "description": "Invalid request: each entry names the field (`field`, `loc`), what is wrong and what is "
+    "accepted; limits and the compute budget answer the same way.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ValidationErrorBody"}}},
+}
+
+
+def our_422s(schema: dict) -> None:
+    """Every 422 is the service's own body (errors.ValidationErrorBody: each entry has `field`), not
+    FastAPI's default HTTPValidationError; an operation with nothing to validate (no body, no query
+    parameters: a name in the path is any string) declares none."""
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if "422" not in responses:
+                continue
+            queries = any(p.get("in") == "query" for p in operation.get("parameters", []))
+            if "requestBody" in operation or queries:
+                responses["422"] = VALIDATION_422
+            else:
+                del responses["422"]
+    components = schema.get("components", {}).get("schemas", {})
+    if "#/components/schemas/HTTPValidationError" not in json.dumps(schema["paths"]):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
 
 
 app = create_app()

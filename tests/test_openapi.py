@@ -25,3 +25,30 @@ def test_operation_ids_are_stable():
         "objectives-get_objective",
         "objectives-surface",
     } <= ids
+
+
+def test_every_error_answer_is_declared_with_the_body_the_server_sends():
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+
+    spec = json.loads(render())
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if "422" in responses:  # the service's own body (each entry has `field`), not FastAPI's default
+                schema = responses["422"]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ValidationErrorBody"}, (method, path)
+            if "404" in responses:
+                schema = responses["404"]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorMessage"}, (method, path)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    # What the server sends for each: a 422 of /sweep has `field`, a 404 of a scenario a `detail` sentence.
+    client = TestClient(create_app())
+    detail = client.post("/sweep", json={"grid": {"foo": [1]}}).json()["detail"][0]
+    assert set(detail) >= {"field", "loc", "msg", "type"}
+    for path in ("/scenarios/nope", "/objectives/nope", "/objectives/nope/surface"):
+        answer = client.get(path)
+        assert answer.status_code == 404 and isinstance(answer.json()["detail"], str), path

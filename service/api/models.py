@@ -785,9 +785,10 @@ class Run(BaseModel):
     gradients: Rows | None = Field(
         None, description="Objective sources only: the T gradients this run received, noise included (rows of D)."
     )
-    distance_to_optimum: list[float] | None = Field(
+    distance_to_optimum: list[float | None] | None = Field(
         None,
-        description="Objective sources whose global minima are known: T+1 Euclidean distances to the nearest one.",
+        description="Objective sources whose global minima are known: T+1 Euclidean distances to the nearest one "
+        "(null where a distance is beyond float64, from a point near float64's own end).",
     )
     final: list[float] = Field(description="Final parameters (the last finite ones if the run diverged).")
     diverged_at: int | None = Field(

@@ -18,7 +18,7 @@ from ..engine.objectives import surface as surface_grid
 from .admission import AdmitDep
 from .concurrency import ReceiveDep, run_sized
 from .deps import SettingsDep
-from .errors import UNAVAILABLE, query_error
+from .errors import UNAVAILABLE, ErrorMessage, query_error
 from .metrics import MetricsDep
 from .models import OBJECTIVE_MODELS, OBJECTIVE_SOURCE_FIELDS, ObjectiveInfo, SurfaceResponse, UpdateRule
 from .responses import json_response
@@ -26,7 +26,7 @@ from .responses import json_response
 router = APIRouter(tags=["objectives"])
 
 SURFACE_QUERY = ("x_min", "x_max", "y_min", "y_max", "resolution", "dim", "x_axis", "y_axis", "at")
-NOT_FOUND = {404: {"description": "Unknown function"}}
+NOT_FOUND = {404: {"model": ErrorMessage, "description": "Unknown function; the message lists the known ones."}}
 
 
 def find(name: str) -> Objective:

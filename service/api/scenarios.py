@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
+from .errors import ErrorMessage
+
 router = APIRouter(tags=["scenarios"])
 
 
@@ -214,7 +216,11 @@ def list_scenarios() -> list[Scenario]:
     return SCENARIOS
 
 
-@router.get("/scenarios/{name}", summary="One preset", responses={404: {"description": "Unknown scenario"}})
+@router.get(
+    "/scenarios/{name}",
+    summary="One preset",
+    responses={404: {"model": ErrorMessage, "description": "Unknown scenario; the message lists the known ones."}},
+)
 def get_scenario(name: str) -> Scenario:
     if name not in BY_NAME:
         raise HTTPException(404, f"Unknown scenario '{name}'. Known scenarios: {', '.join(BY_NAME)}.")

@@ -63,7 +63,7 @@ def test_closed_loop_runs_offer_loss_and_their_own_gradients(sync_client):
     assert run.loss_array()[-1] < run.loss_array()[0]
     assert run.distance_to_optimum_array()[-1] < run.distance_to_optimum_array()[0]
     np.testing.assert_array_equal(run.params_array()[0], [-1.2, 1.0])
-    with pytest.raises(ValueError, match="each run has its own gradients: use run.gradients_array()"):
+    with pytest.raises(ValueError, match=r"on an objective source, each run has its own \(run.gradients_array\(\)\)"):
         result.gradients_array()
     open_loop = sync_client.simulate(record=[]).runs[0]
     with pytest.raises(ValueError, match="this run has no 'loss': only runs on an objective source"):
@@ -89,3 +89,14 @@ def test_objectives_over_http(live_server):
 async def test_objectives_over_http_async(live_server):
     async with AsyncOptiscopeClient(live_server) as client:
         assert [o.name for o in await client.objectives()] == list(OBJECTIVES)
+
+
+def test_a_run_starting_far_away_reports_its_distance_and_the_client_reads_it(sync_client):
+    # Squaring 1e160 overflows: the distances once came back as null, which the client's model refused.
+    result = sync_client.simulate(
+        gradients={"kind": "objective", "function": "ackley", "steps": 2},
+        initial=[1e160, 1e160],
+        optimizers=[{"name": "sgd"}],
+    )
+    distances = result.runs[0].distance_to_optimum_array()
+    np.testing.assert_allclose(distances, np.sqrt(2) * 1e160, rtol=1e-14)

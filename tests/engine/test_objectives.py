@@ -244,3 +244,11 @@ def test_surface_of_a_data_backed_function_is_chunked_but_equal(monkeypatch):
     monkeypatch.setattr(objectives, "SURFACE_CHUNK_VALUES", 10 * 300 * 4)  # 4 points at a time
     # Smaller matrix products may round differently (BLAS blocking): equal to a few ulps.
     assert np.allclose(objectives.surface(p, xs, ys), whole, rtol=1e-14, atol=0)
+
+
+def test_distance_from_far_away_does_not_overflow_in_its_squares():
+    # (1e160)^2 overflows float64; the distance itself, 1.414e160, does not.
+    assert problem("ackley", 2).distance_to_optimum(np.array([1e160, 1e160])) == pytest.approx(math.sqrt(2) * 1e160)
+    himmelblau = problem("himmelblau", 2)
+    assert himmelblau.distance_to_optimum(np.array([-1e200, 0.0])) == pytest.approx(1e200, rel=1e-14)
+    assert himmelblau.distance_to_optimum(np.array(himmelblau.minima[2])) == 0.0

@@ -46,8 +46,14 @@ class Problem:
         """Euclidean distance from each point in `x` (..., D) to the nearest known global minimizer."""
         if self.minima is None:
             return None
-        gaps = np.asarray(x)[..., None, :] - self.minima
-        return np.sqrt(np.min(np.sum(gaps * gaps, axis=-1), axis=-1))
+        with np.errstate(over="ignore", invalid="ignore"):
+            gaps = np.abs(np.asarray(x)[..., None, :] - self.minima)
+            # Scaled by the largest gap, so that a point at 1e160 is 1.4e160 away, not sqrt(inf) (its squares
+            # overflow); only a distance beyond float64 itself is inf.
+            scale = np.max(gaps, axis=-1, keepdims=True)
+            ratios = np.where(scale > 0, gaps / np.where(scale > 0, scale, 1.0), 0.0)
+            distances = scale[..., 0] * np.sqrt(np.sum(ratios * ratios, axis=-1))
+        return np.min(distances, axis=-1)
 
 
 def no_constraints(dim: int, params: Any) -> list[tuple[str, str]]:
