@@ -305,3 +305,16 @@ def test_adafactor_clips_its_update_rms_at_d():
     rms = lambda x: np.sqrt(np.mean(x * x, axis=-1))  # noqa: E731
     alpha = np.maximum(1e-3, rms(params[:-1])) * np.minimum(1.0, 1 / np.sqrt(np.arange(1, T + 1)))
     assert (rms(series["updates"]) <= alpha * (1 + 1e-12)).all()
+
+
+@pytest.mark.parametrize(("beta2", "first"), [(0.6, None), (0.65, None), (0.666, None), (0.667, 22), (0.7, 10)])
+def test_radam_switches_on_only_where_rho_t_can_pass_5(beta2, first):
+    # rho_inf = 2 / (1 - beta2) - 1 <= 5 (beta2 <= 2/3): rho_t never passes 5, the rate stays lr for ever.
+    # By hand, the first t with rho_inf - 2 t beta2^t / (1 - beta2^t) > 5.
+    rho_inf = 2 / (1 - beta2) - 1
+    by_hand = next((t for t in range(1, 2001) if rho_inf - 2 * t * beta2**t / (1 - beta2**t) > 5), None)
+    assert by_hand == first
+    grads = np.random.default_rng(0).normal(size=(2000, 1))
+    rates = open_loop("radam", grads, lr=0.01, beta2=beta2)[2]["learning_rates"][:, 0]
+    switched = np.flatnonzero(rates != 0.01)
+    assert (int(switched[0]) + 1 if switched.size else None) == first

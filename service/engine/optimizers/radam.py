@@ -89,7 +89,8 @@ OPTIMIZER = Optimizer(
         "eps placement: torch adds eps to the uncorrected sqrt(v) and multiplies by sqrt(1-beta2^t) outside "
         "(lr*r*sqrt(1-beta2^t)/(sqrt(v)+eps)); optax.radam adds it after bias correction "
         "(r/(sqrt(v_hat + eps_root) + eps)) like Adam. The two differ while sqrt(v) is comparable to eps.",
-        "With beta2 <= 0.6 (rho_inf <= 4) the adaptive step never switches on: RAdam is momentum SGD "
-        "with a bias-corrected first moment.",
+        "With beta2 <= 2/3 (rho_inf <= 5, never exceeded by rho_t) the adaptive step never switches on in "
+        "torch or here (the paper's > 4 rule: beta2 <= 0.6): RAdam is momentum SGD with a bias-corrected first "
+        "moment.",
     ),
 )
