@@ -252,3 +252,7 @@ def test_distance_from_far_away_does_not_overflow_in_its_squares():
     himmelblau = problem("himmelblau", 2)
     assert himmelblau.distance_to_optimum(np.array([-1e200, 0.0])) == pytest.approx(1e200, rel=1e-14)
     assert himmelblau.distance_to_optimum(np.array(himmelblau.minima[2])) == 0.0
+
+
+def test_distance_near_the_minimum_does_not_underflow_in_its_squares():
+    assert problem("ackley", 2).distance_to_optimum(np.array([3e-170, 4e-170])) == pytest.approx(5e-170, rel=1e-14)

@@ -48,12 +48,19 @@ class Problem:
             return None
         with np.errstate(over="ignore", invalid="ignore"):
             gaps = np.abs(np.asarray(x)[..., None, :] - self.minima)
-            # Scaled by the largest gap, so that a point at 1e160 is 1.4e160 away, not sqrt(inf) (its squares
-            # overflow); only a distance beyond float64 itself is inf.
+            squares = np.sum(gaps * gaps, axis=-1)
+            # Where the squares overflow (a point at 1e160) or underflow, scaled by the largest gap: 1.4e160
+            # away, not sqrt(inf); only a distance beyond float64 itself is inf.
             scale = np.max(gaps, axis=-1, keepdims=True)
             ratios = np.where(scale > 0, gaps / np.where(scale > 0, scale, 1.0), 0.0)
-            distances = scale[..., 0] * np.sqrt(np.sum(ratios * ratios, axis=-1))
+            scaled = scale[..., 0] * np.sqrt(np.sum(ratios * ratios, axis=-1))
+            plain = np.isfinite(squares) & ((squares > TINY_SQUARES) | (scale[..., 0] == 0))
+            distances = np.where(plain, np.sqrt(squares), scaled)
         return np.min(distances, axis=-1)
+
+
+# Sums of squares below this may have lost gaps to underflow (a gap of 1e-170 squares to 0).
+TINY_SQUARES = 1e-290
 
 
 def no_constraints(dim: int, params: Any) -> list[tuple[str, str]]:
