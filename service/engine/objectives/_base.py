@@ -46,17 +46,24 @@ class Problem:
         """Euclidean distance from each point in `x` (..., D) to the nearest known global minimizer."""
         if self.minima is None:
             return None
-        with np.errstate(over="ignore", invalid="ignore"):
-            gaps = np.abs(np.asarray(x)[..., None, :] - self.minima)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            gaps = np.asarray(x)[..., None, :] - self.minima
             squares = np.sum(gaps * gaps, axis=-1)
-            # Where the squares overflow (a point at 1e160) or underflow, scaled by the largest gap: 1.4e160
-            # away, not sqrt(inf); only a distance beyond float64 itself is inf.
-            scale = np.max(gaps, axis=-1, keepdims=True)
-            ratios = np.where(scale > 0, gaps / np.where(scale > 0, scale, 1.0), 0.0)
-            scaled = scale[..., 0] * np.sqrt(np.sum(ratios * ratios, axis=-1))
-            plain = np.isfinite(squares) & ((squares > TINY_SQUARES) | (scale[..., 0] == 0))
-            distances = np.where(plain, np.sqrt(squares), scaled)
-        return np.min(distances, axis=-1)
+            if ((squares > TINY_SQUARES) & (squares < np.inf)).all():  # the common case, per step of a run
+                return np.sqrt(np.min(squares, axis=-1))
+            return np.min(_scaled_norms(gaps, squares), axis=-1)
+
+
+def _scaled_norms(gaps: np.ndarray, squares: np.ndarray) -> np.ndarray:
+    """The norms of `gaps` (..., M, D) over D, given their sums of squares: scaled by the largest gap where
+    the squares overflow (a point at 1e160 is 1.4e160 away, not sqrt(inf)) or may have underflowed; only a
+    norm beyond float64 itself is inf."""
+    gaps = np.abs(gaps)
+    scale = np.max(gaps, axis=-1, keepdims=True)
+    ratios = np.where(scale > 0, gaps / np.where(scale > 0, scale, 1.0), 0.0)
+    scaled = scale[..., 0] * np.sqrt(np.sum(ratios * ratios, axis=-1))
+    plain = np.isfinite(squares) & ((squares > TINY_SQUARES) | (scale[..., 0] == 0))
+    return np.where(plain, np.sqrt(squares), scaled)
 
 
 # Sums of squares below this may have lost gaps to underflow (a gap of 1e-170 squares to 0).
