@@ -104,27 +104,39 @@ def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple
         )
 
 
-def non_finite_error(pattern: str):
-    """A synthetic source generated block by block overflowed (the same 422 as a whole one)."""
-    return limit_error(
-        ("gradients",),
-        f"these {pattern} parameters give gradients beyond float64: use smaller magnitudes",
-        kind="finite_number",
-    )
+class engine_errors:  # noqa: N801 (used as a function: `with engine_errors(...)`)
+    """The engine's refusals of a run as 422s (simulations, sweeps and tuning alike): past the compute
+    budget of `seconds` (counted in `metrics`), gradients a synthetic source generated block by block
+    beyond float64 (the same 422 as a whole one), a closed loop whose loss overflows at its start.
+    A class, not a generator: it wraps every tutorial request, and costs next to nothing when nothing fails."""
 
+    __slots__ = ("metrics", "seconds")
 
-def budget_error(exc: BudgetExceeded, seconds: float):
-    return limit_error(
-        (),
-        f"the simulation ran over the compute budget of {seconds:g} s and was stopped ({exc}): ask for fewer "
-        "steps, coordinates or optimizers",
-        kind="compute_budget_exceeded",
-    )
+    def __init__(self, seconds: float, metrics: Metrics | None = None) -> None:
+        self.seconds = seconds
+        self.metrics = metrics
 
+    def __enter__(self) -> None:
+        return None
 
-def initial_loss_error(exc: InitialLossNotFinite):
-    """A closed loop whose loss overflows at its start (simulations, sweeps and tuning alike)."""
-    return limit_error(("initial",), str(exc), kind="initial_loss")
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, traceback: Any) -> None:
+        if isinstance(exc, BudgetExceeded):
+            if self.metrics is not None:
+                self.metrics.budget_exceeded.inc()
+            raise limit_error(
+                (),
+                f"the simulation ran over the compute budget of {self.seconds:g} s and was stopped ({exc}): ask "
+                "for fewer steps, coordinates or optimizers",
+                kind="compute_budget_exceeded",
+            ) from None
+        if isinstance(exc, gradients.NonFiniteGradients):
+            raise limit_error(
+                ("gradients",),
+                f"these {exc} parameters give gradients beyond float64: use smaller magnitudes",
+                kind="finite_number",
+            ) from None
+        if isinstance(exc, InitialLossNotFinite):
+            raise limit_error(("initial",), str(exc), kind="initial_loss") from None
 
 
 def closed_loop_values(request: SimulateRequest, record: set[str]) -> int:
@@ -185,7 +197,7 @@ def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metric
     payload: dict[str, Any] = {"steps": steps, "dim": dim}
     if every > 1:
         payload["recorded_steps"] = kept
-    try:
+    with engine_errors(budget, metrics):
         tuning = tune_runs(request, settings, deadline) if request.tune else {}
         chosen = {i: entry["chosen"] for i, entry in tuning.items()}
         specs = [run_spec(spec, steps, i, chosen.get(i)) for i, spec in enumerate(request.optimizers)]
@@ -205,14 +217,6 @@ def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metric
             if include_gradients:
                 payload["gradients"] = simulation.gradients
             results = simulation.runs
-    except BudgetExceeded as exc:
-        if metrics is not None:
-            metrics.budget_exceeded.inc()
-        raise budget_error(exc, budget) from None
-    except gradients.NonFiniteGradients as exc:
-        raise non_finite_error(str(exc)) from None
-    except InitialLossNotFinite as exc:
-        raise initial_loss_error(exc) from None
     if metrics is not None:
         count_steps(metrics, results, steps)
     payload["runs"] = [run_payload(spec, result, kept, record) for spec, result in zip(specs, results, strict=True)]

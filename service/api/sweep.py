@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Body, Depends, Response
 
-from ..engine import REGISTRY, BudgetExceeded, InitialLossNotFinite, gradients
+from ..engine import REGISTRY
 from ..engine.simulate import unique_labels
 from ..settings import Settings
 from .admission import AdmitDep
@@ -20,7 +20,7 @@ from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
 from .negotiation import JSON, json_only
 from .responses import json_response
-from .simulate import budget_error, initial_loss_error, non_finite_error, ready
+from .simulate import engine_errors, ready
 from .tuning import check_sweep_limits, configuration_payloads, configurations, run_sweep, score_kind, scores
 
 router = APIRouter(tags=["sweep"])
@@ -103,16 +103,8 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
     labels = unique_labels([spec.label or spec.name for spec in request.optimizers])
     optimizers, kept = [], None
     for i, (spec, configs, label) in enumerate(zip(request.optimizers, per_spec, labels, strict=True)):
-        try:
+        with engine_errors(budget, metrics):
             result = run_sweep(request, spec, i, configs, request.trajectories, request.record_every, deadline)
-        except BudgetExceeded as exc:
-            if metrics is not None:
-                metrics.budget_exceeded.inc()
-            raise budget_error(exc, settings.compute_budget_seconds) from None
-        except gradients.NonFiniteGradients as exc:
-            raise non_finite_error(str(exc)) from None
-        except InitialLossNotFinite as exc:
-            raise initial_loss_error(exc) from None
         if metrics is not None:  # a configuration that diverged ran the steps before it
             metrics.simulated(spec.name, int(np.where(result.diverged_at > 0, result.diverged_at - 1, steps).sum()))
         kept, chosen = result.recorded_steps, result.best()
