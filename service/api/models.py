@@ -267,9 +267,9 @@ RISING_MOMENTUM_DAMPENED = (
 )
 
 
-def dampened_rising_momentum(hyperparameters: Any, schedule: Any) -> bool:
+def dampened_rising_momentum(dampening: float, schedule: Any) -> bool:
     """SGD (the optimizer with dampening) with dampening > 0 under a momentum cycle rising from 0."""
-    return bool(hyperparameters.get("dampening", 0)) and momentum_starts_off(schedule)
+    return bool(dampening) and momentum_starts_off(schedule)
 
 
 def _check_constraints(self: StrictModel) -> StrictModel:
@@ -285,7 +285,7 @@ def _check_constraints(self: StrictModel) -> StrictModel:
             "schedule",
             "cycle_momentum",
         )
-    if dampened_rising_momentum({"dampening": getattr(self, "dampening", 0)}, self.schedule):
+    if dampened_rising_momentum(getattr(self, "dampening", 0), self.schedule):
         raise path_error("constraint", RISING_MOMENTUM_DAMPENED, "schedule", "max_momentum")
     return self
 

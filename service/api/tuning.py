@@ -68,7 +68,7 @@ def configurations(spec, axes: Mapping[str, Sequence[Any]], field: str = "grid")
     configs = [{**base, **values} for values in grid(axes)]
     for config in configs:
         problems = list(optimizer.constraints(optimizer.hyper(config)))
-        if dampened_rising_momentum(config, spec.schedule):  # what the spec's own model refuses
+        if dampened_rising_momentum(config.get("dampening", 0), spec.schedule):  # what the spec's own model refuses
             problems.append(("dampening", RISING_MOMENTUM_DAMPENED))
         for name, message in problems:
             values = ", ".join(f"{axis}={shown(config[axis])}" for axis in axes)
