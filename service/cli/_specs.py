@@ -139,13 +139,14 @@ def _csv_rows(path: Path) -> np.ndarray:
     (a typo such as 1.O would otherwise drop a row of data)."""
     with path.open(encoding="utf-8-sig") as file:
         cells = file.readline().split(",")
-    numbers = sum(_is_number(cell) for cell in cells)
+    names = [cell.strip() for cell in cells if not _is_number(cell)]
+    numbers = len(cells) - len(names)
     if 0 < numbers < len(cells):
         raise UsageError(
             f"--gradients {str(path)!r}: line 1 mixes numbers and names ({','.join(cells).strip()!r}): a header "
             "row holds only column names, a data row only numbers"
         )
-    mistyped = [cell.strip() for cell in cells if not _is_number(cell) and NUMBER_START.match(cell.strip())]
+    mistyped = [name for name in names if NUMBER_START.match(name)]
     if mistyped:  # one column: '1.O' is no column name either
         raise UsageError(
             f"--gradients {str(path)!r}: line 1 has {mistyped[0]!r}, neither a number nor a column name (a header "
