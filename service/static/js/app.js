@@ -2,7 +2,7 @@
 // and paths. The whole view is one POST /simulate body plus a few view settings, kept in the URL's hash.
 
 import { colorOf, contourChart, formatNumber, lineChart, wantsLog } from "./charts.js";
-import { NUMBER, h, icon, objectFields, showError } from "./forms.js";
+import { h, icon, objectFields, readNumber, showError } from "./forms.js";
 
 const DEBOUNCE_MS = 250;
 const SURFACE_RESOLUTION = 90;
@@ -253,7 +253,7 @@ function parseSequence(textValue) {
   for (const [i, line] of lines.entries()) {
     const row = [];
     for (const part of line.split(/[\s,;]+/).filter(Boolean)) {
-      const value = NUMBER.test(part) ? Number(part) : NaN;
+      const value = readNumber(part);
       if (!Number.isFinite(value)) return [null, `line ${i + 1}: '${part}' is not a number`];
       row.push(value);
     }
@@ -340,7 +340,7 @@ function initialField() {
     placeholder: startHint(),
   });
   input.addEventListener("input", () => {
-    const parts = input.value.split(/[\s,;]+/).filter(Boolean).map((part) => (NUMBER.test(part) ? Number(part) : NaN));
+    const parts = input.value.split(/[\s,;]+/).filter(Boolean).map(readNumber);
     if (parts.some((v) => !Number.isFinite(v))) return showError(input, "numbers only, separated by commas");
     showError(input, null);
     if (!parts.length) delete state.body.initial;
@@ -653,9 +653,14 @@ function stepsOf(count, points = false) {
   return (points ? [0, ...kept] : kept).slice(0, count);
 }
 
+/** The coordinate the charts show: the one picked, within the answer's D (a D can shrink under it). */
+function shownCoordinate() {
+  return Math.min(state.view.coordinate || 0, answer.dim - 1);
+}
+
 async function draw() {
   if (!answer) return;
-  const c = Math.min(state.view.coordinate || 0, answer.dim - 1);
+  const c = shownCoordinate();
   legend();
   coordinatePicker(c);
   const runs = visibleRuns();
@@ -852,8 +857,7 @@ function toast(message) {
 
 async function download(accept, extension) {
   if (pageErrors().length) return toast("Fix the marked input first.");
-  const coordinate = Math.min(state.view.coordinate || 0, (answer?.dim ?? 1) - 1);
-  const query = accept.startsWith("image/") && answer?.dim > 1 ? `?coordinate=${coordinate}` : "";
+  const query = accept.startsWith("image/") && answer?.dim > 1 ? `?coordinate=${shownCoordinate()}` : "";
   const response = await fetch(simulateURL(query), {
     method: "POST",
     headers: headers({ "content-type": "application/json", accept }),

@@ -70,13 +70,18 @@ function numberText(value) {
 }
 
 /** A decimal number as people and JSON write it: 0.1, .5, 5., -3, 1e-8. */
-export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** The number a person typed, or NaN for anything else (not Number("0x10"), which is 16). */
+export function readNumber(text) {
+  return NUMBER.test(text) ? Number(text) : NaN;
+}
 
 /** Parse what a person typed into a number field: [value, error]. Empty means "use the default". */
 function parseNumber(raw, schema) {
   const textValue = raw.trim();
   if (textValue === "") return [undefined, null];
-  const value = NUMBER.test(textValue) ? Number(textValue) : NaN; // not Number("0x10"), which is 16
+  const value = readNumber(textValue);
   if (!Number.isFinite(value)) return [undefined, `'${textValue}' is not a number`];
   if (schema.type === "integer" && !Number.isInteger(value)) return [undefined, "must be a whole number"];
   return [value, null];
