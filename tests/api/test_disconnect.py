@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -34,18 +35,19 @@ def test_an_interrupted_closed_loop_run_stops():
         simulate_objective(problem, [RunSpec(REGISTRY["adam"])], 5_000, problem.start, ("params",))
 
 
-def long_request() -> tuple[dict, bytes]:
-    body = json.dumps(  # four closed loops of 2·10^5 steps: ~15 s of work
+def long_request() -> tuple[Any, dict, list[dict]]:
+    """An app, and a request to it of four closed loops of 2·10^5 steps (~15 s of work): its scope and the
+    body's messages."""
+    compile_all()  # a fresh cache's compilation is not part of the run (nor interruptible)
+    body = json.dumps(
         {"gradients": {"kind": "objective", "function": "rosenbrock", "steps": 200_000}, "record": []}
     ).encode()
-    return http_scope("POST", "/simulate", len(body)), body
+    app = create_app(Settings(compute_budget_seconds=60))
+    return app, http_scope("POST", "/simulate", len(body)), [{"type": "http.request", "body": body, "more_body": False}]
 
 
 def test_a_client_that_goes_away_frees_the_server_at_once():
-    compile_all()  # a fresh cache's compilation is not part of the run (nor interruptible)
-    app = create_app(Settings(compute_budget_seconds=60))
-    scope, body = long_request()
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    app, scope, messages = long_request()
 
     async def receive() -> dict:
         if messages:
@@ -62,10 +64,7 @@ def test_a_client_that_goes_away_frees_the_server_at_once():
 def test_a_request_cancelled_by_the_shutdown_stops_computing_and_answers_503():
     """uvicorn cancels the requests still running when its graceful-shutdown timeout runs out; the thread
     computing one stops at its next checkpoint instead of running on (a stopping process waits for it)."""
-    compile_all()
-    app = create_app(Settings(compute_budget_seconds=60))
-    scope, body = long_request()
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    app, scope, messages = long_request()
 
     async def receive() -> dict:
         if messages:
