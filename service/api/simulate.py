@@ -284,11 +284,8 @@ def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
             "description": "No acceptable media type (or figures asked of a server without matplotlib).",
             "content": {JSON: {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}},
         },
-        422: {
-            "model": ValidationErrorBody,
-            "description": "Malformed request, request over a size limit, or simulation over the compute budget: "
-            "each entry names the field, the limit and the value.",
-        },
+        # The document's every 422 is main.VALIDATION_422; naming the model here puts its schema in the document.
+        422: {"model": ValidationErrorBody},
         **TOO_LARGE,
         **UNAVAILABLE,
     },

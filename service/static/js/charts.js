@@ -81,7 +81,7 @@ function logTicks(min, max) {
 const DRAWABLE = 1e200;
 
 /** Whether a value is drawn: finite, within DRAWABLE, and positive (at least 1 / DRAWABLE) on a log axis. */
-export function drawable(v, log = false) {
+function drawable(v, log = false) {
   return Number.isFinite(v) && Math.abs(v) <= DRAWABLE && (!log || v >= 1 / DRAWABLE);
 }
 
