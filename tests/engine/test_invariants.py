@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.engine import REGISTRY, gradients, run
+from service.engine import REGISTRY, RunSpec, gradients, run, simulate_source
 
 NAMES = list(REGISTRY)
 T, D = 120, 3
@@ -196,6 +196,50 @@ def test_rmsprop_with_bias_correction_is_adam_with_beta1_zero():
     np.testing.assert_allclose(adam[3]["exp_avg_sq"], rms[3]["square_avg"], rtol=1e-15, atol=0)
     late = open_loop("adam", grads, lr=0.01, beta1=0.0, beta2=alpha)[2]["updates"][400:]
     np.testing.assert_allclose(late, open_loop("rmsprop", grads, alpha=alpha)[2]["updates"][400:], rtol=1e-15)
+
+
+def both_engines(name: str, grads: np.ndarray, per_step=None, **hyper) -> list[tuple[dict, dict]]:
+    """(series, state) of one open-loop run by the numpy loop and by the compiled kernel."""
+    spec = RunSpec(REGISTRY[name], hyper, per_step=per_step or {})
+    record = ("params", "learning_rates", "updates", "state")
+    runs = []
+    for engine in ("reference", "compiled"):
+        (result,) = simulate_source(grads, [spec], INITIAL, record, engine=engine).runs
+        runs.append((result.series, result.state))
+    return runs
+
+
+@pytest.mark.parametrize(("name", "hyper"), [("adam", {"lr": 0.01}), ("adamax", {"lr": 0.01})])
+def test_adam_and_adamax_rates_are_lr_over_the_denominator_times_m_hat(name, hyper):
+    """The README's convention: the update is -rate * m_hat, m_hat = m / (1 - beta1^t), and the rate is lr over
+    the denominator (Adamax's infinity norm u, no bias correction in it; Adam's sqrt(v_hat) + eps)."""
+    grads = benign_gradients()
+    t = np.arange(1, T + 1)[:, None]
+    for series, state in both_engines(name, grads, **hyper):
+        m_hat = state["exp_avg"] / (1 - 0.9**t)
+        np.testing.assert_allclose(series["updates"], -series["learning_rates"] * m_hat, rtol=1e-14, atol=0)
+        if name == "adamax":
+            np.testing.assert_allclose(series["learning_rates"], 0.01 / state["exp_inf"], rtol=1e-15, atol=0)
+
+
+def test_rmsprop_rate_is_lr_over_d_whatever_the_momentum():
+    """Momentum changes RMSProp's direction (a buffer of g / D), not its per-coordinate rate lr / D: open loop,
+    D is the same with or without momentum, so the rates are too, and a momentum that a schedule takes
+    to 0 for some steps does not make the rate jump from lr / D to lr and back."""
+    grads = benign_gradients()
+    plain = both_engines("rmsprop", grads, lr=0.01)
+    momentum = np.where(np.arange(T) % 10 == 0, 0.0, 0.9)
+    cycled = both_engines("rmsprop", grads, {"momentum": momentum}, lr=0.01)
+    for (series, state), (alone, _) in zip(cycled, plain, strict=True):
+        np.testing.assert_array_equal(series["learning_rates"], alone["learning_rates"])
+        np.testing.assert_allclose(
+            series["learning_rates"], 0.01 / (np.sqrt(state["square_avg"]) + 1e-8), rtol=1e-15, atol=0
+        )
+        # with momentum the step is lr times the buffer (rate * D * b); without, rate times the gradient
+        on = momentum > 0
+        np.testing.assert_allclose(series["updates"][on], -0.01 * state["momentum_buffer"][on], rtol=1e-15, atol=0)
+        np.testing.assert_allclose(series["updates"][~on], -(series["learning_rates"] * grads)[~on], rtol=1e-15)
+        assert not np.allclose(series["updates"], alone["updates"])
 
 
 def test_nadam_with_beta1_zero_is_adam_with_beta1_zero():

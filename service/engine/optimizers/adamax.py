@@ -4,6 +4,9 @@ g_t = ±∇ + λ θ_{t-1}
 m_t = β₁ m_{t-1} + (1 − β₁) g_t
 u_t = max(β₂ u_{t-1}, |g_t| + ε)          (torch puts ε inside the max)
 θ_t = θ_{t-1} − γ / (1 − β₁ᵗ) · m_t / u_t
+
+Its effective learning rate is γ / u_t, Adam's convention (η = γ over the denominator, the direction the
+bias-corrected first moment m_t / (1 − β₁ᵗ)).
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ def step(grad, params, state: AdamaxState, hyper, lr, t: int):
         g = g + hyper.weight_decay * params
     exp_avg = _common.lerp(state.exp_avg, g, 1 - hyper.beta1)
     exp_inf = np.maximum(hyper.beta2 * state.exp_inf, np.abs(g) + hyper.eps)
-    rate = (lr / _common.bias_correction(hyper.beta1, t)) / exp_inf
-    return -(rate * exp_avg), rate, AdamaxState(exp_avg, exp_inf)
+    # torch's order: addcdiv(exp_avg, exp_inf, value=-clr) computes (-clr * m) / u
+    update = -((lr / _common.bias_correction(hyper.beta1, t)) * exp_avg / exp_inf)
+    return update, lr / exp_inf, AdamaxState(exp_avg, exp_inf)
 
 
 OPTIMIZER = Optimizer(
@@ -46,7 +50,8 @@ OPTIMIZER = Optimizer(
     r"\quad \theta_t = \theta_{t-1} - \frac{\gamma}{(1-\beta_1^t)\, u_t}\, m_t",
     update_text="g = grad + weight_decay*theta; m = beta1*m + (1-beta1)*g; u = max(beta2*u, |g| + eps); "
     "theta -= lr/(1-beta1^t) / u * m",
-    learning_rate="lr / ((1 - beta1^t) * u) per coordinate; the direction is the (uncorrected) first moment m.",
+    learning_rate="lr / u per coordinate, as Adam's lr over its denominator; the direction is the "
+    "bias-corrected first moment m_hat = m / (1 - beta1^t).",
     hyperparameters=(
         _common.lr(2e-3),
         _common.beta("beta1", 0.9, "first moment (momentum)"),

@@ -42,10 +42,10 @@ def step(grad, params, state: RMSpropState, hyper, lr, t: int):
     else:
         denom = np.sqrt(square_avg) + hyper.eps
     buf = state.momentum_buffer
+    rate = lr / denom  # with momentum too: the rate follows D whatever momentum a schedule gives a step
     if hyper.momentum > 0:
         buf = hyper.momentum * buf + g / denom
-        return -(lr * buf), lr, RMSpropState(square_avg, grad_avg, buf)
-    rate = lr / denom
+        return -(lr * buf), rate, RMSpropState(square_avg, grad_avg, buf)
     return -(rate * g), rate, RMSpropState(square_avg, grad_avg, buf)
 
 
@@ -64,8 +64,8 @@ OPTIMIZER = Optimizer(
     "centered: gbar = alpha*gbar + (1-alpha)*g, D = sqrt(v - gbar^2) + eps, else D = sqrt(v) + eps; "
     "momentum: b = momentum*b + g/D, theta -= lr*b; else theta -= lr/D * g",
     learning_rate="lr / D per coordinate (D = sqrt(v) + eps, or sqrt(v - gbar^2) + eps when centered) "
-    "with the gradient as direction; with momentum > 0 it is lr itself and the direction is the "
-    "momentum buffer of normalized gradients.",
+    "with the gradient as direction. With momentum > 0 too: the step is then lr times the momentum buffer "
+    "b of normalized gradients g / D, i.e. the rate times D * b.",
     hyperparameters=(
         _common.lr(1e-2),
         Hyperparameter(
