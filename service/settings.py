@@ -117,13 +117,48 @@ class SettingsError(ValueError):
     """A bad OPTISCOPE_ environment variable; the message names each one, its value and what is wrong."""
 
 
+# What only a server reads: a run in the command line's own process (no HTTP) ignores these.
+SERVER_ONLY = frozenset(
+    {
+        "host",
+        "port",
+        "workers",
+        "shutdown_timeout",
+        "log_level",
+        "log_format",
+        "cors_origins",
+        "api_key",
+        "git_revision",
+        "max_body_bytes",
+        "body_timeout_seconds",
+        "max_numbers_in_flight",
+        "response_cache_entries",
+    }
+)
+
+
 @lru_cache
 def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = [
-            f"OPTISCOPE_{'_'.join(map(str, error['loc'])).upper()}={error['input']!r}: {error['msg']}"
-            for error in exc.errors(include_url=False)
-        ]
-        raise SettingsError("bad setting: " + "; ".join(problems)) from None
+        raise SettingsError("bad setting: " + "; ".join(map(_problem, exc.errors(include_url=False)))) from None
+
+
+def local_settings() -> Settings:
+    """The settings of a run in this process (the command line without --url): the limits and compute budget
+    from the environment, as a server would apply them; a bad server-only variable (OPTISCOPE_PORT=abc) is
+    left at its default, since nothing here serves."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        local = [error for error in errors if error["loc"][0] not in SERVER_ONLY]
+        if local:
+            raise SettingsError("bad setting: " + "; ".join(map(_problem, local))) from None
+        defaults = {name: Settings.model_fields[name].get_default(call_default_factory=True) for name in SERVER_ONLY}
+        return Settings(**defaults)  # arguments win over the environment
+
+
+def _problem(error: Any) -> str:
+    return f"OPTISCOPE_{'_'.join(map(str, error['loc'])).upper()}={error['input']!r}: {error['msg']}"

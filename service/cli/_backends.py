@@ -65,19 +65,19 @@ class Local:
     def simulate(self, request: SimulateRequest) -> SimulateResponse:
         from ..api.simulate import run_simulation
         from ..engine.progress import reporting
-        from ..settings import get_settings
+        from ..settings import local_settings
 
         steps = request.gradients.shape[0]
         bar = Progress(steps * len(request.optimizers), "simulate", stream=self.stream, enabled=self.progress)
         with bar, reporting(over_runs(bar, steps)), service_errors(request.model_dump(exclude_unset=True)):
-            payload = run_simulation(request, get_settings())
+            payload = run_simulation(request, local_settings())
         # Through JSON, as a server's answer would be: the same floats, the same model.
         return SimulateResponse.model_validate_json(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
 
     def sweep(self, request: SweepRequest) -> SweepResponse:
         from ..api.sweep import grid_size, run_sweep_request
         from ..engine.progress import reporting
-        from ..settings import get_settings
+        from ..settings import local_settings
 
         # Open loop, each optimizer's configurations advance together as one batch: the bar counts batch
         # steps. A closed loop runs its configurations one after another.
@@ -85,7 +85,7 @@ class Local:
         runs = len(request.optimizers) * (grid_size(request.grid) if request.gradients.kind == "objective" else 1)
         bar = Progress(steps * runs, "sweep", stream=self.stream, enabled=self.progress)
         with bar, reporting(over_runs(bar, steps)), service_errors(request.model_dump(exclude_unset=True)):
-            payload = run_sweep_request(request, get_settings())
+            payload = run_sweep_request(request, local_settings())
         return SweepResponse.model_validate_json(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
 
     def optimizers(self) -> list[OptimizerInfo]:

@@ -294,7 +294,7 @@ def simulate(source: Backend, args: argparse.Namespace) -> str:
     from ..api.simulate import for_media
 
     request = build(SimulateRequest, simulate_fields(args), {})
-    media = plot_media(args.plot) if args.plot else None
+    media = plot_media(args.plot, args.coordinate, request.gradients.shape[1]) if args.plot else None
     result = None
     if args.format == "csv" or media:
         detailed = for_media(request, CSV if args.format == "csv" else SVG)  # CSV's series hold the figure's
@@ -313,13 +313,18 @@ def simulate(source: Backend, args: argparse.Namespace) -> str:
     return _output.simulation_table(result)
 
 
-def plot_media(path: str) -> str:
-    """The figure's media type from the file's suffix (a usage error for any other)."""
+def plot_media(path: str, coordinate: int, dim: int) -> str:
+    """The figure's media type from the file's suffix; checked with the rest of --plot before anything runs."""
+    from .. import figures
     from ..api.negotiation import PNG, SVG
 
     media = {".svg": SVG, ".png": PNG}.get(os.path.splitext(path)[1].lower())
     if media is None:
         raise _specs.UsageError(f"--plot {path}: the file must end in .svg or .png")
+    if not 0 <= coordinate < dim:
+        raise _specs.UsageError(f"--coordinate {coordinate} is out of range: D = {dim} (0 to {dim - 1})")
+    if not figures.available():
+        raise _specs.UsageError("--plot needs matplotlib: pip install 'optiscope[figures]'")
     return media
 
 
@@ -328,10 +333,6 @@ def plot(request: SimulateRequest, result: Any, path: str, media: str, coordinat
     from .. import figures
     from ..api.simulate import contour_surface
 
-    if not 0 <= coordinate < result.dim:
-        raise _specs.UsageError(f"--coordinate {coordinate} is out of range: D = {result.dim} (0 to {result.dim - 1})")
-    if not figures.available():
-        raise _specs.UsageError("--plot needs matplotlib: pip install 'optiscope[figures]'")
     payload = result.model_dump(exclude_none=True)
     image = figures.render(payload, media, coordinate, contour_surface(request, payload))
     try:

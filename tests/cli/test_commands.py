@@ -160,6 +160,25 @@ def test_a_bad_setting_is_a_usage_error_naming_the_variable(optiscope, monkeypat
     assert result.err.startswith("optiscope: error: bad setting: OPTISCOPE_MAX_STEPS='-1'"), result.err
 
 
+def test_a_bad_server_only_setting_does_not_stop_a_local_run(optiscope, monkeypatch):
+    from service.settings import SERVER_ONLY, Settings, get_settings
+
+    assert SERVER_ONLY < set(Settings.model_fields)
+    monkeypatch.setenv("OPTISCOPE_PORT", "abc")
+    monkeypatch.setenv("OPTISCOPE_LOG_FORMAT", "yaml")
+    monkeypatch.setenv("OPTISCOPE_MAX_STEPS", "40")  # a limit is still read, and applied
+    monkeypatch.setattr("service.__main__.run", lambda *args: pytest.fail("the server must not start"))
+    get_settings.cache_clear()
+    try:
+        ran, over = optiscope("simulate", "--steps", "40"), optiscope("simulate", "--steps", "41")
+        serve = optiscope("serve")
+    finally:
+        get_settings.cache_clear()
+    assert ran.code == 0 and ran.err == "", ran.err
+    assert over.code == 2 and "41 steps exceed the limit of 40" in over.err, over.err
+    assert serve.code == 2 and "OPTISCOPE_PORT='abc'" in serve.err and "OPTISCOPE_LOG_FORMAT='yaml'" in serve.err
+
+
 def test_serve_is_what_the_live_server_fixture_runs(live_server):
     # tests.servers.serve_command starts `python -m service.cli serve --host 127.0.0.1 --port N`;
     # reaching here means it answered /healthz. Check it is the real app.

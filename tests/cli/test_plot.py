@@ -38,10 +38,19 @@ def test_remote_run_draws_the_same_figure_as_png(optiscope, tmp_path, live_serve
     ("extra", "says"),
     [(("--plot", "figure.pdf"), "must end in .svg or .png"), (("--plot", "f.svg", "--coordinate", "3"), "D = 1")],
 )
-def test_bad_plot_options_are_usage_errors(optiscope, tmp_path, monkeypatch, extra, says):
+def test_bad_plot_options_are_usage_errors_before_anything_runs(optiscope, tmp_path, monkeypatch, extra, says):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("service.cli._backends.Local.simulate", lambda *a: pytest.fail("ran before the checks"))
     outcome = optiscope("simulate", "--steps", "5", *extra)
     assert outcome.code == 2 and says in outcome.err
+
+
+def test_plot_without_matplotlib_says_so_before_anything_runs(optiscope, tmp_path, monkeypatch):
+    monkeypatch.setattr("service.figures.available", lambda: False)
+    monkeypatch.setattr("service.cli._backends.Local.simulate", lambda *a: pytest.fail("ran before the checks"))
+    outcome = optiscope("simulate", "--steps", "5", "--plot", str(tmp_path / "f.svg"))
+    assert outcome.code == 2 and "--plot needs matplotlib: pip install 'optiscope[figures]'" in outcome.err
+    assert not (tmp_path / "f.svg").exists()
 
 
 def test_the_figure_is_the_services_whatever_record_every_says(optiscope, client, tmp_path):

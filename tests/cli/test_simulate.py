@@ -180,7 +180,7 @@ def test_usage_errors_exit_2_and_say_what_is_valid(optiscope, argv, says):
 
 
 def test_limits_apply_to_local_runs_too(optiscope, monkeypatch):
-    monkeypatch.setattr("service.settings.get_settings", lambda: Settings(max_steps=10))
+    monkeypatch.setattr("service.settings.local_settings", lambda: Settings(max_steps=10))
     result = optiscope("simulate", "--steps", "50")
     assert result.code == 2
     assert result.err == "optiscope: error: invalid request:\n  gradients.steps: 50 steps exceed the limit of 10\n"
@@ -228,7 +228,7 @@ def test_objective_usage_errors(optiscope, argv, says):
 
 def test_the_table_asks_for_neither_series_nor_gradients(optiscope, monkeypatch):
     # 200 gradients would be over a 100-number limit: the table shows final values only, so it never asks.
-    monkeypatch.setattr("service.settings.get_settings", lambda: Settings(max_values=100))
+    monkeypatch.setattr("service.settings.local_settings", lambda: Settings(max_values=100))
     result = optiscope("simulate", "--steps", "200", "-o", "adam")
     assert result.code == 0, result.err
     assert optiscope("simulate", "--steps", "200", "-o", "adam", "-f", "json").code == 2  # JSON does ask

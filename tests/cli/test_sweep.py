@@ -89,6 +89,6 @@ def test_usage_errors_exit_2_and_say_what_is_valid(optiscope, argv, says):
 
 def test_argparse_errors_and_limits_exit_2(optiscope, monkeypatch):
     assert optiscope("sweep", "--format", "csv").code == 2
-    monkeypatch.setattr("service.settings.get_settings", lambda: Settings(max_sweep_configs=20))
+    monkeypatch.setattr("service.settings.local_settings", lambda: Settings(max_sweep_configs=20))
     result = optiscope("sweep", "--grid", "lr=logspace:-4:0:6")
     assert result.code == 2 and "grid: 24 configurations exceed the limit of 20" in result.err, result.err
