@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -132,7 +133,27 @@ def openapi_with_key(app: FastAPI) -> dict:
                 for operation in operations.values():
                     operation["security"] = [{}, {"ApiKey": []}]  # none, or the key
         our_422s(schema)
+        integer_bounds(schema)
     return app.openapi_schema
+
+
+INTEGER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default", "multipleOf")
+
+
+def integer_bounds(node: Any) -> None:
+    """FastAPI's OpenAPI models hold every bound as a float: `"minimum": 1.0` on an integer. Give integer
+    schemas their integers back (exact: the service's integer bounds are all floats' integers)."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in INTEGER_KEYWORDS:
+                value = node.get(key)
+                if type(value) is float and value.is_integer():
+                    node[key] = int(value)
+        for value in node.values():
+            integer_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            integer_bounds(value)
 
 
 VALIDATION_422 = {

@@ -52,3 +52,34 @@ def test_every_error_answer_is_declared_with_the_body_the_server_sends():
     for path in ("/scenarios/nope", "/objectives/nope", "/objectives/nope/surface"):
         answer = client.get(path)
         assert answer.status_code == 404 and isinstance(answer.json()["detail"], str), path
+
+
+def test_integer_schemas_state_their_bounds_as_integers():
+    """FastAPI's OpenAPI models write every bound as a float; 2^63 - 1 as a float is 2^63, a seed the
+    server refuses. Integer schemas carry exact integers, and the seeds' bound is the exclusive 2^63."""
+    import json
+
+    spec = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    integers, seeds = [], []
+
+    def walk(node, name=None):
+        if isinstance(node, dict):
+            if node.get("type") == "integer":
+                integers.append(node)
+                if name is not None and name.endswith("seed"):
+                    seeds.append(node)
+            for key, value in node.items():
+                walk(value, key if key not in ("anyOf", "items") else name)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, name)
+
+    walk(spec)
+    assert len(integers) > 50
+    for node in integers:
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default"):
+            assert type(node.get(key, 0)) is int, (key, node)
+    assert len(seeds) > 10
+    for node in seeds:
+        assert node["minimum"] == 0 and "maximum" not in node or node["maximum"] == 2**32 - 1, node
+        assert node.get("exclusiveMaximum", 2**63) == 2**63, node

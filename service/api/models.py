@@ -338,7 +338,9 @@ OptimizerSpec = Annotated[
 
 # --- synthetic patterns and objective functions, one model per engine table entry ---------------
 
-MAX_SEED = 2**63 - 1
+# Seeds are below 2^63 (numpy's int64). An exclusive bound: 2^63 is exact in the OpenAPI document, whose
+# numbers FastAPI writes as floats (2^63 - 1 is not a float).
+SEED_LIMIT = 2**63
 
 
 class SyntheticBase(StrictModel):
@@ -380,10 +382,8 @@ def _pattern_model(pattern: gradients.Pattern) -> type[StrictModel]:
         "dim": (int, Field(pattern.default_dim, ge=1, description="Number of parameter coordinates D.")),
     }
     if pattern.seed is not None:
-        fields["seed"] = (
-            int,
-            Field(0, ge=0, le=2**32 - 1 if legacy else MAX_SEED, description=f"Seed: {pattern.seed}."),
-        )
+        below = {"le": 2**32 - 1} if legacy else {"lt": SEED_LIMIT}
+        fields["seed"] = (int, Field(0, ge=0, description=f"Seed: {pattern.seed}.", **below))
     fields.update({h.name: _hyperparameter_field(h) for h in pattern.parameters})
     seeds = f" Seed: {pattern.seed}." if pattern.seed else " Deterministic (no seed)."
     return create_model(
@@ -478,7 +478,7 @@ def _objective_model(objective: Objective) -> type[StrictModel]:
             Field(
                 0,
                 ge=0,
-                le=MAX_SEED,
+                lt=SEED_LIMIT,
                 description="Seed of the gradient noise and minibatch draws (numpy PCG64: "
                 "SeedSequence(seed).spawn(2), noise then minibatches).",
             ),
