@@ -2420,7 +2420,7 @@ export interface components {
              * Tune Values
              * @description The lr values `tune` tries: a list, or {"logspace": [start, stop, num]} (10^start .. 10^stop) or {"linspace": [start, stop, num]}.
              */
-            tune_values?: (number | boolean)[] | {
+            tune_values?: number[] | {
                 logspace: [
                     number,
                     number,

@@ -83,3 +83,13 @@ def test_integer_schemas_state_their_bounds_as_integers():
     for node in seeds:
         assert node["minimum"] == 0 and "maximum" not in node or node["maximum"] == 2**32 - 1, node
         assert node.get("exclusiveMaximum", 2**63) == 2**63, node
+
+
+def test_tune_values_are_numbers_while_a_grid_axis_may_hold_flags():
+    import json
+
+    schemas = json.loads(COMMITTED.read_text(encoding="utf-8"))["components"]["schemas"]
+    tune = schemas["SimulateRequest"]["properties"]["tune_values"]["anyOf"][0]
+    grid = schemas["SweepRequest"]["properties"]["grid"]["additionalProperties"]["anyOf"][0]
+    assert tune["items"] == {"type": "number"} and grid["items"] == {"type": ["number", "boolean"]}
+    assert tune["maxItems"] == grid["maxItems"] == 100_000

@@ -619,33 +619,35 @@ def _grid_values(value: Any) -> list[float | int | bool]:
 
 DEFAULT_LR_VALUES = tuple(np.logspace(-4, 0, 9).tolist())
 
+
+def _grid_schema(items: dict) -> dict:
+    """JSON schema of a list of values (`items`) or a {"logspace"|"linspace": [start, stop, num]} object."""
+    spaced = [{"type": "number"}] * 2 + [{"type": "integer", "minimum": 1, "maximum": MAX_GRID_VALUES}]
+    return {
+        "anyOf": [
+            {"type": "array", "items": items, "minItems": 1, "maxItems": MAX_GRID_VALUES},
+            *(
+                {
+                    "type": "object",
+                    "properties": {kind: {"type": "array", "prefixItems": spaced, "minItems": 3, "maxItems": 3}},
+                    "required": [kind],
+                    "additionalProperties": False,
+                }
+                for kind in SPACINGS
+            ),
+        ]
+    }
+
+
+# A sweep axis: numbers, or flags for a boolean hyperparameter.
 GridValues = Annotated[
     list[float | int | bool],
     PlainValidator(_grid_values),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "array", "items": {"type": ["number", "boolean"]}, "minItems": 1},
-                *(
-                    {
-                        "type": "object",
-                        "properties": {
-                            kind: {
-                                "type": "array",
-                                "prefixItems": [{"type": "number"}] * 2
-                                + [{"type": "integer", "minimum": 1, "maximum": MAX_GRID_VALUES}],
-                                "minItems": 3,
-                                "maxItems": 3,
-                            }
-                        },
-                        "required": [kind],
-                        "additionalProperties": False,
-                    }
-                    for kind in SPACINGS
-                ),
-            ]
-        }
-    ),
+    WithJsonSchema(_grid_schema({"type": ["number", "boolean"]})),
+]
+# Learning rates to tune over: numbers only (a flag is refused by the same validation, at its index).
+TuneValues = Annotated[
+    list[float | int], PlainValidator(_grid_values), WithJsonSchema(_grid_schema({"type": "number"}))
 ]
 
 
@@ -685,7 +687,7 @@ class SimulateRequest(StrictModel):
         description='"lr": first sweep each optimizer\'s lr over `tune_values`, then run it with the best one '
         "(lowest score, see POST /sweep); each run reports the sweep in `tuning`.",
     )
-    tune_values: GridValues = Field(
+    tune_values: TuneValues = Field(
         default_factory=lambda: list(DEFAULT_LR_VALUES),
         description='The lr values `tune` tries: a list, or {"logspace": [start, stop, num]} (10^start .. 10^stop) '
         'or {"linspace": [start, stop, num]}.',
