@@ -3045,6 +3045,10 @@ export interface operations {
             /** @description The simulation, in the negotiated media type. */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description `Accept`: one body has several answers (JSON, CSV, figures). */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3058,6 +3062,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3067,6 +3075,8 @@ export interface operations {
             /** @description No acceptable media type (or figures asked of a server without matplotlib). */
             406: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3078,6 +3088,8 @@ export interface operations {
             /** @description The body is over OPTISCOPE_MAX_BODY_BYTES. */
             413: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3087,6 +3099,8 @@ export interface operations {
             /** @description Invalid request: each entry names the field (`field`, `loc`), what is wrong and what is accepted; limits and the compute budget answer the same way. */
             422: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3098,6 +3112,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3122,6 +3138,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3131,6 +3149,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3140,6 +3162,8 @@ export interface operations {
             /** @description The Accept header rules out application/json, the only type this route answers. */
             406: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3151,6 +3175,8 @@ export interface operations {
             /** @description The body is over OPTISCOPE_MAX_BODY_BYTES. */
             413: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3160,6 +3186,8 @@ export interface operations {
             /** @description Invalid request: each entry names the field (`field`, `loc`), what is wrong and what is accepted; limits and the compute budget answer the same way. */
             422: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3171,6 +3199,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3191,6 +3221,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3200,6 +3232,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3222,6 +3258,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3231,6 +3269,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3240,6 +3282,8 @@ export interface operations {
             /** @description Unknown optimizer; the message lists the known ones. */
             404: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3260,6 +3304,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3269,6 +3315,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3293,6 +3343,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3302,6 +3354,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3311,6 +3367,8 @@ export interface operations {
             /** @description The body is over OPTISCOPE_MAX_BODY_BYTES. */
             413: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3320,6 +3378,8 @@ export interface operations {
             /** @description Invalid request: each entry names the field (`field`, `loc`), what is wrong and what is accepted; limits and the compute budget answer the same way. */
             422: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3340,6 +3400,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3349,6 +3411,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3371,6 +3437,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3380,6 +3448,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3389,6 +3461,8 @@ export interface operations {
             /** @description Unknown function; the message lists the known ones. */
             404: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3430,6 +3504,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3439,6 +3515,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3448,6 +3528,8 @@ export interface operations {
             /** @description Unknown function; the message lists the known ones. */
             404: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3457,6 +3539,8 @@ export interface operations {
             /** @description Invalid request: each entry names the field (`field`, `loc`), what is wrong and what is accepted; limits and the compute budget answer the same way. */
             422: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3468,6 +3552,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying. */
                     "Retry-After"?: number;
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3488,6 +3574,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3497,6 +3585,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3519,6 +3611,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3528,6 +3622,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3537,6 +3635,8 @@ export interface operations {
             /** @description Unknown scenario; the message lists the known ones. */
             404: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3557,6 +3657,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3577,6 +3679,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3597,6 +3701,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3606,6 +3712,10 @@ export interface operations {
             /** @description The server has an API key (OPTISCOPE_API_KEY) and the X-API-Key header is missing or wrong. */
             401: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    /** @description How to authenticate: `APIKey header="X-API-Key"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3626,6 +3736,8 @@ export interface operations {
             /** @description Prometheus text exposition format. */
             200: {
                 headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -134,7 +134,34 @@ def openapi_with_key(app: FastAPI) -> dict:
                     operation["security"] = [{}, {"ApiKey": []}]  # none, or the key
         our_422s(schema)
         integer_bounds(schema)
+        declared_headers(schema)
     return app.openapi_schema
+
+
+REQUEST_ID_HEADER = {
+    "description": "The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / "
+    "+ = -, else a fresh one. Logs carry it.",
+    "schema": {"type": "string"},
+}
+CHALLENGE_HEADER = {"description": 'How to authenticate: `APIKey header="X-API-Key"`.', "schema": {"type": "string"}}
+VARY_HEADER = {
+    "description": "`Accept`: one body has several answers (JSON, CSV, figures).",
+    "schema": {"type": "string"},
+}
+
+
+def declared_headers(schema: dict) -> None:
+    """The headers the middleware and routes add, on the answers that carry them: X-Request-ID on every
+    one, WWW-Authenticate on a missing key's 401, Vary on POST /simulate's 200."""
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation.get("responses", {}).items():
+                headers = response.setdefault("headers", {})
+                headers["X-Request-ID"] = REQUEST_ID_HEADER
+                if status == "401":
+                    headers["WWW-Authenticate"] = CHALLENGE_HEADER
+                if (path, method, status) == ("/simulate", "post", "200"):
+                    headers["Vary"] = VARY_HEADER
 
 
 INTEGER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default", "multipleOf")

@@ -93,3 +93,29 @@ def test_tune_values_are_numbers_while_a_grid_axis_may_hold_flags():
     grid = schemas["SweepRequest"]["properties"]["grid"]["additionalProperties"]["anyOf"][0]
     assert tune["items"] == {"type": "number"} and grid["items"] == {"type": ["number", "boolean"]}
     assert tune["maxItems"] == grid["maxItems"] == 100_000
+
+
+def test_declared_response_headers_are_the_ones_the_server_sends():
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+    from service.settings import Settings
+
+    spec = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                assert "X-Request-ID" in response["headers"], (method, path, status)
+                assert ("WWW-Authenticate" in response["headers"]) == (status == "401"), (method, path, status)
+    assert set(spec["paths"]["/simulate"]["post"]["responses"]["200"]["headers"]) == {"X-Request-ID", "Vary"}
+    client = TestClient(create_app(Settings(api_key="k")))
+    refused, ran = client.post("/simulate", json={}), client.post("/simulate", json={}, headers={"x-api-key": "k"})
+    missing = client.get("/objectives/nope", headers={"x-api-key": "k"})
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == 'APIKey header="X-API-Key"'
+    assert ran.status_code == 200 and ran.headers["vary"] == "Accept"
+    assert missing.status_code == 404
+    given = client.get("/optimizers", headers={"x-api-key": "k", "x-request-id": "trace-7"})
+    assert given.headers["x-request-id"] == "trace-7"
+    assert all(len(answer.headers["x-request-id"]) == 32 for answer in (refused, ran, missing))
