@@ -2407,7 +2407,7 @@ export interface components {
             record_every?: number;
             /**
              * Include Gradients
-             * @description Return the gradient sequence (at the recorded steps); false for large synthetic runs, which are then generated block by block and never held whole.
+             * @description Return the gradient sequence (at the recorded steps); false for large synthetic runs, which are then generated block by block and never held whole (trend_noise, constant and sine).
              * @default true
              */
             include_gradients?: boolean;

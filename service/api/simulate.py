@@ -66,6 +66,13 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str],
             )
         else:
             remedy = "record fewer series, record_every more steps, or set include_gradients false"
+            held = request.gradients.held() if request.gradients.kind == "synthetic" else 0
+            if held:
+                remedy = (
+                    f"the {request.gradients.pattern} pattern is drawn whole, its T x D = {held} gradients held while "
+                    f"the runs go (trend_noise, constant and sine are generated a block at a time): ask for fewer "
+                    f"steps or coordinates, or {remedy}"
+                )
         raise limit_error(
             ("gradients",),
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "
@@ -81,15 +88,18 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str],
 
 
 def numbers_moved(request: SimulateRequest, record: set[str] | None = None, every: int | None = None) -> int:
-    """The numbers a request sends and asks back: gradients plus recorded series and final points (a
-    closed loop: see `closed_loop_values`). `record` and `every` default to the request's own."""
+    """The numbers a request sends and asks back: gradients (those it sends, or a synthetic pattern holds
+    whole) plus recorded series and final points (a closed loop: see `closed_loop_values`). `record` and
+    `every` default to the request's own."""
     record = set(request.record) if record is None else record
     every = request.record_every if every is None else every
     if request.gradients.kind == "objective":
         return closed_loop_values(request, record)
     steps, dim = request.gradients.shape
     rows = recorded_count(steps, every)
-    values = steps * dim * (request.gradients.kind == "sequence") + rows * dim * request.include_gradients
+    kind = request.gradients.kind
+    given = steps * dim if kind == "sequence" else request.gradients.held()  # a pattern drawn whole holds T x D
+    values = given + rows * dim * request.include_gradients
     return values + len(request.optimizers) * (rows * dim * len(record) + dim)
 
 

@@ -62,11 +62,13 @@ def grid_size(grid: dict) -> int:
 
 
 def sweep_numbers(request: SweepRequest, configurations: int) -> int:
-    """The numbers a sweep sends and returns: its gradients, and per configuration the final point and, with
-    trajectories, the recorded parameters."""
-    steps, dim = request.gradients.shape
+    """The numbers a sweep sends and returns: its gradients (those it sends, or a synthetic pattern holds
+    whole), and per configuration the final point and, with trajectories, the recorded parameters."""
+    source = request.gradients
+    steps, dim = source.shape
     rows = (steps // request.record_every + 2) if request.trajectories else 0
-    return configurations * dim * (1 + rows) + steps * dim * (request.gradients.kind == "sequence")
+    given = steps * dim if source.kind == "sequence" else source.held() if source.kind == "synthetic" else 0
+    return configurations * dim * (1 + rows) + given
 
 
 def sweep_response(request: SweepRequest, settings: Settings, metrics: Metrics | None = None) -> Response:
@@ -92,10 +94,18 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
     per_spec = [configurations(spec, request.grid) for spec in request.optimizers]
     values = sweep_numbers(request, total)
     if values > settings.max_values:
+        held = request.gradients.held() if request.gradients.kind == "synthetic" else 0
+        remedy = "fewer configurations, no trajectories, or a larger record_every"
+        if held:
+            remedy = (
+                f"the {request.gradients.pattern} pattern is drawn whole, its T x D = {held} gradients held while the "
+                "configurations run (trend_noise, constant and sine are generated a block at a time): fewer steps "
+                f"or coordinates, {remedy}"
+            )
         raise limit_error(
-            ("grid",),
-            f"this sweep returns {values} numbers, over the limit of {settings.max_values}: fewer configurations, "
-            "no trajectories, or a larger record_every",
+            ("gradients",) if held > settings.max_values else ("grid",),  # the gradients alone are too many
+            f"this sweep moves {values} numbers (gradients, final points and trajectories), over the limit of "
+            f"{settings.max_values}: {remedy}",
         )
     ready(request.optimizers)
     budget = settings.compute_budget_seconds

@@ -62,7 +62,7 @@ def tutorial() -> np.ndarray:
     return trend_noise()
 
 
-def constant(steps: int = 50, dim: int = 1, value: float = 1.0) -> np.ndarray:
+def constant(steps: int = 50, dim: int = 1, value: float = 1.0, first_column: int = 0) -> np.ndarray:
     """g = value at every step and coordinate: each optimizer's response to a steady slope."""
     return np.full((steps, dim), float(value))
 
@@ -75,9 +75,12 @@ def sine(
     phase: float = 0.0,
     phase_shift: float = 0.0,
     offset: float = 0.0,
+    first_column: int = 0,
 ) -> np.ndarray:
-    """g = offset + amplitude sin(2π (t - 1) / period + phase + j phase_shift): oscillating gradients."""
-    angle = 2 * np.pi * np.arange(steps)[:, None] / period + phase + phase_shift * np.arange(dim)
+    """g = offset + amplitude sin(2π (t - 1) / period + phase + j phase_shift): oscillating gradients.
+    `first_column`: the columns j = first_column .. first_column + dim - 1 only (a block of them)."""
+    columns = np.arange(first_column, first_column + dim)
+    angle = 2 * np.pi * np.arange(steps)[:, None] / period + phase + phase_shift * columns
     return offset + amplitude * np.sin(angle)
 
 
@@ -136,6 +139,9 @@ class Pattern:
     parameters: tuple[Hyperparameter, ...]
     seed: str | None  # how `seed` is used, or None for patterns that draw nothing
     default_dim: int = 1
+    # Its columns are independent and drawn from no stream: `generate(..., first_column=j)` gives a block of
+    # them, and a run generates one block at a time (`Columns`) instead of holding T x D numbers.
+    by_columns: bool = False
 
 
 def _p(name: str, default: float, description: str, **bounds) -> Hyperparameter:
@@ -161,7 +167,9 @@ PATTERNS = {
             ),
             LEGACY_SEED,
         ),
-        Pattern("constant", "g = value", constant, (_p("value", 1.0, "The gradient at every step."),), None),
+        Pattern(
+            "constant", "g = value", constant, (_p("value", 1.0, "The gradient at every step."),), None, by_columns=True
+        ),
         Pattern(
             "sine",
             "g = offset + amplitude * sin(2*pi*(t-1)/period + phase + j*phase_shift)",
@@ -174,6 +182,7 @@ PATTERNS = {
                 _p("offset", 0.0, "Constant added to the oscillation."),
             ),
             None,
+            by_columns=True,
         ),
         Pattern(
             "sparse",
@@ -258,6 +267,37 @@ def column_blocks(values: np.ndarray, width: int):
     dim = values.shape[1]
     for start in range(0, dim, width):
         yield start, min(width, dim - start), values, start
+
+
+class Columns:
+    """A pattern whose columns are independent and deterministic (`Pattern.by_columns`), generated a block of
+    columns at a time by the pattern's own function: the same numbers as its whole array, never T x D at once.
+    Raises NonFiniteGradients at a block beyond float64."""
+
+    def __init__(self, pattern: str, steps: int, dim: int, **parameters) -> None:
+        self.pattern, self.parameters = PATTERNS[pattern], parameters
+        self.shape = (steps, dim)
+
+    def _columns(self, first: int, count: int) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            block = self.pattern.generate(self.shape[0], count, **self.parameters, first_column=first)
+        if not np.isfinite(block).all():
+            raise NonFiniteGradients(self.pattern.name)
+        block.flags.writeable = False
+        return block
+
+    def blocks(self, width: int):
+        """As `Explicit.blocks`; each block generated when reached (a small sequence whole, once)."""
+        steps, dim = self.shape
+        if steps * dim <= SMALL:
+            yield from column_blocks(self.build(), width)
+            return
+        for start in range(0, dim, width):
+            count = min(width, dim - start)
+            yield start, count, self._columns(start, count), 0
+
+    def build(self) -> np.ndarray:
+        return self._columns(0, self.shape[1])
 
 
 class TrendNoise:
