@@ -402,3 +402,41 @@ def test_keyboard_focus_stays_on_the_control_that_rebuilt_the_page(page):
     page.keyboard.press("Space")
     page.wait_for_selector("[data-run=adam][aria-pressed=false]")
     assert page.evaluate("document.activeElement.dataset.run") == "adam"
+
+
+def test_a_wide_answers_every_coordinate_can_be_picked(page):
+    # A select lists 1,000 coordinates; past that the picker is a number field taking any of the D.
+    body = {"gradients": {"kind": "synthetic", "steps": 5, "dim": 1500}, "optimizers": [{"name": "adam"}]}
+    page.goto(link(body, source="synthetic", coordinate=1200))
+    draws = drawn(page)
+    assert page.eval_on_selector("#coordinate", "e => e.tagName") == "INPUT"
+    assert page.input_value("#coordinate") == "1200"
+    assert page.inner_text("#chart-lr .sub").endswith("coordinate 1200")
+    page.fill("#coordinate", "1499")
+    page.dispatch_event("#coordinate", "change")  # a redraw of the same answer, no request
+    page.wait_for_function("document.querySelector('#chart-lr .sub').textContent.endsWith('coordinate 1499')")
+    assert int(page.evaluate("document.body.dataset.draws")) == draws
+    page.fill("#coordinate", "1500")  # not one of the D: back to the one shown
+    page.dispatch_event("#coordinate", "change")
+    assert page.input_value("#coordinate") == "1499"
+    page.fill('[data-field="gradients.dim"]', "3")  # a narrow answer: a select again
+    page.wait_for_function("document.querySelector('#coordinate').tagName === 'SELECT'")
+    assert page.input_value("#coordinate") == "2"
+
+
+def test_sequential_children_keep_one_milestone_between_them(page):
+    schedule = {"kind": "sequential", "schedulers": [{"kind": "constant"}], "milestones": []}
+    page.goto(link({"optimizers": [{"name": "sgd", "lr": 0.1, "schedule": schedule}]}))
+    draws = drawn(page)
+    milestones = '[data-field="optimizers[0].schedule.milestones"]'
+    for expected in ("10", "10, 20"):
+        page.click("text=+ add to schedulers")
+        draws = drawn(page, draws)
+        assert page.input_value(milestones) == expected
+        assert page.evaluate("document.body.dataset.state") == "ready"
+    page.click('[data-field-prefix="optimizers[0].schedule.schedulers[1]"] .remove-child')
+    draws = drawn(page, draws)
+    assert page.input_value(milestones) == "20"  # the first child now runs until the second milestone
+    page.click('[data-field-prefix="optimizers[0].schedule.schedulers[0]"] .remove-child')
+    drawn(page, draws)
+    assert page.input_value(milestones) == "" and page.evaluate("document.body.dataset.state") == "ready"

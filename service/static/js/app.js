@@ -467,18 +467,35 @@ function scheduleEditor(schedule, set, path, kinds, title) {
       }, `${path}.${name}[${i}]`, children, `${name}[${i}]`);
       editor.prepend(h("button", { type: "button", class: "icon remove-child", title: "Remove", onclick: () => {
         items.splice(i, 1);
+        betweenChildren(schedule, chosen, -1, i);
         rebuild();
       } }, icon("remove")));
       nested.append(editor);
     });
     nested.append(h("button", { type: "button", class: "link", onclick: () => {
       items.push(seededSchedule(children[0]));
+      betweenChildren(schedule, chosen, 1);
       rebuild();
     } }, `+ add to ${name}`));
     block.append(h("div", { class: "block" }, h("label", {}, name), nested,
       h("div", { class: "field-error", hidden: true, "data-field": `${path}.${name}` })));
   }
   return block;
+}
+
+// SequentialLR's children after an add or a remove (wherever its schedules are edited, the milestones
+// between them follow): an added child starts this many steps after the last milestone.
+const CHILD_STEPS = 10;
+
+/** Keep one milestone between two children of a schedule with `milestones` (SequentialLR): a child added
+ *  at the end (`change` 1) gets a milestone after the last; removing child `index` (`change` -1) drops the
+ *  milestone where it began (the one where the next began, for the first), so its neighbour covers its steps. */
+function betweenChildren(schedule, kind, change, index = 0) {
+  if (!("milestones" in (kind.schema.properties || {}))) return;
+  const milestones = Array.isArray(schedule.milestones) ? schedule.milestones : [];
+  if (change > 0) milestones.push((milestones.at(-1) ?? 0) + CHILD_STEPS);
+  else milestones.splice(Math.max(index - 1, 0), 1);
+  schedule.milestones = milestones;
 }
 
 /** A new schedule of `kind`: its defaults, and one child for list properties that need at least one. */
@@ -736,15 +753,39 @@ function legend() {
   restoreFocus(key);
 }
 
+// A select lists up to this many coordinates; a wider answer gets a number field (any of its D).
+const LISTED_COORDINATES = 1000;
+
 function coordinatePicker(c) {
   const box = $("#coordinate-box");
   box.hidden = answer.dim < 2;
   if (answer.dim < 2) return;
-  const select = $("#coordinate");
-  if (select.options.length !== answer.dim) {
-    select.replaceChildren(...steps(0, Math.min(answer.dim, 1000)).map((i) => h("option", { value: i }, `coordinate ${i}`)));
+  let picker = $("#coordinate");
+  const wide = answer.dim > LISTED_COORDINATES;
+  if (wide !== (picker.tagName === "INPUT")) {
+    const next = wide
+      ? h("input", { id: "coordinate", type: "number", min: "0", step: "1", inputmode: "numeric", "aria-label": "coordinate" })
+      : h("select", { id: "coordinate" });
+    picker.replaceWith(next);
+    picker = next;
   }
-  select.value = String(c);
+  if (wide) picker.max = String(answer.dim - 1);
+  else if (picker.options.length !== answer.dim) {
+    picker.replaceChildren(...steps(0, answer.dim).map((i) => h("option", { value: i }, `coordinate ${i}`)));
+  }
+  picker.value = String(c);
+}
+
+/** A coordinate picked (listed, or typed for a wide answer): drawn if it is one of the answer's D. */
+function pickCoordinate(event) {
+  const picked = Number(event.target.value);
+  if (!Number.isInteger(picked) || picked < 0 || picked >= answer.dim) {
+    event.target.value = String(shownCoordinate()); // not a coordinate: back to the one shown
+    return;
+  }
+  state.view.coordinate = picked;
+  saveURL();
+  draw();
 }
 
 // The summary shows this many final coordinates of a run, then how many more there are.
@@ -891,11 +932,7 @@ function wireToolbar() {
     saveURL();
     draw();
   });
-  $("#coordinate").addEventListener("change", (event) => {
-    state.view.coordinate = Number(event.target.value);
-    saveURL();
-    draw();
-  });
+  $("#coordinate-box").addEventListener("change", pickCoordinate); // the box: its picker is replaced by D
   $("#copy-dialog button").addEventListener("click", () => $("#copy-dialog").close());
   $("#reset-scenario").addEventListener("click", () => loadScenario(state.view.scenario));
   // A link pasted into this tab's address bar changes only the hash: follow it.
