@@ -117,14 +117,16 @@ def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple
 class engine_errors:  # noqa: N801 (used as a function: `with engine_errors(...)`)
     """The engine's refusals of a run as 422s (simulations, sweeps and tuning alike): past the compute
     budget of `seconds` (counted in `metrics`), gradients a synthetic source generated block by block
-    beyond float64 (the same 422 as a whole one), a closed loop whose loss overflows at its start.
+    beyond float64 (the same 422 as a whole one), a closed loop whose loss overflows at its start (blamed
+    on `initial` when the request gave one, else on the function's parameters).
     A class, not a generator: it wraps every tutorial request, and costs next to nothing when nothing fails."""
 
-    __slots__ = ("metrics", "seconds")
+    __slots__ = ("given_initial", "metrics", "seconds")
 
-    def __init__(self, seconds: float, metrics: Metrics | None = None) -> None:
+    def __init__(self, seconds: float, metrics: Metrics | None = None, given_initial: bool = True) -> None:
         self.seconds = seconds
         self.metrics = metrics
+        self.given_initial = given_initial
 
     def __enter__(self) -> None:
         return None
@@ -146,7 +148,10 @@ class engine_errors:  # noqa: N801 (used as a function: `with engine_errors(...)
                 kind="finite_number",
             ) from None
         if isinstance(exc, InitialLossNotFinite):
-            raise limit_error(("initial",), str(exc), kind="initial_loss") from None
+            if self.given_initial:
+                raise limit_error(("initial",), f"{exc}: start closer", kind="initial_loss") from None
+            message = f"{exc} at the function's own start, with these parameters: use smaller ones, or give `initial`"
+            raise limit_error(("gradients",), message, kind="initial_loss") from None
 
 
 def closed_loop_values(request: SimulateRequest, record: set[str]) -> int:
@@ -207,7 +212,7 @@ def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metric
     payload: dict[str, Any] = {"steps": steps, "dim": dim}
     if every > 1:
         payload["recorded_steps"] = kept
-    with engine_errors(budget, metrics):
+    with engine_errors(budget, metrics, request.initial is not None):
         tuning = tune_runs(request, settings, deadline) if request.tune else {}
         chosen = {i: entry["chosen"] for i, entry in tuning.items()}
         specs = [run_spec(spec, steps, i, chosen.get(i)) for i, spec in enumerate(request.optimizers)]

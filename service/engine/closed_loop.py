@@ -135,7 +135,7 @@ def _start(problem: Problem, params: np.ndarray, steps: int):
     with np.errstate(all="ignore"):
         loss[0] = problem.value(params)
     if not np.isfinite(loss[0]):
-        raise InitialLossNotFinite("the loss at the initial point is not finite (it overflows float64): start closer")
+        raise InitialLossNotFinite("the loss at the initial point is not finite (it overflows float64)")
     distance = problem.distance_to_optimum(params)
     distances = None
     if distance is not None:

@@ -177,7 +177,15 @@ def test_initial_must_match_the_objectives_dimension_and_have_a_finite_loss(clie
     detail = post(client, {"gradients": OBJ | {"dim": 3}, "initial": [0.0, 0.0]}, 422)["detail"][0]
     assert (detail["field"], detail["type"]) == ("initial", "initial_length") and "D = 3" in detail["msg"]
     detail = post(client, {"gradients": OBJ, "initial": [1e100, 1e100]}, 422)["detail"][0]
-    assert (detail["field"], detail["type"]) == ("initial", "initial_loss")
+    assert (detail["field"], detail["type"]) == ("initial", "initial_loss") and detail["msg"].endswith("start closer")
+    # From the function's own start, the parameters are what overflow (a curvature of 1e308 at (1, 1)).
+    steep = {"kind": "objective", "function": "quadratic", "dim": 2, "scales": [1e308, 1e308]}
+    for path, body in [("/simulate", {"gradients": steep}), ("/sweep", {"gradients": steep, "grid": {"lr": [0.1]}})]:
+        detail = client.post(path, json=body).json()["detail"][0]
+        assert (detail["field"], detail["type"]) == ("gradients", "initial_loss"), path
+        assert (
+            "at the function's own start, with these parameters: use smaller ones, or give `initial`" in detail["msg"]
+        )
 
 
 @pytest.mark.parametrize(
