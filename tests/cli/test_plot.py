@@ -66,3 +66,18 @@ def test_the_figure_is_the_services_whatever_record_every_says(optiscope, client
 def test_a_figure_that_cannot_be_written_is_a_usage_error(optiscope, tmp_path):
     outcome = optiscope("simulate", "--steps", "5", "--plot", str(tmp_path / "missing" / "figure.svg"))
     assert outcome.code == 2 and "cannot write it: No such file or directory" in outcome.err
+
+
+def test_json_with_a_figure_runs_once_when_the_request_holds_what_the_figure_needs(optiscope, tmp_path, monkeypatch):
+    from service.cli._backends import Local
+
+    calls = []
+    simulate = Local.simulate
+    monkeypatch.setattr(Local, "simulate", lambda self, request: calls.append(request) or simulate(self, request))
+    once = optiscope("simulate", "-f", "json", "--plot", str(tmp_path / "a.svg"))  # the defaults: every step
+    assert once.code == 0 and len(calls) == 1
+    alone = optiscope("simulate", "-f", "json")
+    assert once.out == alone.out  # the same answer as without the figure
+    calls.clear()
+    thinner = optiscope("simulate", "-f", "json", "--record", "params", "--plot", str(tmp_path / "b.svg"))
+    assert thinner.code == 0 and len(calls) == 2 and '"learning_rates"' not in thinner.out
