@@ -66,13 +66,10 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str],
             )
         else:
             remedy = "record fewer series, record_every more steps, or set include_gradients false"
-            held = request.gradients.held() if request.gradients.kind == "synthetic" else 0
+            held, why = held_gradients(request)
             if held:
-                remedy = (
-                    f"the {request.gradients.pattern} pattern is drawn whole, its T x D = {held} gradients held while "
-                    f"the runs go (trend_noise, constant and sine are generated a block at a time): ask for fewer "
-                    f"steps or coordinates, or {remedy}"
-                )
+                fewer = "ask for fewer steps or coordinates" + ("" if held > settings.max_values else f", or {remedy}")
+                remedy = f"its T x D = {held} gradients are held whole while the runs go ({why}): {fewer}"
         raise limit_error(
             ("gradients",),
             f"this request moves {values} numbers (gradients plus recorded series), over the limit of "
@@ -97,10 +94,15 @@ def numbers_moved(request: SimulateRequest, record: set[str] | None = None, ever
         return closed_loop_values(request, record)
     steps, dim = request.gradients.shape
     rows = recorded_count(steps, every)
-    kind = request.gradients.kind
-    given = steps * dim if kind == "sequence" else request.gradients.held()  # a pattern drawn whole holds T x D
+    given = steps * dim if request.gradients.kind == "sequence" else held_gradients(request)[0]
     values = given + rows * dim * request.include_gradients
     return values + len(request.optimizers) * (rows * dim * len(record) + dim)
+
+
+def held_gradients(request) -> tuple[int, str]:
+    """Synthetic gradients the request's runs hold whole (T x D), and why; (0, "") when they come by blocks."""
+    source = request.gradients
+    return source.held(request.optimizers) if source.kind == "synthetic" else (0, "")
 
 
 def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple) -> None:

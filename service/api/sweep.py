@@ -20,7 +20,7 @@ from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
 from .negotiation import JSON, json_only
 from .responses import json_response
-from .simulate import engine_errors, ready
+from .simulate import engine_errors, held_gradients, ready
 from .tuning import check_sweep_limits, configuration_payloads, configurations, run_sweep, score_kind, scores
 
 router = APIRouter(tags=["sweep"])
@@ -67,7 +67,7 @@ def sweep_numbers(request: SweepRequest, configurations: int) -> int:
     source = request.gradients
     steps, dim = source.shape
     rows = (steps // request.record_every + 2) if request.trajectories else 0
-    given = steps * dim if source.kind == "sequence" else source.held() if source.kind == "synthetic" else 0
+    given = steps * dim if source.kind == "sequence" else held_gradients(request)[0]
     return configurations * dim * (1 + rows) + given
 
 
@@ -94,14 +94,11 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
     per_spec = [configurations(spec, request.grid) for spec in request.optimizers]
     values = sweep_numbers(request, total)
     if values > settings.max_values:
-        held = request.gradients.held() if request.gradients.kind == "synthetic" else 0
+        held, why = held_gradients(request)
         remedy = "fewer configurations, no trajectories, or a larger record_every"
         if held:
-            remedy = (
-                f"the {request.gradients.pattern} pattern is drawn whole, its T x D = {held} gradients held while the "
-                "configurations run (trend_noise, constant and sine are generated a block at a time): fewer steps "
-                f"or coordinates, {remedy}"
-            )
+            fewer = "fewer steps or coordinates" + ("" if held > settings.max_values else f", {remedy}")
+            remedy = f"its T x D = {held} gradients are held whole while the configurations run ({why}): {fewer}"
         raise limit_error(
             ("gradients",) if held > settings.max_values else ("grid",),  # the gradients alone are too many
             f"this sweep moves {values} numbers (gradients, final points and trajectories), over the limit of "

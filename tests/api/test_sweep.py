@@ -350,22 +350,35 @@ def test_limits_count_only_what_is_returned(client_with):
 
 def test_patterns_drawn_whole_count_their_gradients_and_the_others_do_not(client_with):
     # sparse, scaled, heavy_tailed and drift draw their numbers step by step across the coordinates: a run
-    # holds all T x D of them, which the limits count; trend_noise, constant and sine come a block at a time.
+    # holds all T x D of them, which the limits count; trend_noise, constant and sine come a block at a time,
+    # unless an optimizer the numpy loop steps (adafactor) reads the whole sequence.
     client = client_with(max_values=5_000)
     wide = {"kind": "synthetic", "steps": 100, "dim": 100}
     lean = {"record": [], "include_gradients": False}
     for pattern in ("trend_noise", "constant", "sine"):
         answer = post(client, "/simulate", {"gradients": wide | {"pattern": pattern}, **lean})
         assert len(answer["runs"][0]["final"]) == 100, pattern
+        body = {"gradients": wide | {"pattern": pattern}, "optimizers": [{"name": "adam"}, {"name": "adafactor"}]}
+        detail = error(client, "/simulate", body | lean)
+        assert detail["field"] == "gradients", pattern
+        assert "its T x D = 10000 gradients are held whole while the runs go (adafactor steps through" in detail["msg"]
     for pattern in ("sparse", "scaled", "heavy_tailed", "drift"):
         detail = error(client, "/simulate", {"gradients": wide | {"pattern": pattern}, **lean})
         assert detail["field"] == "gradients", pattern
-        assert f"the {pattern} pattern is drawn whole, its T x D = 10000 gradients held" in detail["msg"]
+        why = (
+            f"(the {pattern} pattern is drawn step by step across the coordinates): ask for fewer steps or coordinates"
+        )
+        assert detail["msg"].endswith(why), detail["msg"]  # nothing else would help: the gradients alone are over
         detail = error(client, "/sweep", {"gradients": wide | {"pattern": pattern}, "grid": {"lr": [0.1]}})
         assert detail["field"] == "gradients" and "this sweep moves 10400 numbers" in detail["msg"], detail
-        assert f"the {pattern} pattern is drawn whole" in detail["msg"]
+        assert f"the {pattern} pattern is drawn step by step" in detail["msg"]
     small = {"kind": "synthetic", "pattern": "drift", "steps": 40, "dim": 100}
     assert post(client, "/sweep", {"gradients": small, "grid": {"lr": [0.1, 0.01]}})["optimizers"]
+    detail = error(client, "/simulate", {"gradients": small, "record": ["params"], "include_gradients": False})
+    assert detail["msg"].endswith(
+        "ask for fewer steps or coordinates, or record fewer series, record_every more "
+        "steps, or set include_gradients false"
+    )
 
 
 def test_a_grid_cannot_reach_a_configuration_the_optimizers_spec_refuses(client):
