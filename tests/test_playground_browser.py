@@ -416,9 +416,11 @@ def test_a_wide_answers_every_coordinate_can_be_picked(page):
     page.dispatch_event("#coordinate", "change")  # a redraw of the same answer, no request
     page.wait_for_function("document.querySelector('#chart-lr .sub').textContent.endsWith('coordinate 1499')")
     assert int(page.evaluate("document.body.dataset.draws")) == draws
-    page.fill("#coordinate", "1500")  # not one of the D: back to the one shown
-    page.dispatch_event("#coordinate", "change")
-    assert page.input_value("#coordinate") == "1499"
+    for typed in ("1500", "", "-1"):  # not one of the D: back to the one shown
+        page.fill("#coordinate", typed)
+        page.dispatch_event("#coordinate", "change")
+        assert page.input_value("#coordinate") == "1499", typed
+    assert page.inner_text("#chart-lr .sub").endswith("coordinate 1499")
     page.fill('[data-field="gradients.dim"]', "3")  # a narrow answer: a select again
     page.wait_for_function("document.querySelector('#coordinate').tagName === 'SELECT'")
     assert page.input_value("#coordinate") == "2"
@@ -438,5 +440,15 @@ def test_sequential_children_keep_one_milestone_between_them(page):
     draws = drawn(page, draws)
     assert page.input_value(milestones) == "20"  # the first child now runs until the second milestone
     page.click('[data-field-prefix="optimizers[0].schedule.schedulers[0]"] .remove-child')
-    drawn(page, draws)
+    draws = drawn(page, draws)
     assert page.input_value(milestones) == "" and page.evaluate("document.body.dataset.state") == "ready"
+    assert page.is_disabled('[data-field-prefix="optimizers[0].schedule.schedulers[0]"] .remove-child')  # the last
+
+
+def test_a_link_with_miscounted_milestones_is_mended_by_the_next_add(page):
+    schedule = {"kind": "sequential", "schedulers": [{"kind": "constant"}] * 2, "milestones": []}
+    page.goto(link({"optimizers": [{"name": "sgd", "lr": 0.1, "schedule": schedule}]}))
+    page.wait_for_function("document.body.dataset.state === 'invalid'")  # 2 schedulers need 1 milestone
+    page.click("text=+ add to schedulers")
+    drawn(page)
+    assert page.input_value('[data-field="optimizers[0].schedule.milestones"]') == "10, 20"

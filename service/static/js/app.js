@@ -465,16 +465,20 @@ function scheduleEditor(schedule, set, path, kinds, title) {
         else items.splice(i, 1);
         rebuild();
       }, `${path}.${name}[${i}]`, children, `${name}[${i}]`);
-      editor.prepend(h("button", { type: "button", class: "icon remove-child", title: "Remove", onclick: () => {
-        items.splice(i, 1);
-        betweenChildren(schedule, chosen, -1, i);
-        rebuild();
-      } }, icon("remove")));
+      const fewest = items.length <= (prop.minItems || 0); // SequentialLR needs one schedule at least
+      editor.prepend(h("button", {
+        type: "button", class: "icon remove-child", title: fewest ? "The last one cannot be removed" : "Remove",
+        "aria-label": "Remove", disabled: fewest, onclick: () => {
+          items.splice(i, 1);
+          betweenChildren(schedule, chosen, items.length, -1, i);
+          rebuild();
+        },
+      }, icon("remove")));
       nested.append(editor);
     });
     nested.append(h("button", { type: "button", class: "link", onclick: () => {
       items.push(seededSchedule(children[0]));
-      betweenChildren(schedule, chosen, 1);
+      betweenChildren(schedule, chosen, items.length, 1);
       rebuild();
     } }, `+ add to ${name}`));
     block.append(h("div", { class: "block" }, h("label", {}, name), nested,
@@ -487,14 +491,18 @@ function scheduleEditor(schedule, set, path, kinds, title) {
 // between them follow): an added child starts this many steps after the last milestone.
 const CHILD_STEPS = 10;
 
-/** Keep one milestone between two children of a schedule with `milestones` (SequentialLR): a child added
- *  at the end (`change` 1) gets a milestone after the last; removing child `index` (`change` -1) drops the
- *  milestone where it began (the one where the next began, for the first), so its neighbour covers its steps. */
-function betweenChildren(schedule, kind, change, index = 0) {
+/** Keep one milestone between two of the `count` children a schedule with `milestones` (SequentialLR) has
+ *  after a change: a child added at the end (`change` 1) gets a milestone after the last; removing child
+ *  `index` (`change` -1) drops the milestone where it began (where the next began, for the first), so its
+ *  neighbour covers its steps. Counts that disagreed already (a hand-made link) end right: extra
+ *  milestones go from the end, missing ones are added after the last. */
+function betweenChildren(schedule, kind, count, change, index = 0) {
   if (!("milestones" in (kind.schema.properties || {}))) return;
   const milestones = Array.isArray(schedule.milestones) ? schedule.milestones : [];
-  if (change > 0) milestones.push((milestones.at(-1) ?? 0) + CHILD_STEPS);
-  else milestones.splice(Math.max(index - 1, 0), 1);
+  const wanted = Math.max(count - 1, 0);
+  if (change < 0 && milestones.length === wanted + 1) milestones.splice(Math.max(index - 1, 0), 1);
+  milestones.length = Math.min(milestones.length, wanted);
+  while (milestones.length < wanted) milestones.push((milestones.at(-1) ?? 0) + CHILD_STEPS);
   schedule.milestones = milestones;
 }
 
@@ -778,7 +786,8 @@ function coordinatePicker(c) {
 
 /** A coordinate picked (listed, or typed for a wide answer): drawn if it is one of the answer's D. */
 function pickCoordinate(event) {
-  const picked = Number(event.target.value);
+  const text = event.target.value.trim(); // "" for a number field holding what is not a number
+  const picked = text === "" ? NaN : Number(text);
   if (!Number.isInteger(picked) || picked < 0 || picked >= answer.dim) {
     event.target.value = String(shownCoordinate()); // not a coordinate: back to the one shown
     return;
