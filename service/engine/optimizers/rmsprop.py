@@ -84,5 +84,7 @@ OPTIMIZER = Optimizer(
     notes=(
         "torch adds eps outside the root (sqrt(v) + eps); optax.rmsprop adds it inside "
         "(sqrt(v + eps)) and TensorFlow's RMSprop inside as well, so small-gradient steps differ.",
+        "Under a momentum cycle rising from 0 (OneCycle with max_momentum 0) torch 2.13 raises KeyError: it creates "
+        "the momentum buffer only when momentum > 0 at the first step. Here the buffer starts at zeros.",
     ),
 )
