@@ -88,6 +88,12 @@ UNAUTHORIZED = {
 }
 
 
+def count(n: int) -> str:
+    """An integer for a message: as it is, or its order of magnitude past 30 digits (Python refuses to write
+    an int of over 4,300 digits, which a grid of many axes or a huge resolution can reach)."""
+    return str(n) if n < 10**30 else f"about 10^{int(n.bit_length() * 0.30103)}"
+
+
 def shown(value: Any, limit: int = 60) -> str:
     """A value of the request, for a message, in JSON's words (`true`, `null`, `[1, 2]`, not Python's `True`,
     `None`), but for strings, quoted as the messages quote names (`'adam'`), not escaped inside the JSON

@@ -19,6 +19,7 @@ from pydantic import (
     Tag,
     WithJsonSchema,
     create_model,
+    field_validator,
     model_validator,
 )
 
@@ -595,8 +596,22 @@ Series = Literal["params", "learning_rates", "updates", "state"]
 assert set(Series.__args__) == set(SERIES)
 
 MAX_GRID_VALUES = 100_000
+# A grid's axes are hyperparameters every optimizer of the sweep has (10 at most today).
+MAX_GRID_AXES = 16
 MAX_RECORD_EVERY = 1_000_000_000  # more than any run's steps: only the last step is kept
 SPACINGS = {"logspace": np.logspace, "linspace": np.linspace}
+
+
+def _declared_size(values: Any) -> int:
+    """How many values an axis declares (a list's length, a spacing's num), before it is read; 0 for what its
+    own validation refuses."""
+    if isinstance(values, list):
+        return len(values)
+    if isinstance(values, dict) and len(values) == 1:
+        (spec,) = values.values()
+        if isinstance(spec, list) and len(spec) == 3 and type(spec[2]) is int:
+            return max(spec[2], 0)
+    return 0
 
 
 def _grid_values(value: Any) -> list[float | int | bool]:
@@ -755,6 +770,7 @@ class SweepRequest(StrictModel):
     grid: dict[str, GridValues] = Field(
         default_factory=lambda: {"lr": list(DEFAULT_LR_VALUES)},
         min_length=1,
+        max_length=MAX_GRID_AXES,
         description='Hyperparameter name -> values (a list, or {"logspace": [start, stop, num]} or '
         '{"linspace": [start, stop, num]}); every optimizer runs every combination (the cartesian product, the '
         "first name varying slowest). Each name must be a hyperparameter of every optimizer listed.",
@@ -768,6 +784,26 @@ class SweepRequest(StrictModel):
     record_every: int = Field(
         1, ge=1, le=MAX_RECORD_EVERY, description="With trajectories: keep every k-th step (and the last)."
     )
+
+    @field_validator("grid", mode="before")
+    @classmethod
+    def _grid_size(cls, grid: Any) -> Any:
+        """Axes and values counted before any axis is expanded: 1,000 axes of {"linspace": [0, 1, 100000]}
+        are a 38 kB body asking for 10^8 numbers (and a product of 10^5000 configurations)."""
+        if not isinstance(grid, dict):
+            return grid
+        if len(grid) > MAX_GRID_AXES:
+            raise path_error(
+                "limit_exceeded",
+                f"{len(grid)} axes exceed the limit of {MAX_GRID_AXES}: a grid's axes "
+                "are hyperparameters of every optimizer swept",
+            )
+        sizes = [_declared_size(values) for values in grid.values()]
+        if sum(sizes) > MAX_GRID_VALUES:
+            raise path_error(
+                "limit_exceeded", f"the axes hold {sum(sizes)} values together, over the limit of {MAX_GRID_VALUES}"
+            )
+        return grid
 
     @model_validator(mode="after")
     def _shapes(self) -> SweepRequest:

@@ -18,7 +18,7 @@ from ..engine.objectives import surface as surface_grid
 from .admission import AdmitDep
 from .concurrency import ReceiveDep, run_sized
 from .deps import SettingsDep
-from .errors import UNAVAILABLE, ErrorMessage, query_error
+from .errors import UNAVAILABLE, ErrorMessage, count, query_error
 from .metrics import MetricsDep
 from .models import OBJECTIVE_MODELS, OBJECTIVE_SOURCE_FIELDS, ObjectiveInfo, SurfaceResponse, UpdateRule
 from .responses import json_response
@@ -174,7 +174,8 @@ async def surface(
     if resolution * resolution > settings.max_surface_points:
         raise query_error(
             "resolution",
-            f"resolution {resolution} gives {resolution**2} points, over the limit of {settings.max_surface_points}",
+            f"resolution {count(resolution)} gives {count(resolution**2)} points, over the limit of "
+            f"{settings.max_surface_points}",
             "limit_exceeded",
         )
     stored = source.work_per_step()

@@ -27,11 +27,11 @@ from ..settings import Settings
 from .admission import AdmitDep
 from .concurrency import ReceiveDep, estimated_work, run_sized
 from .deps import SettingsDep
-from .errors import TOO_LARGE, UNAVAILABLE, ValidationErrorBody, known_query, limit_error
+from .errors import TOO_LARGE, UNAVAILABLE, ValidationErrorBody, count, known_query, limit_error
 from .export import simulation_csv
 from .lean import LeanRoute
 from .metrics import Metrics, MetricsDep
-from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter
+from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter, uses_cycled_momentum
 from .negotiation import CSV, IMAGES, JSON, PNG, SVG, Media
 from .responses import json_response
 from .schedules import schedule_arrays
@@ -96,7 +96,23 @@ def numbers_moved(request: SimulateRequest, record: set[str] | None = None, ever
     rows = recorded_count(steps, every)
     given = steps * dim if request.gradients.kind == "sequence" else held_gradients(request)[0]
     values = given + rows * dim * request.include_gradients
-    return values + len(request.optimizers) * (rows * dim * len(record) + dim)
+    optimizers = request.optimizers
+    values += len(optimizers) * (rows * dim * len(record) + dim)
+    if "state" in record or any(spec.schedule is not None for spec in optimizers):  # (the tutorial skips this)
+        values += sum(
+            rows * (dim * (series_count(spec, record) - len(record)) + scheduled(spec)) for spec in optimizers
+        )
+    return values
+
+
+def series_count(spec, record: set[str]) -> int:
+    """The recorded series of a run: "state" is one per state array of the optimizer (Adam's three)."""
+    return len(record) - ("state" in record) + ("state" in record) * len(REGISTRY[spec.name].state_names)
+
+
+def scheduled(spec) -> int:
+    """The schedule's values a run returns per recorded step: base_lr, and scheduled_momentum with a cycle."""
+    return (spec.schedule is not None) + uses_cycled_momentum(spec.schedule)
 
 
 def held_gradients(request) -> tuple[int, str]:
@@ -111,7 +127,7 @@ def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple
     if work > settings.max_work:
         raise limit_error(
             field,
-            f"{runs} runs x {steps} steps x D = {dim} is {work} coordinate-steps, over the limit of "
+            f"{count(runs)} runs x {steps} steps x D = {dim} is {count(work)} coordinate-steps, over the limit of "
             f"{settings.max_work}: ask for fewer configurations, steps or coordinates",
         )
 
@@ -160,8 +176,11 @@ def closed_loop_values(request: SimulateRequest, record: set[str]) -> int:
     """Numbers a closed-loop request moves: per run its own gradients, loss, distance, recorded series
     and final point, plus the data the function stores (a data set, a dense matrix)."""
     steps, dim = request.gradients.shape
-    per_run = steps * dim * (1 + len(record)) + 2 * (steps + 1) + dim
-    return len(request.optimizers) * per_run + request.gradients.work_per_step()
+    per_run = [
+        steps * (dim * (1 + series_count(spec, record)) + scheduled(spec)) + 2 * (steps + 1) + dim
+        for spec in request.optimizers
+    ]
+    return sum(per_run) + request.gradients.work_per_step()
 
 
 def check_closed_loop_work(request, settings: Settings, configs: int | None = None) -> None:
@@ -172,8 +191,8 @@ def check_closed_loop_work(request, settings: Settings, configs: int | None = No
     if work > settings.max_evaluation_work:
         raise limit_error(
             ("gradients", "steps"),
-            f"{runs} runs x {steps} steps x {per_step} numbers per evaluation = {work}, over the evaluation "
-            f"limit of {settings.max_evaluation_work}: ask for fewer steps, runs, coordinates or samples",
+            f"{count(runs)} runs x {steps} steps x {per_step} numbers per evaluation = {count(work)}, over the "
+            f"evaluation limit of {settings.max_evaluation_work}: ask for fewer steps, runs, coordinates or samples",
         )
 
 

@@ -20,8 +20,18 @@ from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
 from .negotiation import JSON, json_only
 from .responses import json_response
-from .simulate import engine_errors, held_gradients, ready
-from .tuning import check_sweep_limits, configuration_payloads, configurations, run_sweep, score_kind, scores
+from .simulate import engine_errors, ready
+from .tuning import (
+    check_sweep_limits,
+    configuration_payloads,
+    configurations,
+    run_sweep,
+    score_kind,
+    scores,
+    sweep_remedy,
+    sweep_values,
+    sweep_values_field,
+)
 
 router = APIRouter(tags=["sweep"])
 
@@ -50,8 +60,10 @@ async def sweep_endpoint(
 ) -> Response:
     request = request or SweepRequest()
     per_optimizer = grid_size(request.grid)
+    # The sizes first: a grid of 2^1100 configurations would not even fit the float of the work estimate.
+    check_sweep_limits(request, per_optimizer * len(request.optimizers), settings, "grid")
     work = estimated_work(request, request.optimizers) * per_optimizer
-    await admit(sweep_numbers(request, per_optimizer * len(request.optimizers)))
+    await admit(sweep_values(request, per_optimizer, request.trajectories, request.record_every))
     return await run_sized(work, sweep_response, request, settings, metrics, receive=receive)
 
 
@@ -59,16 +71,6 @@ def grid_size(grid: dict) -> int:
     """Configurations per optimizer: the product of the axes' lengths (a Python int: 4 axes of 65,536
     values are 2^64, which numpy's int64 wraps to 0)."""
     return math.prod(len(values) for values in grid.values())
-
-
-def sweep_numbers(request: SweepRequest, configurations: int) -> int:
-    """The numbers a sweep sends and returns: its gradients (those it sends, or a synthetic pattern holds
-    whole), and per configuration the final point and, with trajectories, the recorded parameters."""
-    source = request.gradients
-    steps, dim = source.shape
-    rows = (steps // request.record_every + 2) if request.trajectories else 0
-    given = steps * dim if source.kind == "sequence" else held_gradients(request)[0]
-    return configurations * dim * (1 + rows) + given
 
 
 def sweep_response(request: SweepRequest, settings: Settings, metrics: Metrics | None = None) -> Response:
@@ -92,17 +94,12 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
     total = grid_size(request.grid) * len(request.optimizers)
     check_sweep_limits(request, total, settings, "grid")  # before any configuration is built
     per_spec = [configurations(spec, request.grid) for spec in request.optimizers]
-    values = sweep_numbers(request, total)
+    values = sweep_values(request, total // len(request.optimizers), request.trajectories, request.record_every)
     if values > settings.max_values:
-        held, why = held_gradients(request)
-        remedy = "fewer configurations, no trajectories, or a larger record_every"
-        if held:
-            fewer = "fewer steps or coordinates" + ("" if held > settings.max_values else f", {remedy}")
-            remedy = f"its T x D = {held} gradients are held whole while the configurations run ({why}): {fewer}"
         raise limit_error(
-            ("gradients",) if held > settings.max_values else ("grid",),  # the gradients alone are too many
+            sweep_values_field(request, settings, "grid"),
             f"this sweep moves {values} numbers (gradients, final points and trajectories), over the limit of "
-            f"{settings.max_values}: {remedy}",
+            f"{settings.max_values}: {sweep_remedy(request, settings, 'no trajectories, or a larger record_every')}",
         )
     ready(request.optimizers)
     budget = settings.compute_budget_seconds

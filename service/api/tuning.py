@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from ..engine import REGISTRY
+from ..engine.batch import recorded_count
 from ..engine.sweep import Sweep, constant_plan, grid, sweep_closed_loop, sweep_open_loop
 from ..settings import Settings
-from .errors import limit_error, shown
+from .errors import count, limit_error, shown
 from .models import RISING_MOMENTUM_DAMPENED, cycled_hyperparameter, dampened_rising_momentum, uses_cycled_momentum
 from .schedules import schedule_arrays
 
@@ -108,12 +109,66 @@ def check_sweep_limits(request, total: int, settings: Settings, field: str) -> N
 
     if total > settings.max_sweep_configs:
         raise limit_error(
-            (field,), f"{total} configurations exceed the limit of {settings.max_sweep_configs}", "limit_exceeded"
+            (field,),
+            f"{count(total)} configurations exceed the limit of {settings.max_sweep_configs}",
+            "limit_exceeded",
         )
     steps, dim = request.gradients.shape
     check_work(total, steps, dim, settings, (field,))
     if request.gradients.kind == "objective":
         check_closed_loop_work(request, settings, total)
+
+
+def sweep_values(request, per_optimizer: int, trajectories: bool = False, every: int = 1) -> int:
+    """The numbers a sweep (or a tune) holds and returns: its gradients (those it sends, or a synthetic
+    pattern holds whole); for an objective, its data and one closed-loop run's gradients, losses and, with
+    trajectories, parameters (configurations run there one after another); per configuration its final
+    point and, with trajectories, its recorded parameters; and, open loop, the learning rate of every
+    configuration of a scheduled optimizer at every step (they run as one batch)."""
+    from .simulate import held_gradients
+
+    source = request.gradients
+    steps, dim = source.shape
+    rows = recorded_count(steps, every) + 1 if trajectories else 0
+    values = per_optimizer * len(request.optimizers) * dim * (1 + rows)
+    if source.kind == "objective":
+        return values + source.work_per_step() + steps * dim * (1 + trajectories) + 2 * (steps + 1)
+    values += steps * dim if source.kind == "sequence" else held_gradients(request)[0]
+    return values + with_schedule(request) * per_optimizer * steps
+
+
+def with_schedule(request) -> int:
+    return sum(spec.schedule is not None for spec in request.optimizers)
+
+
+def sweep_values_field(request, settings: Settings, field: str) -> tuple:
+    """Where too many sweep numbers are blamed: on the gradients when they alone are too many, else `field`."""
+    from .simulate import held_gradients
+
+    source = request.gradients
+    steps, dim = source.shape
+    alone = (
+        steps * dim if source.kind == "sequence" else held_gradients(request)[0] if source.kind == "synthetic" else 0
+    )
+    return ("gradients",) if alone > settings.max_values else (field,)
+
+
+def sweep_remedy(request, settings: Settings, fewer: str) -> str:
+    """What would make a sweep or tune move fewer numbers (`fewer`: what else the request can thin)."""
+    from .simulate import held_gradients
+
+    remedy = f"fewer configurations, {fewer}"
+    if request.gradients.kind == "objective":
+        return f"fewer steps or coordinates (a closed loop holds every step of the run it computes), {remedy}"
+    held, why = held_gradients(request)
+    if with_schedule(request):
+        remedy = f"fewer steps (a schedule holds every configuration's lr at every step), {remedy}"
+    if held:
+        steps_or_coordinates = "fewer steps or coordinates" + ("" if held > settings.max_values else f", {remedy}")
+        return (
+            f"its T x D = {held} gradients are held whole while the configurations run ({why}): {steps_or_coordinates}"
+        )
+    return remedy
 
 
 def run_sweep(
@@ -162,6 +217,13 @@ def tune_runs(request, settings: Settings, deadline: float | None = None) -> dic
     """`tune: "lr"`: per optimizer, the lr values' scores and the best one (see `Tuning`)."""
     values = list(request.tune_values)
     check_sweep_limits(request, len(values) * len(request.optimizers), settings, "tune_values")
+    held = sweep_values(request, len(values))
+    if held > settings.max_values:
+        raise limit_error(
+            sweep_values_field(request, settings, "tune_values"),
+            f"tuning the lr moves {held} numbers (gradients and every value's final point), over the limit of "
+            f"{settings.max_values}: {sweep_remedy(request, settings, 'or no tune')}",
+        )
     per_spec = [configurations(spec, {"lr": values}, "tune_values") for spec in request.optimizers]
     tuning = {}
     for i, (spec, configs) in enumerate(zip(request.optimizers, per_spec, strict=True)):

@@ -241,12 +241,39 @@ def test_a_huge_grid_is_counted_and_refused_before_any_configuration_is_built(cl
     monkeypatch.setattr("service.api.sweep.configurations", built)
     monkeypatch.setattr("service.api.tuning.configurations", built)
     axes = {"lr": [0, 1], "momentum": [0, 0.9], "dampening": [0, 0.9], "weight_decay": [0, 0.9]}
-    body = {"optimizers": [{"name": "sgd"}], "grid": {k: {"linspace": [*v, 65536]} for k, v in axes.items()}}
+    body = {"optimizers": [{"name": "sgd"}], "grid": {k: {"linspace": [*v, 25_000]} for k, v in axes.items()}}
     detail = error(client, "/sweep", body)
-    assert detail["field"] == "grid" and f"{2**64} configurations exceed the limit" in detail["msg"]
+    assert detail["field"] == "grid" and f"{25_000**4} configurations exceed the limit" in detail["msg"]
+    objective = {"kind": "objective", "function": "rosenbrock"}  # its work estimate is infinite: inf x 10^21
+    detail = error(client, "/sweep", body | {"gradients": objective})
+    assert detail["field"] == "grid" and f"{25_000**4} configurations exceed the limit" in detail["msg"]
     body = {"optimizers": [{"name": "sgd"}] * 64, "tune": "lr", "tune_values": {"logspace": [-4, 0, 100_000]}}
     detail = error(client, "/simulate", body)
     assert detail["field"] == "tune_values" and "6400000 configurations exceed the limit" in detail["msg"]
+
+
+def test_grids_are_sized_before_their_axes_are_expanded(client, monkeypatch):
+    # 1,000 axes of 100,000 values are a 38 kB body asking for 10^8 numbers; 4,301 axes of 10 values gave a
+    # number of configurations too long for Python to write into the 422 (a 500).
+    def expanded(*args, **kwargs):
+        raise AssertionError("an axis was expanded before the grid was sized")
+
+    monkeypatch.setattr("service.api.models._grid_values", expanded)
+    wide = {"grid": {f"a{i}": {"linspace": [0, 1, 100_000]} for i in range(1000)}}
+    detail = error(client, "/sweep", wide)
+    assert (detail["field"], detail["type"]) == ("grid", "limit_exceeded")
+    assert detail["msg"].startswith("1000 axes exceed the limit of 16")
+    detail = error(client, "/sweep", {"grid": {"lr": {"logspace": [-4, 0, 60_000]}, "momentum": [0.5] * 40_001}})
+    assert detail["msg"] == "the axes hold 100001 values together, over the limit of 100000"
+
+
+def test_configuration_counts_past_30_digits_are_written_as_orders_of_magnitude(client):
+    sixteen = {f"a{i}": list(range(6_000)) for i in range(16)}  # 6000^16 x 4 optimizers = 1.1e61 configurations
+    detail = error(client, "/sweep", {"grid": sixteen})
+    assert detail["msg"].startswith("about 10^61 configurations exceed the limit of 10000"), detail["msg"]
+    answer = client.get("/objectives/rosenbrock/surface", params={"resolution": "9" * 2200})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["msg"].startswith("resolution about 10^2200 gives about 10^4400 points")
 
 
 @pytest.mark.parametrize("path", ["/sweep", "/simulate"])
@@ -390,3 +417,33 @@ def test_a_grid_cannot_reach_a_configuration_the_optimizers_spec_refuses(client)
     detail = error(client, "/sweep", {"optimizers": [spec], "grid": {"dampening": [0.0, 0.5]}})
     assert (detail["field"], detail["type"]) == ("grid.dampening[1]", "constraint")
     assert "sgd with dampening=0.5: a momentum cycle rising from max_momentum = 0" in detail["msg"]
+
+
+def test_what_runs_hold_beyond_their_answer_is_counted(client_with):
+    # Found holding 10-1000x what the limits counted: a schedule's lr for every configuration and step (a
+    # T x N matrix), a closed loop's every step, an objective's data, Adam's three state arrays, and the
+    # base_lr / scheduled_momentum a scheduled run returns at every recorded step.
+    client = client_with(max_values=10_000)
+    cosine = {"kind": "cosine", "T_max": 100}
+    source = {"kind": "synthetic", "steps": 1000}
+    sweep = {"gradients": source, "optimizers": [{"name": "sgd"}], "grid": {"lr": {"logspace": [-4, 0, 20]}}}
+    assert post(client, "/sweep", sweep)["optimizers"]  # 20 final points
+    detail = error(client, "/sweep", sweep | {"optimizers": [{"name": "sgd", "schedule": cosine}]})
+    assert "this sweep moves 20020 numbers" in detail["msg"]  # + 20 x 1000 learning rates
+    assert "fewer steps (a schedule holds every configuration's lr at every step)" in detail["msg"]
+    tune = {"gradients": source, "tune": "lr", "tune_values": {"logspace": [-4, 0, 20]}, "record": []}
+    tune |= {"include_gradients": False, "optimizers": [{"name": "sgd", "schedule": cosine}]}
+    detail = error(client, "/simulate", tune)
+    assert detail["field"] == "tune_values" and "tuning the lr moves 20020 numbers" in detail["msg"]
+    quadratic = {"kind": "objective", "function": "quadratic", "dim": 10, "steps": 1000}
+    detail = error(client, "/sweep", {"gradients": quadratic, "optimizers": [{"name": "sgd"}], "grid": {"lr": [0.1]}})
+    assert "(a closed loop holds every step of the run it computes)" in detail["msg"]  # 10,000 gradients
+    data = {"kind": "objective", "function": "logistic_regression", "dim": 10, "n_samples": 2000, "steps": 1}
+    assert error(client, "/sweep", {"gradients": data, "optimizers": [{"name": "sgd"}], "grid": {"lr": [0.1]}})
+    lean = {"gradients": {"kind": "synthetic", "steps": 4000}, "include_gradients": False}
+    assert post(client, "/simulate", lean | {"optimizers": [{"name": "sgd"}], "record": ["state"]})  # 1 array
+    detail = error(client, "/simulate", lean | {"optimizers": [{"name": "adam"}], "record": ["state"]})
+    assert detail["msg"].startswith("this request moves 12001 numbers"), detail["msg"]  # 3 arrays
+    onecycle = {"name": "sgd", "momentum": 0.9, "schedule": {"kind": "onecycle", "max_lr": 0.1}}
+    detail = error(client, "/simulate", lean | {"optimizers": [onecycle] * 2, "record": []})
+    assert detail["msg"].startswith("this request moves 16002 numbers"), detail["msg"]  # base_lr and momentum
