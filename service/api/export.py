@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -43,13 +43,18 @@ SOURCE = {"gradient": "gradients", "param": "params", "learning_rate": "learning
 FROM_START = {"param", "loss", "distance_to_optimum"}
 
 
-def _aligned(values: Any, first: int, done: int, width: int) -> np.ndarray:
-    """A series as done+1 rows of `width` (row t = step t), its first row at step `first`, NaN where absent."""
-    out = np.full((done + 1, width), np.nan)
+# Rows written per chunk: a streamed CSV answer holds one chunk's cells at a time (and its writer gives
+# the GIL back between chunks, so the event loop keeps serving).
+CHUNK_ROWS = 1 << 14
+
+
+def _aligned(values: np.ndarray | None, first: int, start: int, stop: int, width: int) -> np.ndarray:
+    """Steps start .. stop-1 of a series whose first row is step `first`, as rows of `width`; NaN where absent."""
+    out = np.full((stop - start, width), np.nan)
     if values is not None:
-        array = np.asarray(values, dtype=np.float64)
-        array = (array[:, None] if array.ndim == 1 else array)[: done + 1 - first]  # rows of width
-        out[first : first + len(array)] = array
+        low, high = max(start - first, 0), min(stop - first, len(values))
+        if high > low:
+            out[low + first - start : high + first - start] = values[low:high]
     return out
 
 
@@ -59,26 +64,55 @@ def _cells(column: np.ndarray) -> list[float | None]:
     return [None if v != v else v for v in values]
 
 
+def _series(values: Any) -> np.ndarray | None:
+    """A series as an array of rows (a per-step series as one column), read once per run."""
+    if values is None:
+        return None
+    array = np.asarray(values, dtype=np.float64)
+    return array[:, None] if array.ndim == 1 else array
+
+
+def csv_rows(payload: Mapping[str, Any]) -> int:
+    """How many rows the CSV of `payload` has (its header not counted)."""
+    dim = payload["dim"]
+    return sum(
+        ((payload["steps"] if r["diverged_at"] is None else r["diverged_at"] - 1) + 1) * dim for r in payload["runs"]
+    )
+
+
 def simulation_csv(payload: Mapping[str, Any]) -> bytes:
+    return b"".join(csv_chunks(payload))
+
+
+def csv_chunks(payload: Mapping[str, Any]) -> Iterator[bytes]:
+    """The CSV, about CHUNK_ROWS rows at a time (the first chunk starts with the header)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     steps, dim = payload["steps"], payload["dim"]
+    block = max(1, CHUNK_ROWS // dim)  # steps per chunk
     for run in payload["runs"]:
         done = steps if run["diverged_at"] is None else run["diverged_at"] - 1
-        rows = (done + 1) * dim
         sources = {**{c: run.get(SOURCE[c]) for c in PER_COORDINATE}, **{c: run.get(c) for c in PER_STEP}}
         if sources["gradient"] is None:  # open loop: every run saw the request's gradients
             sources["gradient"] = payload.get("gradients")
-        columns = [
-            [run["label"]] * rows,
-            [run["name"]] * rows,
-            np.repeat(np.arange(done + 1), dim).tolist(),
-            np.tile(np.arange(dim), done + 1).tolist(),
-        ]
-        for column in COLUMNS[4:]:
-            width = dim if column in PER_COORDINATE else 1
-            aligned = _aligned(sources[column], 0 if column in FROM_START else 1, done, width)
-            columns.append(_cells(np.broadcast_to(aligned, (done + 1, dim))))
-        writer.writerows(zip(*columns, strict=True))
-    return buffer.getvalue().encode()
+        sources = {column: _series(values) for column, values in sources.items()}
+        for start in range(0, done + 1, block):
+            stop = min(start + block, done + 1)
+            rows = (stop - start) * dim
+            columns = [
+                [run["label"]] * rows,
+                [run["name"]] * rows,
+                np.repeat(np.arange(start, stop), dim).tolist(),
+                np.tile(np.arange(dim), stop - start).tolist(),
+            ]
+            for column in COLUMNS[4:]:
+                width = dim if column in PER_COORDINATE else 1
+                aligned = _aligned(sources[column], 0 if column in FROM_START else 1, start, stop, width)
+                columns.append(_cells(np.broadcast_to(aligned, (stop - start, dim))))
+            writer.writerows(zip(*columns, strict=True))
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():  # no run had a row: the header alone
+        yield buffer.getvalue().encode()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import numpy as np
 from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
 
 from .. import figures
 from ..engine import (
@@ -28,7 +29,7 @@ from .admission import AdmitDep
 from .concurrency import ReceiveDep, estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import TOO_LARGE, UNAVAILABLE, ValidationErrorBody, count, known_query, limit_error
-from .export import simulation_csv
+from .export import csv_chunks, csv_rows, simulation_csv
 from .lean import LeanRoute
 from .metrics import Metrics, MetricsDep
 from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter, uses_cycled_momentum
@@ -262,6 +263,9 @@ def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metric
     return payload
 
 
+# CSV answers of more rows than this are streamed (a few MB of text).
+STREAM_CSV_ROWS = 1 << 16
+
 # What each media type needs recorded, whatever `record` says (it shapes the JSON answer only).
 RECORDED_FOR = {CSV: {"params", "learning_rates", "updates"}, SVG: {"params", "learning_rates"}}
 RECORDED_FOR[PNG] = RECORDED_FOR[SVG]
@@ -363,7 +367,10 @@ def simulate_response(
     payload = run_simulation(for_media(request, media), settings, metrics)
     vary = {"vary": "Accept"}  # one body, several answers: caches must key on Accept too
     if media == CSV:
-        return Response(simulation_csv(payload), media_type="text/csv; charset=utf-8", headers=vary)
+        if csv_rows(payload) <= STREAM_CSV_ROWS:
+            return Response(simulation_csv(payload), media_type="text/csv; charset=utf-8", headers=vary)
+        # Written a chunk at a time as it is sent (each chunk on a worker thread): never the whole text at once.
+        return StreamingResponse(csv_chunks(payload), media_type="text/csv; charset=utf-8", headers=vary)
     if media in IMAGES:
         surface = contour_surface(request, payload)
         return Response(figures.render(payload, media, coordinate, surface), media_type=media, headers=vary)

@@ -116,3 +116,16 @@ def test_csv_keeps_every_step_with_its_gradient_whatever_the_json_thinning(clien
     thinned = client.post("/simulate", json={**source, **thinning}, headers={"accept": "text/csv"})
     assert full.status_code == thinned.status_code == 200
     assert thinned.text == full.text
+
+
+def test_a_large_csv_is_streamed_in_chunks_with_the_same_bytes(client, monkeypatch):
+    whole = client.post("/simulate", json=BODY, headers={"accept": "text/csv"})
+    assert "content-length" in whole.headers
+    # Chunks of one step (3 rows // D = 2), streamed past 5 rows: the diverged run and every boundary.
+    monkeypatch.setattr("service.api.export.CHUNK_ROWS", 3)
+    monkeypatch.setattr("service.api.simulate.STREAM_CSV_ROWS", 5)
+    streamed = client.post("/simulate", json=BODY, headers={"accept": "text/csv"})
+    assert streamed.status_code == 200 and "content-length" not in streamed.headers
+    assert streamed.content == whole.content
+    monkeypatch.setattr("service.api.export.CHUNK_ROWS", 1)  # less than a step of D rows: one step a chunk
+    assert client.post("/simulate", json=BODY, headers={"accept": "text/csv"}).content == whole.content
