@@ -348,8 +348,9 @@ async def simulate_endpoint(
         raise RequestValidationError(
             [{"type": "coordinate", "loc": ("query", "coordinate"), "msg": message, "input": coordinate}]
         )
-    tuned = 1 + (len(request.tune_values) if request.tune else 0)
-    work = estimated_work(request, request.optimizers) * tuned
+    work = estimated_work(request, request.optimizers)
+    if request.tune:  # and the sweep of each optimizer's lr values first
+        work += estimated_work(request, request.optimizers, len(request.tune_values))
     if media in IMAGES:
         work = float("inf")  # drawing a figure takes tens of milliseconds: never on the event loop
     await admit(numbers_moved(for_media(request, media)))

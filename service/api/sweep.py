@@ -62,7 +62,7 @@ async def sweep_endpoint(
     per_optimizer = grid_size(request.grid)
     # The sizes first: a grid of 2^1100 configurations would not even fit the float of the work estimate.
     check_sweep_limits(request, per_optimizer * len(request.optimizers), settings, "grid")
-    work = estimated_work(request, request.optimizers) * per_optimizer
+    work = estimated_work(request, request.optimizers, per_optimizer)
     await admit(sweep_values(request, per_optimizer, request.trajectories, request.record_every))
     return await run_sized(work, sweep_response, request, settings, metrics, receive=receive)
 

@@ -447,3 +447,36 @@ def test_what_runs_hold_beyond_their_answer_is_counted(client_with):
     onecycle = {"name": "sgd", "momentum": 0.9, "schedule": {"kind": "onecycle", "max_lr": 0.1}}
     detail = error(client, "/simulate", lean | {"optimizers": [onecycle] * 2, "record": []})
     assert detail["msg"].startswith("this request moves 16002 numbers"), detail["msg"]  # base_lr and momentum
+
+
+def test_many_configurations_or_scheduled_ones_leave_the_event_loop(client_with, monkeypatch):
+    # 10,000 one-step configurations were "10,000 coordinate-steps" and ran inline: 0.5 s of Python set-up
+    # on the event loop, seconds with a schedule each. Their set-up now counts in the work estimate.
+    from service.api import simulate, sweep
+    from service.api.concurrency import INLINE_WORK
+
+    seen = []
+    for module in (simulate, sweep):
+        original = module.run_sized
+
+        async def spy(work, compute, *args, _original=original, **options):
+            seen.append(work)
+            return await _original(work, compute, *args, **options)
+
+        monkeypatch.setattr(module, "run_sized", spy)
+    client = client_with(response_cache_entries=0)
+    one_step = {"kind": "synthetic", "steps": 1}
+    rprop = {"optimizers": [{"name": "rprop"}], "gradients": one_step}
+    post(
+        client,
+        "/sweep",
+        rprop | {"grid": {"eta_minus": {"linspace": [0.1, 0.9, 100]}, "eta_plus": {"linspace": [1.1, 2, 10]}}},
+    )
+    post(client, "/sweep", {"optimizers": [{"name": "sgd"}], "grid": {"lr": [0.1, 0.01]}})  # the tutorial's size
+    scheduled = {"name": "sgd", "schedule": {"kind": "cosine", "T_max": 10}}
+    post(client, "/sweep", {"optimizers": [scheduled], "gradients": one_step, "grid": {"lr": [0.1] * 10}})
+    post(
+        client, "/simulate", {"optimizers": [scheduled], "gradients": one_step, "tune": "lr", "tune_values": [0.1] * 10}
+    )
+    post(client, "/simulate", {})
+    assert [work > INLINE_WORK for work in seen] == [True, False, True, True, False], seen
