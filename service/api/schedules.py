@@ -31,6 +31,13 @@ def schedule_arrays(
     if undefined.any():
         step = int(np.argmax(undefined)) + 1
         what = "learning rate" if np.isnan(lr[step - 1]) else "momentum"
+        beyond = onecycle_beyond_float64(schedule)
+        if beyond:
+            raise limit_error(
+                where,
+                f"this schedule's learning rate overflows float64 ({beyond}): use a smaller max_lr or factor",
+                kind="schedule_overflow",
+            )
         raise limit_error(
             where,
             f"this schedule's {what} is undefined at step {step} (a phase of zero length, as when "
@@ -46,6 +53,24 @@ def schedule_arrays(
             kind="schedule_overflow",
         )
     return lr, momentum
+
+
+def onecycle_beyond_float64(schedule: Any) -> str | None:
+    """Which of a OneCycle's learning rates overflows float64, or None (its phases interpolate between them:
+    an infinite end makes every value between NaN, which is not a phase of zero length)."""
+    if schedule.kind != "onecycle":
+        return None
+    with np.errstate(all="ignore"):
+        initial = np.float64(schedule.max_lr) / schedule.div_factor
+        final = initial / schedule.final_div_factor
+        spans = (initial - schedule.max_lr, final - schedule.max_lr)
+    if not np.isfinite(initial):
+        return f"the initial lr, max_lr / div_factor = {schedule.max_lr:g} / {schedule.div_factor:g}"
+    if not np.isfinite(final):
+        return f"the final lr, max_lr / div_factor / final_div_factor = {initial:g} / {schedule.final_div_factor:g}"
+    if not np.isfinite(spans).all():
+        return "the difference between max_lr and the initial or final lr"
+    return None
 
 
 def schedule_schema(kind: str) -> dict:

@@ -42,8 +42,11 @@ from .tuning import tune_runs
 router = APIRouter(tags=["simulate"], route_class=LeanRoute)
 
 
-def check_limits(request: SimulateRequest, settings: Settings, record: set[str], every: int = 1) -> None:
-    """Reject requests over the configured sizes before any compute (422 naming limit and value)."""
+def check_limits(
+    request: SimulateRequest, settings: Settings, record: set[str], every: int = 1, media: str = JSON
+) -> None:
+    """Reject requests over the configured sizes before any compute (422 naming limit and value). `media`:
+    the answer's type (CSV and figures hold every step of every series, and their remedies differ)."""
     steps, dim = request.gradients.shape
     explicit = request.gradients.kind == "sequence"
     if steps > settings.max_steps:
@@ -59,7 +62,12 @@ def check_limits(request: SimulateRequest, settings: Settings, record: set[str],
     if request.gradients.kind == "objective":
         check_closed_loop_work(request, settings)
     if values > settings.max_values:
-        if request.gradients.kind == "objective":  # record_every thins the answer, not the run's memory
+        if media != JSON:  # for_media asked for every step of every series: thinning it is no remedy
+            remedy = (
+                f"{'CSV' if media == CSV else 'a figure'} holds every step of every run's series, whatever record, "
+                "record_every and include_gradients say: ask for fewer steps, coordinates or optimizers"
+            )
+        elif request.gradients.kind == "objective":  # record_every thins the answer, not the run's memory
             fewer = "record fewer series, or ask" if record else "ask"
             remedy = (
                 f"a closed loop holds every step of every run while it computes, whatever record_every says: "
@@ -220,12 +228,14 @@ def ready(specs) -> None:
             compiled.kernel_function(optimizer)
 
 
-def run_simulation(request: SimulateRequest, settings: Settings, metrics: Metrics | None = None) -> dict[str, Any]:
+def run_simulation(
+    request: SimulateRequest, settings: Settings, metrics: Metrics | None = None, media: str = JSON
+) -> dict[str, Any]:
     """What POST /simulate does, without HTTP: check the limits, tune if asked, run the engine within the
     compute budget, and return the response payload (numpy arrays: what JSON, CSV and figures are all made
     from; see `for_media`). The command line runs local simulations here (without metrics)."""
     every, include_gradients, record = request.record_every, request.include_gradients, set(request.record)
-    check_limits(request, settings, record, every)
+    check_limits(request, settings, record, every, media)
     ready(request.optimizers)
     budget = settings.compute_budget_seconds
     deadline = time.monotonic() + budget if budget else None
@@ -365,7 +375,7 @@ def simulate_response(
     coordinate: int = 0,
 ) -> Response:
     """The simulation in the negotiated media type: JSON, CSV or the tutorial's figure."""
-    payload = run_simulation(for_media(request, media), settings, metrics)
+    payload = run_simulation(for_media(request, media), settings, metrics, media)
     vary = {"vary": "Accept"}  # one body, several answers: caches must key on Accept too
     if media == CSV:
         if csv_rows(payload) <= STREAM_CSV_ROWS:

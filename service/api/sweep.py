@@ -73,6 +73,11 @@ def grid_size(grid: dict) -> int:
     return math.prod(len(values) for values in grid.values())
 
 
+def sized(request, field: str) -> str:
+    """The field that sets a source's steps or D: a sequence's values, else the field itself."""
+    return "values" if request.gradients.kind == "sequence" else field
+
+
 def sweep_response(request: SweepRequest, settings: Settings, metrics: Metrics | None = None) -> Response:
     return json_response(run_sweep_request(request, settings, metrics))
 
@@ -83,9 +88,13 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
     the steps every configuration ran and a stop at the budget. The command line runs local sweeps here."""
     steps, dim = request.gradients.shape
     if steps > settings.max_steps:
-        raise limit_error(("gradients", "steps"), f"{steps} steps exceed the limit of {settings.max_steps}")
+        raise limit_error(
+            ("gradients", sized(request, "steps")), f"{steps} steps exceed the limit of {settings.max_steps}"
+        )
     if dim > settings.max_dim:
-        raise limit_error(("gradients", "dim"), f"D = {dim} exceeds the limit of {settings.max_dim} coordinates")
+        raise limit_error(
+            ("gradients", sized(request, "dim")), f"D = {dim} exceeds the limit of {settings.max_dim} coordinates"
+        )
     if len(request.optimizers) > settings.max_optimizers:
         raise limit_error(
             ("optimizers",), f"{len(request.optimizers)} optimizers exceed the limit of {settings.max_optimizers}"

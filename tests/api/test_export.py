@@ -129,3 +129,19 @@ def test_a_large_csv_is_streamed_in_chunks_with_the_same_bytes(client, monkeypat
     assert streamed.content == whole.content
     monkeypatch.setattr("service.api.export.CHUNK_ROWS", 1)  # less than a step of D rows: one step a chunk
     assert client.post("/simulate", json=BODY, headers={"accept": "text/csv"}).content == whole.content
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "image/svg+xml"])
+def test_csv_and_figures_over_the_limit_say_what_would_help(client_with, accept):
+    # They hold every step of every series: record, record_every and include_gradients are no remedy.
+    client = client_with(max_values=1_000)
+    body = {"gradients": {"kind": "synthetic", "steps": 300}, "record": [], "record_every": 100}
+    body["include_gradients"] = False
+    assert client.post("/simulate", json=body).status_code == 200
+    answer = client.post("/simulate", json=body, headers={"accept": accept})
+    assert answer.status_code == 422
+    message = answer.json()["detail"][0]["msg"]
+    assert message.endswith(
+        "holds every step of every run's series, whatever record, record_every and include_gradients say: ask "
+        "for fewer steps, coordinates or optimizers"
+    ), message

@@ -81,6 +81,17 @@ def test_onecycle_runs_exactly_its_total_steps(client):
         ({"kind": "onecycle", "pct_start": 0.1, "total_steps": 10}, "schedule", "undefined at step 1"),
         # 0.1 x 1e100^(t - 1): 1e299 at step 4, beyond float64 at step 5.
         ({"kind": "exponential", "gamma": 1e100}, "schedule", "overflows float64 at step 5"),
+        # An infinite end of a OneCycle phase made every value in it NaN: called a phase of zero length once.
+        (
+            {"kind": "onecycle", "max_lr": 1e308, "div_factor": 0.5},
+            "schedule",
+            "overflows float64 (the initial lr, max_lr / div_factor = 1e+308 / 0.5)",
+        ),
+        (
+            {"kind": "onecycle", "max_lr": 1e308, "final_div_factor": 1e-10},
+            "schedule",
+            "overflows float64 (the final lr, max_lr / div_factor / final_div_factor = 4e+306 / 1e-10)",
+        ),
         ({"kind": "cosine", "T_mx": 10}, "schedule.T_mx", "Did you mean 'T_max'?"),
     ],
 )

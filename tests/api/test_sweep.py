@@ -480,3 +480,12 @@ def test_many_configurations_or_scheduled_ones_leave_the_event_loop(client_with,
     )
     post(client, "/simulate", {})
     assert [work > INLINE_WORK for work in seen] == [True, False, True, True, False], seen
+
+
+def test_a_sequence_over_the_size_limits_is_blamed_on_its_values(client_with):
+    client = client_with(max_steps=3, max_dim=1)
+    for values, says in (([[0.1]] * 4, "4 steps exceed the limit of 3"), ([[0.1, 0.2]], "D = 2 exceeds the limit")):
+        detail = error(client, "/sweep", {"gradients": {"kind": "sequence", "values": values}})
+        assert detail["field"] == "gradients.values" and says in detail["msg"]
+    detail = error(client, "/sweep", {"gradients": {"kind": "synthetic", "steps": 4}})
+    assert detail["field"] == "gradients.steps"
