@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 from service import figures
@@ -213,3 +214,25 @@ def test_runs_that_diverge_at_their_first_step_leave_their_panels_empty(client):
     body = {"gradients": {"kind": "sequence", "values": [1e300, 1.0]}, "optimizers": [{"name": "sgd", "lr": 1e10}]}
     svg = figure(client, body, "image/svg+xml")
     assert "trajectory-sgd" in lines_by_id(svg) and "lr-sgd" not in lines_by_id(svg)
+
+
+def test_a_data_backed_functions_contour_is_coarser_within_its_evaluation_work(monkeypatch):
+    # logistic regression on 10^5 samples: an 81 x 81 contour touched 1.3e9 numbers (12 s, past the budget).
+    from service.api.models import SimulateRequest
+    from service.api.simulate import CONTOUR_WORK, contour_surface, run_simulation
+    from service.settings import Settings
+
+    def contour(function: dict):
+        request = SimulateRequest.model_validate(
+            {"gradients": {"kind": "objective", "dim": 2, "steps": 2, **function}, "optimizers": [{"name": "sgd"}]}
+        )
+        return request, contour_surface(request, run_simulation(request, Settings()))
+
+    _, plain = contour({"function": "rosenbrock"})
+    assert len(plain["x"]) == len(plain["y"]) == 81
+    request, data = contour({"function": "logistic_regression", "n_samples": 100_000})
+    side = len(data["x"])
+    assert 11 <= side < 81 and side * side * request.gradients.work_per_step() <= CONTOUR_WORK
+    assert data["z"].shape == (side, side) and np.isfinite(data["z"]).all()
+    monkeypatch.setattr("service.api.simulate.CONTOUR_WORK", 10 * 10 * request.gradients.work_per_step())
+    assert contour({"function": "logistic_regression", "n_samples": 100_000})[1] is None  # not even 11 x 11
