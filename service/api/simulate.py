@@ -74,6 +74,9 @@ def check_limits(
                 f"a closed loop holds every step of every run while it computes, whatever record_every says: "
                 f"{fewer} for fewer steps, coordinates or optimizers"
             )
+            data = request.gradients.work_per_step()
+            if data > request.gradients.shape[1]:  # a data set or a dense matrix, not just the point
+                remedy += f" (the function's data holds {data} of these numbers: a smaller data set helps too)"
         else:
             remedy = "record fewer series, record_every more steps, or set include_gradients false"
             held, why = held_gradients(request)

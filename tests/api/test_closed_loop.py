@@ -206,3 +206,10 @@ def test_closed_loop_sizes_over_the_limits(client_with, limits, gradients, field
     detail = post(client_with(**limits), {"gradients": gradients}, 422)["detail"][0]
     assert (detail["field"], detail["type"]) == (field, "limit_exceeded")
     assert says in detail["msg"]
+
+
+def test_a_data_set_over_the_limit_is_named_in_the_422(client_with):
+    client = client_with(max_values=50_000)
+    data = {"kind": "objective", "function": "logistic_regression", "dim": 10, "n_samples": 5_000, "steps": 10}
+    detail = client.post("/simulate", json={"gradients": data, "record": []}).json()["detail"][0]
+    assert detail["msg"].endswith("(the function's data holds 50000 of these numbers: a smaller data set helps too)")
