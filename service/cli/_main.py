@@ -327,6 +327,10 @@ def plot_media(path: str, coordinate: int, dim: int) -> str:
         raise _specs.UsageError(f"--coordinate {coordinate} is out of range: D = {dim} (0 to {dim - 1})")
     if not figures.available():
         raise _specs.UsageError("--plot needs matplotlib: pip install 'optiscope[figures]'")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):  # (open() still reports any other failure)
+        why = "No such file or directory" if not os.path.isdir(folder) else "Permission denied"
+        raise _specs.UsageError(f"--plot {path}: cannot write it: {why}")
     return media
 
 

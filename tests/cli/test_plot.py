@@ -63,7 +63,8 @@ def test_the_figure_is_the_services_whatever_record_every_says(optiscope, client
     assert target.read_text(encoding="utf-8") == served.text
 
 
-def test_a_figure_that_cannot_be_written_is_a_usage_error(optiscope, tmp_path):
+def test_a_figure_that_cannot_be_written_is_a_usage_error(optiscope, tmp_path, monkeypatch):
+    monkeypatch.setattr("service.cli._backends.Local.simulate", lambda *a: pytest.fail("ran before the checks"))
     outcome = optiscope("simulate", "--steps", "5", "--plot", str(tmp_path / "missing" / "figure.svg"))
     assert outcome.code == 2 and "cannot write it: No such file or directory" in outcome.err
 
