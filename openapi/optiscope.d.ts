@@ -3085,6 +3085,17 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body stalled: no part of it came for OPTISCOPE_BODY_TIMEOUT_SECONDS (the connection is closed). */
+            408: {
+                headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
             /** @description The body is over OPTISCOPE_MAX_BODY_BYTES. */
             413: {
                 headers: {
@@ -3170,6 +3181,17 @@ export interface operations {
                     "application/json": {
                         detail?: string;
                     };
+                };
+            };
+            /** @description The body stalled: no part of it came for OPTISCOPE_BODY_TIMEOUT_SECONDS (the connection is closed). */
+            408: {
+                headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
             /** @description The body is over OPTISCOPE_MAX_BODY_BYTES. */
@@ -3358,6 +3380,17 @@ export interface operations {
                     "X-Request-ID"?: string;
                     /** @description How to authenticate: `APIKey header="X-API-Key"`. */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
+            /** @description The body stalled: no part of it came for OPTISCOPE_BODY_TIMEOUT_SECONDS (the connection is closed). */
+            408: {
+                headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -103,7 +103,14 @@ def shown(value: Any, limit: int = 60) -> str:
 
 
 # Every route with a body: the size limit is checked on the wire, before routing (middleware.BodySizeLimit).
-TOO_LARGE = {413: {"model": ErrorMessage, "description": "The body is over OPTISCOPE_MAX_BODY_BYTES."}}
+TOO_LARGE = {
+    413: {"model": ErrorMessage, "description": "The body is over OPTISCOPE_MAX_BODY_BYTES."},
+    408: {
+        "model": ErrorMessage,
+        "description": "The body stalled: no part of it came for OPTISCOPE_BODY_TIMEOUT_SECONDS (the connection "
+        "is closed).",
+    },
+}
 # The routes that may run long (admission.Admission; middleware.RequestTelemetry at shutdown).
 UNAVAILABLE = {
     503: {
