@@ -383,8 +383,14 @@ class SyntheticBase(StrictModel):
         not, adafactor, steps through the whole array)."""
         if not (self.pattern == "trend_noise" or gradients.PATTERNS[self.pattern].by_columns):
             return self.steps * self.dim, f"the {self.pattern} pattern is drawn step by step across the coordinates"
-        whole = next((spec.name for spec in optimizers if not compiles(REGISTRY[spec.name])), None)
+        whole = next((spec.name for spec in optimizers if not _compiles(spec.name)), None)
         return (self.steps * self.dim, f"{whole} steps through the whole sequence") if whole else (0, "")
+
+
+@cache
+def _compiles(name: str) -> bool:
+    """Whether optimizer `name` runs compiled (asked twice per request: once is enough per process)."""
+    return compiles(REGISTRY[name])
 
 
 def _pattern_model(pattern: gradients.Pattern) -> type[StrictModel]:
