@@ -3047,7 +3047,7 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
                     "X-Request-ID"?: string;
-                    /** @description `Accept`: one body has several answers (JSON, CSV, figures). */
+                    /** @description `Accept`: the answer depends on it (its type, or a 406). */
                     Vary?: string;
                     [name: string]: unknown;
                 };
@@ -3151,6 +3151,8 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
                     "X-Request-ID"?: string;
+                    /** @description `Accept`: the answer depends on it (its type, or a 406). */
+                    Vary?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -144,15 +144,13 @@ REQUEST_ID_HEADER = {
     "schema": {"type": "string"},
 }
 CHALLENGE_HEADER = {"description": 'How to authenticate: `APIKey header="X-API-Key"`.', "schema": {"type": "string"}}
-VARY_HEADER = {
-    "description": "`Accept`: one body has several answers (JSON, CSV, figures).",
-    "schema": {"type": "string"},
-}
+VARY_HEADER = {"description": "`Accept`: the answer depends on it (its type, or a 406).", "schema": {"type": "string"}}
+VARIED = {("/simulate", "post", "200"), ("/sweep", "post", "200")}
 
 
 def declared_headers(schema: dict) -> None:
     """The headers the middleware and routes add, on the answers that carry them: X-Request-ID on every
-    one, WWW-Authenticate on a missing key's 401, Vary on POST /simulate's 200."""
+    one, WWW-Authenticate on a missing key's 401, Vary on the 200s of POST /simulate and /sweep."""
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             for status, response in operation.get("responses", {}).items():
@@ -160,7 +158,7 @@ def declared_headers(schema: dict) -> None:
                 headers["X-Request-ID"] = REQUEST_ID_HEADER
                 if status == "401":
                     headers["WWW-Authenticate"] = CHALLENGE_HEADER
-                if (path, method, status) == ("/simulate", "post", "200"):
+                if (path, method, status) in VARIED:
                     headers["Vary"] = VARY_HEADER
 
 

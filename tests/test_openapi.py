@@ -109,12 +109,15 @@ def test_declared_response_headers_are_the_ones_the_server_sends():
             for status, response in operation["responses"].items():
                 assert "X-Request-ID" in response["headers"], (method, path, status)
                 assert ("WWW-Authenticate" in response["headers"]) == (status == "401"), (method, path, status)
-    assert set(spec["paths"]["/simulate"]["post"]["responses"]["200"]["headers"]) == {"X-Request-ID", "Vary"}
+    for path in ("/simulate", "/sweep"):
+        assert set(spec["paths"][path]["post"]["responses"]["200"]["headers"]) == {"X-Request-ID", "Vary"}
     client = TestClient(create_app(Settings(api_key="k")))
     refused, ran = client.post("/simulate", json={}), client.post("/simulate", json={}, headers={"x-api-key": "k"})
     missing = client.get("/objectives/nope", headers={"x-api-key": "k"})
     assert refused.status_code == 401 and refused.headers["www-authenticate"] == 'APIKey header="X-API-Key"'
     assert ran.status_code == 200 and ran.headers["vary"] == "Accept"
+    swept = client.post("/sweep", json={"grid": {"lr": [0.1]}}, headers={"x-api-key": "k"})
+    assert swept.status_code == 200 and swept.headers["vary"] == "Accept"
     assert missing.status_code == 404
     given = client.get("/optimizers", headers={"x-api-key": "k", "x-request-id": "trace-7"})
     assert given.headers["x-request-id"] == "trace-7"

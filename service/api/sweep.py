@@ -79,7 +79,8 @@ def sized(request, field: str) -> str:
 
 
 def sweep_response(request: SweepRequest, settings: Settings, metrics: Metrics | None = None) -> Response:
-    return json_response(run_sweep_request(request, settings, metrics))
+    # JSON only, but an Accept ruling it out gets a 406: the answer depends on Accept.
+    return json_response(run_sweep_request(request, settings, metrics), headers={"vary": "Accept"})
 
 
 def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metrics | None = None) -> dict[str, Any]:
