@@ -66,9 +66,22 @@ def recorded_count(steps: int, every: int = 1) -> int:
     return steps // every + (steps % every != 0)
 
 
-@lru_cache(maxsize=64)
+# Index arrays of runs up to this many steps are kept for reuse (a small run's are built again at a cost
+# comparable to the run); a longer run's, 16 MB a million steps, are built for it and freed with it.
+CACHED_STEPS = 1 << 16
+
+
 def _rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
-    """The recorded steps and, per step (0-based), its row among them or -1; read-only, shared."""
+    """The recorded steps and, per step (0-based), its row among them or -1; read-only (shared when small)."""
+    return _cached_rows(steps, every) if steps <= CACHED_STEPS else _built_rows(steps, every)
+
+
+@lru_cache(maxsize=64)
+def _cached_rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
+    return _built_rows(steps, every)
+
+
+def _built_rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
     kept = np.arange(every, steps + 1, every, dtype=np.int64)
     if kept.size == 0 or kept[-1] != steps:
         kept = np.append(kept, np.int64(steps))
@@ -78,8 +91,17 @@ def _rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
     return kept, rows
 
 
-@lru_cache(maxsize=16)
 def no_rows(steps: int) -> np.ndarray:
+    """The kernel's `rows` when nothing is recorded: -1 at every step (read-only; shared when small)."""
+    return _cached_no_rows(steps) if steps <= CACHED_STEPS else _built_no_rows(steps)
+
+
+@lru_cache(maxsize=16)
+def _cached_no_rows(steps: int) -> np.ndarray:
+    return _built_no_rows(steps)
+
+
+def _built_no_rows(steps: int) -> np.ndarray:
     rows = np.full(steps, -1, dtype=np.int64)
     rows.flags.writeable = False
     return rows
