@@ -37,7 +37,7 @@ from .models import SimulateRequest, SimulateResponse, cycled_hyperparameter, us
 from .negotiation import CSV, IMAGES, JSON, PNG, SVG, Media
 from .responses import json_response
 from .schedules import schedule_arrays
-from .tuning import tune_runs
+from .tuning import sweep_values, tune_runs
 
 # Its common requests skip FastAPI's generic parameter solving (lean.py): ~70 µs of a ~300 µs tutorial request.
 router = APIRouter(tags=["simulate"], route_class=LeanRoute)
@@ -112,8 +112,10 @@ def numbers_moved(request: SimulateRequest, record: set[str] | None = None, ever
     optimizers = request.optimizers
     values += len(optimizers) * (rows * dim * len(record) + dim)
     if "state" in record or any(spec.schedule is not None for spec in optimizers):  # (the tutorial skips this)
+        # A schedule's values are made for every step (and returned at the recorded ones).
         values += sum(
-            rows * (dim * (series_count(spec, record) - len(record)) + scheduled(spec)) for spec in optimizers
+            rows * dim * (series_count(spec, record) - len(record)) + (steps + rows) * scheduled(spec)
+            for spec in optimizers
         )
     return values
 
@@ -124,7 +126,8 @@ def series_count(spec, record: set[str]) -> int:
 
 
 def scheduled(spec) -> int:
-    """The schedule's values a run returns per recorded step: base_lr, and scheduled_momentum with a cycle."""
+    """The schedule's series of a run (per step, and per recorded step in the answer): base_lr, and
+    scheduled_momentum with a cycle."""
     return (spec.schedule is not None) + uses_cycled_momentum(spec.schedule)
 
 
@@ -374,7 +377,10 @@ async def simulate_endpoint(
         work += estimated_work(request, request.optimizers, len(request.tune_values))
     if media in IMAGES:
         work = float("inf")  # drawing a figure takes tens of milliseconds: never on the event loop
-    await admit(numbers_moved(for_media(request, media)))
+    numbers = numbers_moved(for_media(request, media))
+    if request.tune:  # the lr sweep runs first: what it holds is freed before the tuned runs start
+        numbers = max(numbers, sweep_values(request, len(request.tune_values)))
+    await admit(numbers)
     return await run_sized(work, simulate_response, request, settings, metrics, media, coordinate, receive=receive)
 
 

@@ -89,3 +89,21 @@ def test_an_answer_gives_its_numbers_back_once_sent(path, body):
     assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
     assert busy.json()["detail"].startswith("The server is busy with other large requests")
     assert client.post(path, json={}).status_code == 200  # small requests never wait
+
+
+def test_a_tune_is_admitted_for_what_its_sweep_holds():
+    # The tuned run records one point; its lr sweep first holds every value's lr at every step (9 x 10^5).
+    app = create_app(Settings(max_numbers_in_flight=SMALL, response_cache_entries=0))
+    client = TestClient(app)
+    body = {
+        "gradients": {"kind": "synthetic", "steps": 100_000},
+        "optimizers": [{"name": "sgd", "schedule": {"kind": "cosine", "T_max": 1000}}],
+        "tune": "lr",
+        "tune_values": {"logspace": [-3, 0, 9]},
+        "record": [],
+        "record_every": 100_000,
+        "include_gradients": False,
+    }
+    app.state.admission.held, app.state.admission.wait_seconds = 1, 0.05  # another request holds a little
+    busy = client.post("/simulate", json=body)
+    assert busy.status_code == 503 and "this one needs 900009" in busy.json()["detail"], busy.text[:300]

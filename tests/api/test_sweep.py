@@ -446,7 +446,10 @@ def test_what_runs_hold_beyond_their_answer_is_counted(client_with):
     assert detail["msg"].startswith("this request moves 12001 numbers"), detail["msg"]  # 3 arrays
     onecycle = {"name": "sgd", "momentum": 0.9, "schedule": {"kind": "onecycle", "max_lr": 0.1}}
     detail = error(client, "/simulate", lean | {"optimizers": [onecycle] * 2, "record": []})
-    assert detail["msg"].startswith("this request moves 16002 numbers"), detail["msg"]  # base_lr and momentum
+    assert detail["msg"].startswith("this request moves 32002 numbers"), detail["msg"]  # base_lr and momentum
+    # made for all 4000 steps, whatever record_every returns of them (here 1 row each)
+    detail = error(client, "/simulate", lean | {"optimizers": [onecycle] * 2, "record": [], "record_every": 4000})
+    assert detail["msg"].startswith("this request moves 16006 numbers"), detail["msg"]
 
 
 def test_many_configurations_or_scheduled_ones_leave_the_event_loop(client_with, monkeypatch):
