@@ -492,3 +492,16 @@ def test_a_sequence_over_the_size_limits_is_blamed_on_its_values(client_with):
         assert detail["field"] == "gradients.values" and says in detail["msg"]
     detail = error(client, "/sweep", {"gradients": {"kind": "synthetic", "steps": 4}})
     assert detail["field"] == "gradients.steps"
+
+
+def test_a_sweep_of_many_short_runs_stops_at_the_budget(client_with):
+    # Each closed-loop configuration's 500 steps never reached the check at step 1024: 10,000 of them ran
+    # for minutes past the budget. Every run now checks at its first step too.
+    client = client_with(compute_budget_seconds=0.2, response_cache_entries=0)
+    body = {
+        "gradients": {"kind": "objective", "function": "rosenbrock", "steps": 500},
+        "optimizers": [{"name": "adam"}],
+        "grid": {"lr": {"linspace": [1e-4, 1e-2, 1000]}},
+    }
+    detail = error(client, "/sweep", body)
+    assert detail["type"] == "compute_budget_exceeded" and "stopped at step 1 of 500" in detail["msg"], detail
