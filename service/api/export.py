@@ -48,13 +48,14 @@ FROM_START = {"param", "loss", "distance_to_optimum"}
 CHUNK_ROWS = 1 << 14
 
 
-def _aligned(values: np.ndarray | None, first: int, start: int, stop: int, width: int) -> np.ndarray:
-    """Steps start .. stop-1 of a series whose first row is step `first`, as rows of `width`; NaN where absent."""
+def _aligned(values: np.ndarray | None, first: int, start: int, stop: int, width: int, part=slice(None)) -> np.ndarray:
+    """Steps start .. stop-1 of a series whose first row is step `first`, as rows of `width` (the columns
+    `part` of a per-coordinate series); NaN where absent."""
     out = np.full((stop - start, width), np.nan)
     if values is not None:
         low, high = max(start - first, 0), min(stop - first, len(values))
         if high > low:
-            out[low + first - start : high + first - start] = values[low:high]
+            out[low + first - start : high + first - start] = values[low:high, part]
     return out
 
 
@@ -85,31 +86,36 @@ def simulation_csv(payload: Mapping[str, Any]) -> bytes:
 
 
 def csv_chunks(payload: Mapping[str, Any]) -> Iterator[bytes]:
-    """The CSV, about CHUNK_ROWS rows at a time (the first chunk starts with the header)."""
+    """The CSV, CHUNK_ROWS rows at a time (the first chunk starts with the header); a chunk may end within
+    a step's coordinates (D = 10^6 makes a step 10^6 rows)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     steps, dim = payload["steps"], payload["dim"]
-    block = max(1, CHUNK_ROWS // dim)  # steps per chunk
     for run in payload["runs"]:
         done = steps if run["diverged_at"] is None else run["diverged_at"] - 1
         sources = {**{c: run.get(SOURCE[c]) for c in PER_COORDINATE}, **{c: run.get(c) for c in PER_STEP}}
         if sources["gradient"] is None:  # open loop: every run saw the request's gradients
             sources["gradient"] = payload.get("gradients")
         sources = {column: _series(values) for column, values in sources.items()}
-        for start in range(0, done + 1, block):
-            stop = min(start + block, done + 1)
-            rows = (stop - start) * dim
-            columns = [
-                [run["label"]] * rows,
-                [run["name"]] * rows,
-                np.repeat(np.arange(start, stop), dim).tolist(),
-                np.tile(np.arange(dim), stop - start).tolist(),
-            ]
+        total = (done + 1) * dim
+        for first in range(0, total, CHUNK_ROWS):
+            last = min(first + CHUNK_ROWS, total)  # rows first .. last-1: steps row // dim, coordinates row % dim
+            start, stop = first // dim, (last - 1) // dim + 1
+            # Within one step only its coordinates first % dim ..: a chunk of a wide step aligns those alone.
+            part = slice(first - start * dim, last - start * dim) if stop - start == 1 else slice(None)
+            shown = part.stop - part.start if stop - start == 1 else dim
+            cut = slice(None) if stop - start == 1 else slice(first - start * dim, last - start * dim)
+            index = np.arange(first, last)
+            columns = [[run["label"]] * (last - first), [run["name"]] * (last - first)]
+            columns += [(index // dim).tolist(), (index % dim).tolist()]
             for column in COLUMNS[4:]:
-                width = dim if column in PER_COORDINATE else 1
-                aligned = _aligned(sources[column], 0 if column in FROM_START else 1, start, stop, width)
-                columns.append(_cells(np.broadcast_to(aligned, (stop - start, dim))))
+                wide = column in PER_COORDINATE
+                origin = 0 if column in FROM_START else 1
+                aligned = _aligned(
+                    sources[column], origin, start, stop, shown if wide else 1, part if wide else slice(None)
+                )
+                columns.append(_cells(np.broadcast_to(aligned, (stop - start, shown)).reshape(-1)[cut]))
             writer.writerows(zip(*columns, strict=True))
             yield buffer.getvalue().encode()
             buffer.seek(0)

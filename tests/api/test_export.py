@@ -127,8 +127,16 @@ def test_a_large_csv_is_streamed_in_chunks_with_the_same_bytes(client, monkeypat
     streamed = client.post("/simulate", json=BODY, headers={"accept": "text/csv"})
     assert streamed.status_code == 200 and "content-length" not in streamed.headers
     assert streamed.content == whole.content
-    monkeypatch.setattr("service.api.export.CHUNK_ROWS", 1)  # less than a step of D rows: one step a chunk
-    assert client.post("/simulate", json=BODY, headers={"accept": "text/csv"}).content == whole.content
+    for rows in (1, 5):  # chunks ending within a step's coordinates (here D = 2)
+        monkeypatch.setattr("service.api.export.CHUNK_ROWS", rows)
+        assert client.post("/simulate", json=BODY, headers={"accept": "text/csv"}).content == whole.content
+    wide = {"gradients": {"kind": "synthetic", "steps": 3, "dim": 7}, "optimizers": [{"name": "adam"}]}
+    monkeypatch.setattr("service.api.simulate.STREAM_CSV_ROWS", 10**9)
+    expected = client.post("/simulate", json=wide, headers={"accept": "text/csv"}).content
+    monkeypatch.setattr("service.api.simulate.STREAM_CSV_ROWS", 5)
+    for rows in (1, 3, 6, 7, 8, 20):
+        monkeypatch.setattr("service.api.export.CHUNK_ROWS", rows)
+        assert client.post("/simulate", json=wide, headers={"accept": "text/csv"}).content == expected, rows
 
 
 @pytest.mark.parametrize("accept", ["text/csv", "image/svg+xml"])
