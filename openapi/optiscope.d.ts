@@ -3421,6 +3421,19 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
+            /** @description The server is busy with other large requests (OPTISCOPE_MAX_NUMBERS_IN_FLIGHT), or shut down before this request finished: retry it after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
         };
     };
     "objectives-list_objectives": {

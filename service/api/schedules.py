@@ -6,12 +6,21 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..engine.schedules import SCHEDULES, learning_rates
+from .admission import AdmitDep
 from .deps import SettingsDep
-from .errors import TOO_LARGE, limit_error
-from .models import SCHEDULE_MODELS, ScheduleInfo, ScheduleSimulateRequest, ScheduleSimulateResponse, UpdateRule
+from .errors import TOO_LARGE, UNAVAILABLE, limit_error
+from .models import (
+    SCHEDULE_MODELS,
+    ScheduleInfo,
+    ScheduleSimulateRequest,
+    ScheduleSimulateResponse,
+    UpdateRule,
+    uses_cycled_momentum,
+)
 from .responses import json_response
 
 router = APIRouter(tags=["schedules"])
@@ -103,11 +112,17 @@ def list_schedules() -> list[ScheduleInfo]:
     "/schedules/simulate",
     response_model=ScheduleSimulateResponse,
     summary="A schedule's lr at every step",
-    responses=TOO_LARGE,
+    responses={**TOO_LARGE, **UNAVAILABLE},
 )
-def simulate_schedule(request: ScheduleSimulateRequest, settings: SettingsDep):
+async def simulate_schedule(request: ScheduleSimulateRequest, settings: SettingsDep, admit: AdmitDep):
     if request.steps > settings.max_steps:
         raise limit_error(("steps",), f"{request.steps} steps exceed the limit of {settings.max_steps}")
+    # Per step its number, lr and momentum, and about as many again while they are made and written.
+    await admit(request.steps * 2 * (2 + uses_cycled_momentum(request.schedule)))
+    return await run_in_threadpool(schedule_response, request)
+
+
+def schedule_response(request: ScheduleSimulateRequest) -> Response:
     lr, momentum = schedule_arrays(request.schedule, request.lr, request.steps, ("schedule",), overflow_diverges=False)
     payload = {"steps": request.steps, "step": np.arange(1, request.steps + 1), "lr": lr}
     if momentum is not None:

@@ -107,3 +107,15 @@ def test_a_tune_is_admitted_for_what_its_sweep_holds():
     app.state.admission.held, app.state.admission.wait_seconds = 1, 0.05  # another request holds a little
     busy = client.post("/simulate", json=body)
     assert busy.status_code == 503 and "this one needs 900009" in busy.json()["detail"], busy.text[:300]
+
+
+def test_a_long_schedule_is_admitted_too():
+    # 8 x 10^6-step schedules at once held +635 MB with no admission at all.
+    app = create_app(Settings(max_numbers_in_flight=SMALL, response_cache_entries=0))
+    client = TestClient(app)
+    body = {"steps": 100_000, "schedule": {"kind": "onecycle", "max_lr": 0.1}}
+    answer = client.post("/schedules/simulate", json=body)
+    assert answer.status_code == 200 and len(answer.json()["lr"]) == 100_000 and app.state.admission.held == 0
+    app.state.admission.held, app.state.admission.wait_seconds = 1, 0.05
+    busy = client.post("/schedules/simulate", json=body)
+    assert busy.status_code == 503 and "this one needs 600000" in busy.json()["detail"], busy.text[:300]
