@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import REGISTRY
-from ..engine.batch import recorded_count
+from ..engine.batch import SCALED_MAX_VALUES, SCALED_MIN_CONFIGS, recorded_count
 from ..engine.sweep import Sweep, constant_plan, grid, sweep_closed_loop, sweep_open_loop
 from ..settings import Settings
 from .errors import count, limit_error, shown
@@ -124,7 +124,8 @@ def sweep_values(request, per_optimizer: int, trajectories: bool = False, every:
     pattern holds whole); for an objective, its data and one closed-loop run's gradients, losses and, with
     trajectories, parameters (configurations run there one after another); per configuration its final
     point and, with trajectories, its recorded parameters; and, open loop, the learning rate of every
-    configuration of a scheduled optimizer at every step (they run as one batch)."""
+    configuration of a scheduled optimizer at every step (they run as one batch), and an lr sweep's every
+    step of one run at lr = 1, which it scales (`batch._run_scaled`)."""
     from .simulate import held_gradients
 
     source = request.gradients
@@ -134,7 +135,15 @@ def sweep_values(request, per_optimizer: int, trajectories: bool = False, every:
     if source.kind == "objective":
         return values + source.work_per_step() + steps * dim * (1 + trajectories) + 2 * (steps + 1)
     values += steps * dim if source.kind == "sequence" else held_gradients(request)[0]
+    scaled = any(spec.schedule is None for spec in request.optimizers)  # a schedule's lr is per step: no scaling
+    if scaled and per_optimizer >= SCALED_MIN_CONFIGS and steps * dim <= SCALED_MAX_VALUES and lr_only(request):
+        values += 3 * steps * dim  # batch._run_scaled, one optimizer at a time: unit updates, rates, their sum
     return values + with_schedule(request) * per_optimizer * steps
+
+
+def lr_only(request) -> bool:
+    """Whether a sweep varies lr alone (a tune always does)."""
+    return set(getattr(request, "grid", None) or {"lr"}) == {"lr"}
 
 
 def with_schedule(request) -> int:
