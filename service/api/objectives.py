@@ -204,8 +204,10 @@ async def surface(
         raise query_error("at", "at must be finite numbers (no NaN or infinity)", "finite_number")
     # Held while it computes, like a large simulation (admission.py): the grid and its answer, the points
     # evaluated at once (with the function's temporaries), and the function's data.
+    # Within max_values each part is, but not always all together: admission passes over a count above it
+    # (refused before any compute elsewhere), so a surface holds at most that much of the budget.
     points = resolution * resolution
-    await admit(3 * points + min(work, SURFACE_CHUNK_VALUES) + stored)
+    await admit(min(3 * points + min(work, SURFACE_CHUNK_VALUES) + stored, settings.max_values))
     budget = settings.compute_budget_seconds
     deadline = time.monotonic() + budget if budget else None
 

@@ -119,3 +119,14 @@ def test_a_long_schedule_is_admitted_too():
     app.state.admission.held, app.state.admission.wait_seconds = 1, 0.05
     busy = client.post("/schedules/simulate", json=body)
     assert busy.status_code == 503 and "this one needs 600000" in busy.json()["detail"], busy.text[:300]
+
+
+def test_a_surface_counted_over_max_values_is_still_admitted():
+    # Its grid, evaluation chunk and data are each within max_values but not together: admission passed
+    # over such a count (as one refused before compute), and eight ran at once (+650 MB).
+    app = create_app(Settings(max_values=400_000, max_numbers_in_flight=SMALL, response_cache_entries=0))
+    client = TestClient(app)
+    app.state.admission.held, app.state.admission.wait_seconds = 1, 0.05
+    query = {"dim": 40, "n_samples": 10_000, "resolution": 70}  # 3 x 4,900 points, 400,000 of data and more
+    busy = client.get("/objectives/logistic_regression/surface", params=query)
+    assert busy.status_code == 503 and "this one needs 400000" in busy.json()["detail"], busy.text[:300]
