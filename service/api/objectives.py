@@ -159,7 +159,9 @@ async def surface(
     parameters = function_parameters(objective, request)
     dim = objective.default_dim_for(parameters) if dim is None else dim
     if dim > settings.max_dim:
-        raise query_error("dim", f"D = {dim} exceeds the limit of {settings.max_dim} coordinates", "limit_exceeded")
+        raise query_error(
+            "dim", f"D = {count(dim)} exceeds the limit of {settings.max_dim} coordinates", "limit_exceeded"
+        )
     source = _validated_source(objective, dim, parameters)
     window = dict(zip(("x_min", "x_max", "y_min", "y_max"), objective.window, strict=True))
     given = {"x_min": x_min, "x_max": x_max, "y_min": y_min, "y_max": y_max}
@@ -195,7 +197,9 @@ async def surface(
         )
     for field, axis in (("x_axis", x_axis), ("y_axis", y_axis)):
         if axis >= dim:
-            raise query_error(field, f"{field} {axis} is not a coordinate of a D = {dim} function (0..{dim - 1})")
+            raise query_error(
+                field, f"{field} {count(axis)} is not a coordinate of a D = {dim} function (0..{dim - 1})"
+            )
     if x_axis == y_axis:
         raise query_error("y_axis", f"x_axis and y_axis are both {x_axis}: pick two different coordinates")
     if at is not None and len(at) != dim:

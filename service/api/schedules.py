@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from ..engine.schedules import SCHEDULES, learning_rates
 from .admission import AdmitDep
 from .deps import SettingsDep
-from .errors import TOO_LARGE, UNAVAILABLE, limit_error
+from .errors import TOO_LARGE, UNAVAILABLE, count, limit_error
 from .models import (
     SCHEDULE_MODELS,
     ScheduleInfo,
@@ -116,7 +116,7 @@ def list_schedules() -> list[ScheduleInfo]:
 )
 async def simulate_schedule(request: ScheduleSimulateRequest, settings: SettingsDep, admit: AdmitDep):
     if request.steps > settings.max_steps:
-        raise limit_error(("steps",), f"{request.steps} steps exceed the limit of {settings.max_steps}")
+        raise limit_error(("steps",), f"{count(request.steps)} steps exceed the limit of {settings.max_steps}")
     # Per step its number, lr and momentum, and about as many again while they are made and written.
     await admit(request.steps * 2 * (2 + uses_cycled_momentum(request.schedule)))
     return await run_in_threadpool(schedule_response, request)

@@ -52,10 +52,10 @@ def check_limits(
     explicit = request.gradients.kind == "sequence"
     if steps > settings.max_steps:
         field = ("gradients", "values" if explicit else "steps")
-        raise limit_error(field, f"{steps} steps exceed the limit of {settings.max_steps}")
+        raise limit_error(field, f"{count(steps)} steps exceed the limit of {settings.max_steps}")
     if dim > settings.max_dim:
         field = ("gradients", "values" if explicit else "dim")
-        raise limit_error(field, f"D = {dim} exceeds the limit of {settings.max_dim} coordinates")
+        raise limit_error(field, f"D = {count(dim)} exceeds the limit of {settings.max_dim} coordinates")
     runs = len(request.optimizers)
     if runs > settings.max_optimizers:
         raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
@@ -92,8 +92,8 @@ def check_limits(
     if work > settings.max_work:
         raise limit_error(
             ("gradients",),
-            f"this request asks for {work} coordinate-steps ({steps} steps x D = {dim} x {runs} optimizers), "
-            f"over the limit of {settings.max_work}: ask for fewer steps, coordinates or optimizers",
+            f"this request asks for {count(work)} coordinate-steps ({count(steps)} steps x D = {count(dim)} x {runs} "
+            f"optimizers), over the limit of {settings.max_work}: ask for fewer steps, coordinates or optimizers",
         )
 
 
@@ -143,8 +143,8 @@ def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple
     if work > settings.max_work:
         raise limit_error(
             field,
-            f"{count(runs)} runs x {steps} steps x D = {dim} is {count(work)} coordinate-steps, over the limit of "
-            f"{settings.max_work}: ask for fewer configurations, steps or coordinates",
+            f"{count(runs)} runs x {count(steps)} steps x D = {count(dim)} is {count(work)} coordinate-steps, over "
+            f"the limit of {settings.max_work}: ask for fewer configurations, steps or coordinates",
         )
 
 
@@ -207,8 +207,9 @@ def check_closed_loop_work(request, settings: Settings, configs: int | None = No
     if work > settings.max_evaluation_work:
         raise limit_error(
             ("gradients", "steps"),
-            f"{count(runs)} runs x {steps} steps x {per_step} numbers per evaluation = {count(work)}, over the "
-            f"evaluation limit of {settings.max_evaluation_work}: ask for fewer steps, runs, coordinates or samples",
+            f"{count(runs)} runs x {count(steps)} steps x {count(per_step)} numbers per evaluation = {count(work)}, "
+            f"over the evaluation limit of {settings.max_evaluation_work}: ask for fewer steps, runs, coordinates or "
+            "samples",
         )
 
 

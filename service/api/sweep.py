@@ -15,7 +15,7 @@ from ..settings import Settings
 from .admission import AdmitDep
 from .concurrency import ReceiveDep, estimated_work, run_sized
 from .deps import SettingsDep
-from .errors import TOO_LARGE, UNAVAILABLE, known_query, limit_error
+from .errors import TOO_LARGE, UNAVAILABLE, count, known_query, limit_error
 from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
 from .negotiation import JSON, json_only
@@ -90,11 +90,12 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
     steps, dim = request.gradients.shape
     if steps > settings.max_steps:
         raise limit_error(
-            ("gradients", sized(request, "steps")), f"{steps} steps exceed the limit of {settings.max_steps}"
+            ("gradients", sized(request, "steps")), f"{count(steps)} steps exceed the limit of {settings.max_steps}"
         )
     if dim > settings.max_dim:
         raise limit_error(
-            ("gradients", sized(request, "dim")), f"D = {dim} exceeds the limit of {settings.max_dim} coordinates"
+            ("gradients", sized(request, "dim")),
+            f"D = {count(dim)} exceeds the limit of {settings.max_dim} coordinates",
         )
     if len(request.optimizers) > settings.max_optimizers:
         raise limit_error(

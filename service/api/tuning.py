@@ -162,11 +162,12 @@ def sweep_values_field(request, settings: Settings, field: str) -> tuple:
     return ("gradients",) if alone > settings.max_values else (field,)
 
 
-def sweep_remedy(request, settings: Settings, fewer: str) -> str:
-    """What would make a sweep or tune move fewer numbers (`fewer`: what else the request can thin)."""
+def sweep_remedy(request, settings: Settings, fewer: str, configurations: str = "configurations") -> str:
+    """What would make a sweep or tune move fewer numbers (`fewer`: what else the request can thin;
+    `configurations`: what sets their number)."""
     from .simulate import held_gradients
 
-    remedy = f"fewer configurations, {fewer}"
+    remedy = f"fewer {configurations}, {fewer}"
     if request.gradients.kind == "objective":
         return f"fewer steps or coordinates (a closed loop holds every step of the run it computes), {remedy}"
     held, why = held_gradients(request)
@@ -231,7 +232,7 @@ def tune_runs(request, settings: Settings, deadline: float | None = None) -> dic
         raise limit_error(
             sweep_values_field(request, settings, "tune_values"),
             f"tuning the lr moves {held} numbers (gradients and every value's final point), over the limit of "
-            f"{settings.max_values}: {sweep_remedy(request, settings, 'or no tune')}",
+            f"{settings.max_values}: {sweep_remedy(request, settings, 'or no tune', 'tune_values')}",
         )
     per_spec = [configurations(spec, {"lr": values}, "tune_values") for spec in request.optimizers]
     tuning = {}

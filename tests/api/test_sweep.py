@@ -510,3 +510,20 @@ def test_a_sweep_of_many_short_runs_stops_at_the_budget(client_with):
     }
     detail = error(client, "/sweep", body)
     assert detail["type"] == "compute_budget_exceeded" and "stopped at step 1 of 500" in detail["msg"], detail
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/simulate", {"gradients": {"kind": "synthetic", "steps": int("9" * 4200)}}),
+        ("post", "/simulate", {"gradients": {"kind": "synthetic", "dim": int("9" * 4200)}}),
+        ("post", "/sweep", {"gradients": {"kind": "synthetic", "steps": int("9" * 4200)}}),
+        ("post", "/schedules/simulate", {"steps": int("9" * 4200), "schedule": {"kind": "cosine"}}),
+        ("get", "/objectives/rosenbrock/surface?x_axis=" + "9" * 4200, None),
+    ],
+)
+def test_integers_of_thousands_of_digits_are_not_echoed_in_full(client, method, path, body):
+    answer = client.request(method.upper(), path, json=body)
+    assert answer.status_code == 422
+    message = answer.json()["detail"][0]["msg"]
+    assert "about 10^4200" in message and len(message) < 300, message[:300]
