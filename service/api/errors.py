@@ -201,6 +201,11 @@ async def http_error_handler(request: Request, exc: StarletteHTTPException) -> R
     if exc.status_code == 400 and exc.__cause__ is not None:
         cause = exc.__cause__
         message = f"The body is not valid JSON: {type(cause).__name__}: {cause}"[:300]
+        if "integer string conversion" in str(cause):  # valid JSON, but past what Python reads as an integer
+            message = (
+                "The body holds an integer of more than 4,300 digits, which the server does not read: no field "
+                "takes a number that large"
+            )
         entry = {"loc": ["body"], "field": "body", "msg": message, "type": "json_invalid"}
         return ErrorResponse(status_code=422, content={"detail": [entry]})
     if exc.status_code == 404 and exc.detail == "Not Found":  # the router's: no route has this path

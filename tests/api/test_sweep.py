@@ -527,3 +527,11 @@ def test_integers_of_thousands_of_digits_are_not_echoed_in_full(client, method, 
     assert answer.status_code == 422
     message = answer.json()["detail"][0]["msg"]
     assert "about 10^4200" in message and len(message) < 300, message[:300]
+
+
+def test_an_integer_too_long_for_python_is_not_called_invalid_json(client):
+    body = '{"gradients": {"kind": "synthetic", "steps": ' + "9" * 5000 + "}}"
+    answer = client.post("/simulate", content=body, headers={"content-type": "application/json"})
+    detail = answer.json()["detail"][0]
+    assert answer.status_code == 422 and detail["type"] == "json_invalid" and "sys.set_int" not in detail["msg"]
+    assert detail["msg"].startswith("The body holds an integer of more than 4,300 digits")
