@@ -182,9 +182,11 @@ async def surface(
         )
     stored = source.work_per_step()
     if stored > settings.max_values:
+        samples = "n_samples" in source.parameters()  # a data set: samples x D (else a D x D matrix)
         raise query_error(
-            "dim",
-            f"this function stores {stored} numbers (its data), over the limit of {settings.max_values}",
+            "n_samples" if samples else "dim",
+            f"this function stores {stored} numbers (its data), over the limit of {settings.max_values}: "
+            + ("fewer samples or coordinates" if samples else "fewer coordinates"),
             "limit_exceeded",
         )
     work = resolution * resolution * source.work_per_step()

@@ -145,6 +145,7 @@ def test_surface_limits_come_from_settings(client_with):
     client = client_with(max_values=1000)
     detail = get(client, "/objectives/logistic_regression/surface?resolution=2&n_samples=101", 422)["detail"][0]
     assert detail["type"] == "limit_exceeded" and "stores 1010 numbers" in detail["msg"]
+    assert detail["field"] == "query.n_samples" and detail["msg"].endswith("fewer samples or coordinates")
     detail = get(client_with(max_dim=3), "/objectives/rastrigin/surface?dim=4", 422)["detail"][0]
     assert (detail["field"], detail["type"]) == ("query.dim", "limit_exceeded")
 
