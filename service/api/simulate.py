@@ -155,12 +155,19 @@ class engine_errors:  # noqa: N801 (used as a function: `with engine_errors(...)
     on `initial` when the request gave one, else on the function's parameters).
     A class, not a generator: it wraps every tutorial request, and costs next to nothing when nothing fails."""
 
-    __slots__ = ("given_initial", "metrics", "seconds")
+    __slots__ = ("fewer", "given_initial", "metrics", "seconds")
 
-    def __init__(self, seconds: float, metrics: Metrics | None = None, given_initial: bool = True) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        metrics: Metrics | None = None,
+        given_initial: bool = True,
+        fewer: str = "steps, coordinates or optimizers",  # what to ask for when over the budget
+    ) -> None:
         self.seconds = seconds
         self.metrics = metrics
         self.given_initial = given_initial
+        self.fewer = fewer
 
     def __enter__(self) -> None:
         return None
@@ -172,7 +179,7 @@ class engine_errors:  # noqa: N801 (used as a function: `with engine_errors(...)
             raise limit_error(
                 (),
                 f"the simulation ran over the compute budget of {self.seconds:g} s and was stopped ({exc}): ask "
-                "for fewer steps, coordinates or optimizers",
+                f"for fewer {self.fewer}",
                 kind="compute_budget_exceeded",
             ) from None
         if isinstance(exc, gradients.NonFiniteGradients):

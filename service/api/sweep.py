@@ -118,7 +118,7 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
     labels = unique_labels([spec.label or spec.name for spec in request.optimizers])
     optimizers, kept = [], None
     for i, (spec, configs, label) in enumerate(zip(request.optimizers, per_spec, labels, strict=True)):
-        with engine_errors(budget, metrics, request.initial is not None):
+        with engine_errors(budget, metrics, request.initial is not None, "configurations, steps or coordinates"):
             result = run_sweep(request, spec, i, configs, request.trajectories, request.record_every, deadline)
         if metrics is not None:  # a configuration that diverged ran the steps before it
             metrics.simulated(spec.name, int(np.where(result.diverged_at > 0, result.diverged_at - 1, steps).sum()))

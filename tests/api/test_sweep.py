@@ -510,6 +510,7 @@ def test_a_sweep_of_many_short_runs_stops_at_the_budget(client_with):
     }
     detail = error(client, "/sweep", body)
     assert detail["type"] == "compute_budget_exceeded" and "stopped at step 1 of 500" in detail["msg"], detail
+    assert detail["msg"].endswith("ask for fewer configurations, steps or coordinates")
 
 
 @pytest.mark.parametrize(
