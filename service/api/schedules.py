@@ -9,7 +9,7 @@ import numpy as np
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..engine.schedules import SCHEDULES, learning_rates
+from ..engine.schedules import SCHEDULES, learning_rates, onecycle_overflow
 from .admission import AdmitDep
 from .deps import SettingsDep
 from .errors import TOO_LARGE, UNAVAILABLE, count, limit_error
@@ -33,14 +33,15 @@ def schedule_arrays(
     where torch raises) are a 422 at `where`. A learning rate that overflows float64 (an exponential
     growth) is left to the run, which diverges at that step, unless `overflow_diverges` is False (the
     schedule alone, with no run to diverge: a 422 too)."""
-    lr, momentum = learning_rates(schedule.model_dump(), base_lr, steps)
+    spec = schedule.model_dump()
+    lr, momentum = learning_rates(spec, base_lr, steps)
     undefined = np.isnan(lr)
     if momentum is not None:
         undefined |= ~np.isfinite(momentum)
     if undefined.any():
         step = int(np.argmax(undefined)) + 1
         what = "learning rate" if np.isnan(lr[step - 1]) else "momentum"
-        beyond = onecycle_beyond_float64(schedule)
+        beyond = onecycle_overflow(spec)
         if beyond:
             raise limit_error(
                 where,
@@ -62,24 +63,6 @@ def schedule_arrays(
             kind="schedule_overflow",
         )
     return lr, momentum
-
-
-def onecycle_beyond_float64(schedule: Any) -> str | None:
-    """Which of a OneCycle's learning rates overflows float64, or None (its phases interpolate between them:
-    an infinite end makes every value between NaN, which is not a phase of zero length)."""
-    if schedule.kind != "onecycle":
-        return None
-    with np.errstate(all="ignore"):
-        initial = np.float64(schedule.max_lr) / schedule.div_factor
-        final = initial / schedule.final_div_factor
-        spans = (initial - schedule.max_lr, final - schedule.max_lr)
-    if not np.isfinite(initial):
-        return f"the initial lr, max_lr / div_factor = {schedule.max_lr:g} / {schedule.div_factor:g}"
-    if not np.isfinite(final):
-        return f"the final lr, max_lr / div_factor / final_div_factor = {initial:g} / {schedule.final_div_factor:g}"
-    if not np.isfinite(spans).all():
-        return "the difference between max_lr and the initial or final lr"
-    return None
 
 
 def schedule_schema(kind: str) -> dict:

@@ -17,6 +17,7 @@ over the epoch array, equal to torch's recursive updates up to rounding. All kee
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -211,11 +212,33 @@ def _anneal(start, end, pct, strategy: str):
     return (end - start) * pct + start
 
 
+def _onecycle_ends(params: Mapping[str, Any]) -> tuple[float, float, float]:
+    """OneCycle's initial, top and final lr: max_lr / div_factor, max_lr, and the initial over final_div_factor."""
+    top = params.get("max_lr", 0.1)
+    initial = top / params.get("div_factor", 25.0)
+    return initial, top, initial / params.get("final_div_factor", 1e4)
+
+
+def onecycle_overflow(schedule: Mapping[str, Any]) -> str | None:
+    """Which of a OneCycle's learning rates overflows float64, or None (its phases interpolate between them:
+    an infinite end makes every value between NaN, which is not a phase of zero length)."""
+    if schedule["kind"] != "onecycle":
+        return None
+    initial, top, final = _onecycle_ends(schedule)
+    if not math.isfinite(initial):
+        return f"the initial lr, max_lr / div_factor = {top:g} / {schedule.get('div_factor', 25.0):g}"
+    if not math.isfinite(final):
+        divisor = schedule.get("final_div_factor", 1e4)
+        return f"the final lr, max_lr / div_factor / final_div_factor = {initial:g} / {divisor:g}"
+    if not (math.isfinite(initial - top) and math.isfinite(final - top)):
+        return "the difference between max_lr and the initial or final lr"
+    return None
+
+
 def _onecycle(params: Mapping[str, Any], epochs: np.ndarray, steps: int):
     total = params.get("total_steps") or steps
     pct, strategy = params.get("pct_start", 0.3), params.get("anneal_strategy", "cos")
-    initial = params.get("max_lr", 0.1) / params.get("div_factor", 25.0)
-    top, bottom = params.get("max_lr", 0.1), initial / params.get("final_div_factor", 1e4)
+    initial, top, bottom = _onecycle_ends(params)
     low, high = params.get("base_momentum", 0.85), params.get("max_momentum", 0.95)
     if params.get("three_phase", False):
         phases = [
