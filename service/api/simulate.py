@@ -107,14 +107,13 @@ def numbers_moved(request: SimulateRequest, record: set[str] | None = None, ever
         return closed_loop_values(request, record)
     steps, dim = request.gradients.shape
     rows = recorded_count(steps, every)
-    given = steps * dim if request.gradients.kind == "sequence" else held_gradients(request)[0]
-    values = given + rows * dim * request.include_gradients
+    values = gradients_in_memory(request) + rows * dim * request.include_gradients
     optimizers = request.optimizers
     values += len(optimizers) * (rows * dim * len(record) + dim)
     if "state" in record or any(spec.schedule is not None for spec in optimizers):  # (the tutorial skips this)
         # A schedule's values are made for every step (and returned at the recorded ones).
         values += sum(
-            rows * dim * (series_count(spec, record) - len(record)) + (steps + rows) * scheduled(spec)
+            rows * dim * (series_count(spec, record) - len(record)) + (steps + rows) * scheduled_series(spec)
             for spec in optimizers
         )
     return values
@@ -125,7 +124,7 @@ def series_count(spec, record: set[str]) -> int:
     return len(record) - ("state" in record) + ("state" in record) * len(REGISTRY[spec.name].state_names)
 
 
-def scheduled(spec) -> int:
+def scheduled_series(spec) -> int:
     """The schedule's series of a run (per step, and per recorded step in the answer): base_lr, and
     scheduled_momentum with a cycle."""
     return (spec.schedule is not None) + uses_cycled_momentum(spec.schedule)
@@ -135,6 +134,12 @@ def held_gradients(request) -> tuple[int, str]:
     """Synthetic gradients the request's runs hold whole (T x D), and why; (0, "") when they come by blocks."""
     source = request.gradients
     return source.held(request.optimizers) if source.kind == "synthetic" else (0, "")
+
+
+def gradients_in_memory(request) -> int:
+    """The gradients an open-loop request's runs hold: a sequence's, or a synthetic source's held whole."""
+    steps, dim = request.gradients.shape
+    return steps * dim if request.gradients.kind == "sequence" else held_gradients(request)[0]
 
 
 def check_work(runs: int, steps: int, dim: int, settings: Settings, field: tuple) -> None:
@@ -200,7 +205,7 @@ def closed_loop_values(request: SimulateRequest, record: set[str]) -> int:
     and final point, plus the data the function stores (a data set, a dense matrix)."""
     steps, dim = request.gradients.shape
     per_run = [
-        steps * (dim * (1 + series_count(spec, record)) + scheduled(spec)) + 2 * (steps + 1) + dim
+        steps * (dim * (1 + series_count(spec, record)) + scheduled_series(spec)) + 2 * (steps + 1) + dim
         for spec in request.optimizers
     ]
     return sum(per_run) + request.gradients.work_per_step()

@@ -126,7 +126,7 @@ def sweep_values(request, per_optimizer: int, trajectories: bool = False, every:
     point and, with trajectories, its recorded parameters; and, open loop, the learning rate of every
     configuration of a scheduled optimizer at every step (they run as one batch), and an lr sweep's every
     step of one run at lr = 1, which it scales (`batch._run_scaled`)."""
-    from .simulate import held_gradients
+    from .simulate import gradients_in_memory
 
     source = request.gradients
     steps, dim = source.shape
@@ -134,7 +134,7 @@ def sweep_values(request, per_optimizer: int, trajectories: bool = False, every:
     values = per_optimizer * len(request.optimizers) * dim * (1 + rows)
     if source.kind == "objective":
         return values + source.work_per_step() + steps * dim * (1 + trajectories) + 2 * (steps + 1)
-    values += steps * dim if source.kind == "sequence" else held_gradients(request)[0]
+    values += gradients_in_memory(request)
     scaled = any(spec.schedule is None for spec in request.optimizers)  # a schedule's lr is per step: no scaling
     if scaled and per_optimizer >= SCALED_MIN_CONFIGS and steps * dim <= SCALED_MAX_VALUES and lr_only(request):
         values += 3 * steps * dim  # batch._run_scaled, one optimizer at a time: unit updates, rates, their sum
@@ -152,13 +152,9 @@ def with_schedule(request) -> int:
 
 def sweep_values_field(request, settings: Settings, field: str) -> tuple:
     """Where too many sweep numbers are blamed: on the gradients when they alone are too many, else `field`."""
-    from .simulate import held_gradients
+    from .simulate import gradients_in_memory
 
-    source = request.gradients
-    steps, dim = source.shape
-    alone = (
-        steps * dim if source.kind == "sequence" else held_gradients(request)[0] if source.kind == "synthetic" else 0
-    )
+    alone = gradients_in_memory(request)  # (none for an objective: it holds no given sequence)
     return ("gradients",) if alone > settings.max_values else (field,)
 
 
