@@ -73,12 +73,14 @@ def _series(values: Any) -> np.ndarray | None:
     return array[:, None] if array.ndim == 1 else array
 
 
+def _done(run: Mapping[str, Any], steps: int) -> int:
+    """The last step a run has rows for: every step, or the one before it diverged."""
+    return steps if run["diverged_at"] is None else run["diverged_at"] - 1
+
+
 def csv_rows(payload: Mapping[str, Any]) -> int:
     """How many rows the CSV of `payload` has (its header not counted)."""
-    dim = payload["dim"]
-    return sum(
-        ((payload["steps"] if r["diverged_at"] is None else r["diverged_at"] - 1) + 1) * dim for r in payload["runs"]
-    )
+    return sum((_done(run, payload["steps"]) + 1) * payload["dim"] for run in payload["runs"])
 
 
 def simulation_csv(payload: Mapping[str, Any]) -> bytes:
@@ -93,7 +95,7 @@ def csv_chunks(payload: Mapping[str, Any]) -> Iterator[bytes]:
     writer.writerow(COLUMNS)
     steps, dim = payload["steps"], payload["dim"]
     for run in payload["runs"]:
-        done = steps if run["diverged_at"] is None else run["diverged_at"] - 1
+        done = _done(run, steps)
         sources = {**{c: run.get(SOURCE[c]) for c in PER_COORDINATE}, **{c: run.get(c) for c in PER_STEP}}
         if sources["gradient"] is None:  # open loop: every run saw the request's gradients
             sources["gradient"] = payload.get("gradients")
@@ -102,10 +104,11 @@ def csv_chunks(payload: Mapping[str, Any]) -> Iterator[bytes]:
         for first in range(0, total, CHUNK_ROWS):
             last = min(first + CHUNK_ROWS, total)  # rows first .. last-1: steps row // dim, coordinates row % dim
             start, stop = first // dim, (last - 1) // dim + 1
-            # Within one step only its coordinates first % dim ..: a chunk of a wide step aligns those alone.
-            part = slice(first - start * dim, last - start * dim) if stop - start == 1 else slice(None)
-            shown = part.stop - part.start if stop - start == 1 else dim
-            cut = slice(None) if stop - start == 1 else slice(first - start * dim, last - start * dim)
+            # The chunk's rows among its steps' rows. Within one step they are coordinates: a chunk of a wide
+            # step aligns those alone (`part`); across steps, whole steps are aligned and cut.
+            rows = slice(first - start * dim, last - start * dim)
+            within = stop - start == 1
+            part, cut, shown = (rows, slice(None), last - first) if within else (slice(None), rows, dim)
             index = np.arange(first, last)
             columns = [[run["label"]] * (last - first), [run["name"]] * (last - first)]
             columns += [(index // dim).tolist(), (index % dim).tolist()]
