@@ -60,7 +60,8 @@ async def sweep_endpoint(
 ) -> Response:
     request = request or SweepRequest()
     per_optimizer = grid_size(request.grid)
-    # The sizes first: a grid of 2^1100 configurations would not even fit the float of the work estimate.
+    # The sizes first (run_sweep_request checks them again for the command line): a sweep over them is
+    # refused at once, not after waiting for room in admission.
     check_sweep_limits(request, per_optimizer * len(request.optimizers), settings, "grid")
     work = estimated_work(request, request.optimizers, per_optimizer)
     await admit(sweep_values(request, per_optimizer, request.trajectories, request.record_every))
