@@ -66,28 +66,28 @@ def recorded_count(steps: int, every: int = 1) -> int:
     return steps // every + (steps % every != 0)
 
 
-# Index arrays of runs up to this many steps are kept for reuse, 64 shapes of them; of longer runs, whose
+# Index arrays of runs up to this many steps are kept for reuse, many shapes of them; of longer runs, whose
 # arrays take 16 MB a million steps (and ~5 ms to build), only the last two shapes: a client varying T
 # request after request kept 80 of them (1.1 GB) when every shape was cached alike.
 CACHED_STEPS = 1 << 16
+LONG_SHAPES = 2
 
 
-def _rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
-    """The recorded steps and, per step (0-based), its row among them or -1; read-only, shared."""
-    return _cached_rows(steps, every) if steps <= CACHED_STEPS else _long_rows(steps, every)
+def _reused(build: Any, shapes: int) -> Any:
+    """`build(steps, ...)` with its results kept: `shapes` of them up to CACHED_STEPS steps, the last
+    LONG_SHAPES beyond (the two caches are the function's `short` and `long`)."""
+    short, long = lru_cache(maxsize=shapes)(build), lru_cache(maxsize=LONG_SHAPES)(build)
 
+    def reused(steps: int, *args: Any) -> Any:
+        return (short if steps <= CACHED_STEPS else long)(steps, *args)
 
-@lru_cache(maxsize=64)
-def _cached_rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
-    return _built_rows(steps, every)
-
-
-@lru_cache(maxsize=2)
-def _long_rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
-    return _built_rows(steps, every)
+    reused.short, reused.long = short, long
+    reused.__doc__ = build.__doc__
+    return reused
 
 
 def _built_rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
+    """The recorded steps and, per step (0-based), its row among them or -1; read-only, shared."""
     kept = np.arange(every, steps + 1, every, dtype=np.int64)
     if kept.size == 0 or kept[-1] != steps:
         kept = np.append(kept, np.int64(steps))
@@ -97,25 +97,15 @@ def _built_rows(steps: int, every: int) -> tuple[np.ndarray, np.ndarray]:
     return kept, rows
 
 
-def no_rows(steps: int) -> np.ndarray:
-    """The kernel's `rows` when nothing is recorded: -1 at every step (read-only, shared)."""
-    return _cached_no_rows(steps) if steps <= CACHED_STEPS else _long_no_rows(steps)
-
-
-@lru_cache(maxsize=16)
-def _cached_no_rows(steps: int) -> np.ndarray:
-    return _built_no_rows(steps)
-
-
-@lru_cache(maxsize=2)
-def _long_no_rows(steps: int) -> np.ndarray:
-    return _built_no_rows(steps)
-
-
 def _built_no_rows(steps: int) -> np.ndarray:
+    """The kernel's `rows` when nothing is recorded: -1 at every step (read-only, shared)."""
     rows = np.full(steps, -1, dtype=np.int64)
     rows.flags.writeable = False
     return rows
+
+
+_rows = _reused(_built_rows, 64)
+no_rows = _reused(_built_no_rows, 16)
 
 
 @dataclass(slots=True)

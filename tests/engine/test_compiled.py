@@ -389,13 +389,13 @@ def test_each_engine_version_keeps_its_own_kernel_directory(tmp_path, monkeypatc
 
 def test_long_runs_index_arrays_are_kept_for_two_shapes_only():
     # 64 cached (T,) int64 pairs held 1.1 GB after 80 requests of ~10^6 steps, each of a different length.
-    cached = (batch._cached_rows.cache_info().currsize, batch._cached_no_rows.cache_info().currsize)
+    cached = (batch._rows.short.cache_info().currsize, batch.no_rows.short.cache_info().currsize)
     for steps in range(batch.CACHED_STEPS + 1, batch.CACHED_STEPS + 6):
         for record in ((), ("params",)):
             source = gradients.TrendNoise(steps=steps, dim=1)
             simulate_source(source, [RunSpec(REGISTRY["adam"], {"lr": 0.01})], record=record, record_every=7)
-    assert (batch._cached_rows.cache_info().currsize, batch._cached_no_rows.cache_info().currsize) == cached
-    assert batch._long_rows.cache_info().currsize == batch._long_no_rows.cache_info().currsize == 2
+    assert (batch._rows.short.cache_info().currsize, batch.no_rows.short.cache_info().currsize) == cached
+    assert batch._rows.long.cache_info().currsize == batch.no_rows.long.cache_info().currsize == 2
     assert batch.recorded_steps(20, 7).tolist() == [7, 14, 20] and batch.recorded_steps(20, 7) is batch.recorded_steps(
         20, 7
     )
