@@ -189,11 +189,11 @@ async def surface(
             + ("fewer samples or coordinates" if samples else "fewer coordinates"),
             "limit_exceeded",
         )
-    work = resolution * resolution * source.work_per_step()
+    work = resolution * resolution * stored  # an evaluation touches the numbers the function stores
     if work > settings.max_evaluation_work:
         raise query_error(
             "resolution",
-            f"{resolution**2} points x {source.work_per_step()} numbers per evaluation = {work}, over the evaluation "
+            f"{resolution**2} points x {stored} numbers per evaluation = {work}, over the evaluation "
             f"limit of {settings.max_evaluation_work}",
             "limit_exceeded",
         )
