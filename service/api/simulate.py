@@ -48,17 +48,9 @@ def check_limits(
 ) -> None:
     """Reject requests over the configured sizes before any compute (422 naming limit and value). `media`:
     the answer's type (CSV and figures hold every step of every series, and their remedies differ)."""
+    check_sizes(request, settings)
     steps, dim = request.gradients.shape
-    explicit = request.gradients.kind == "sequence"
-    if steps > settings.max_steps:
-        field = ("gradients", "values" if explicit else "steps")
-        raise limit_error(field, f"{count(steps)} steps exceed the limit of {settings.max_steps}")
-    if dim > settings.max_dim:
-        field = ("gradients", "values" if explicit else "dim")
-        raise limit_error(field, f"D = {count(dim)} exceeds the limit of {settings.max_dim} coordinates")
     runs = len(request.optimizers)
-    if runs > settings.max_optimizers:
-        raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
     values = numbers_moved(request, record, every)
     if request.gradients.kind == "objective":
         check_closed_loop_work(request, settings)
@@ -95,6 +87,22 @@ def check_limits(
             f"this request asks for {count(work)} coordinate-steps ({count(steps)} steps x D = {count(dim)} x {runs} "
             f"optimizers), over the limit of {settings.max_work}: ask for fewer steps, coordinates or optimizers",
         )
+
+
+def check_sizes(request, settings: Settings) -> None:
+    """Steps, D and optimizers of a simulation or sweep against their limits: a 422 at the field that sets
+    each (a sequence's values, else `steps` or `dim`)."""
+    steps, dim = request.gradients.shape
+    explicit = request.gradients.kind == "sequence"
+    if steps > settings.max_steps:
+        field = ("gradients", "values" if explicit else "steps")
+        raise limit_error(field, f"{count(steps)} steps exceed the limit of {settings.max_steps}")
+    if dim > settings.max_dim:
+        field = ("gradients", "values" if explicit else "dim")
+        raise limit_error(field, f"D = {count(dim)} exceeds the limit of {settings.max_dim} coordinates")
+    runs = len(request.optimizers)
+    if runs > settings.max_optimizers:
+        raise limit_error(("optimizers",), f"{runs} optimizers exceed the limit of {settings.max_optimizers}")
 
 
 def numbers_moved(request: SimulateRequest, record: set[str] | None = None, every: int | None = None) -> int:

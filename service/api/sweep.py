@@ -15,12 +15,12 @@ from ..settings import Settings
 from .admission import AdmitDep
 from .concurrency import ReceiveDep, estimated_work, run_sized
 from .deps import SettingsDep
-from .errors import TOO_LARGE, UNAVAILABLE, count, known_query, limit_error
+from .errors import TOO_LARGE, UNAVAILABLE, known_query, limit_error
 from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
 from .negotiation import JSON, json_only
 from .responses import json_response
-from .simulate import engine_errors, ready
+from .simulate import check_sizes, engine_errors, ready
 from .tuning import (
     check_sweep_limits,
     configuration_payloads,
@@ -74,11 +74,6 @@ def grid_size(grid: dict) -> int:
     return math.prod(len(values) for values in grid.values())
 
 
-def sized(request, field: str) -> str:
-    """The field that sets a source's steps or D: a sequence's values, else the field itself."""
-    return "values" if request.gradients.kind == "sequence" else field
-
-
 def sweep_response(request: SweepRequest, settings: Settings, metrics: Metrics | None = None) -> Response:
     # JSON only, but an Accept ruling it out gets a 406: the answer depends on Accept.
     return json_response(run_sweep_request(request, settings, metrics), headers={"vary": "Accept"})
@@ -89,19 +84,7 @@ def run_sweep_request(request: SweepRequest, settings: Settings, metrics: Metric
     budget, score it, and return the response payload (numpy arrays inside). `metrics`, when given, counts
     the steps every configuration ran and a stop at the budget. The command line runs local sweeps here."""
     steps, dim = request.gradients.shape
-    if steps > settings.max_steps:
-        raise limit_error(
-            ("gradients", sized(request, "steps")), f"{count(steps)} steps exceed the limit of {settings.max_steps}"
-        )
-    if dim > settings.max_dim:
-        raise limit_error(
-            ("gradients", sized(request, "dim")),
-            f"D = {count(dim)} exceeds the limit of {settings.max_dim} coordinates",
-        )
-    if len(request.optimizers) > settings.max_optimizers:
-        raise limit_error(
-            ("optimizers",), f"{len(request.optimizers)} optimizers exceed the limit of {settings.max_optimizers}"
-        )
+    check_sizes(request, settings)
     axes = list(request.grid)
     total = grid_size(request.grid) * len(request.optimizers)
     check_sweep_limits(request, total, settings, "grid")  # before any configuration is built
