@@ -52,6 +52,37 @@ def error(client, body, raw: bytes | None = None):
         ({"gradients": {"kind": "sequence", "values": [[1, 2], [3]]}}, "gradients.values[1]", "ragged", "row 1"),
         ({"gradients": {"kind": "sequence", "values": [[1, 2], []]}}, "gradients.values[1]", "ragged", "row 1"),
         ({"gradients": {"kind": "sequence", "values": [[]]}}, "gradients.values[0]", "ragged", "row 0 is empty"),
+        # The first offender of a list checked whole, wherever it is.
+        (
+            {"gradients": {"kind": "sequence", "values": [[1, 2], [3, 4], [5, 6], [7]]}},
+            "gradients.values[3]",
+            "ragged",
+            "row 3",
+        ),
+        (
+            {"gradients": {"kind": "sequence", "values": [[1, 2], [3, 4], 5, [6]]}},
+            "gradients.values[2]",
+            "values",
+            "mixed",
+        ),
+        (
+            {"gradients": {"kind": "sequence", "values": [[1, 2], [3, 4], [5, True], [None, 0]]}},
+            "gradients.values[2][1]",
+            "float_type",
+            "true is not",
+        ),
+        (
+            {"gradients": {"kind": "sequence", "values": [[1, 2], [3, 10**400]]}},
+            "gradients.values",
+            "finite_number",
+            "float64",
+        ),
+        (
+            {"gradients": {"kind": "sequence", "values": [0, 1, 2, "3", 4]}},
+            "gradients.values[3]",
+            "float_type",
+            "'3' is not",
+        ),
         (
             {"tune": "lr", "tune_values": {"logspace": [-400, -300, 4]}},
             "tune_values.logspace",
@@ -100,6 +131,8 @@ def test_nan_and_infinity_are_rejected(client, token):
     assert (detail["field"], detail["type"]) == ("gradients.values[1][1]", "finite_number")
     detail = error(client, None, b'{"optimizers": [{"name": "adam", "lr": ' + token + b"}]}")
     assert (detail["field"], detail["type"]) == ("optimizers[0].lr", "finite_number")
+    detail = error(client, None, b'{"gradients": {"kind": "sequence", "values": [0.1, 0.2, ' + token + b", 0.4]}}")
+    assert (detail["field"], detail["type"]) == ("gradients.values[2]", "finite_number")
 
 
 @pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", None])
