@@ -16,6 +16,7 @@ from .admission import AdmitDep
 from .concurrency import ReceiveDep, estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import TOO_LARGE, UNAVAILABLE, known_query, limit_error
+from .lean import LeanRoute
 from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
 from .negotiation import JSON, json_only
@@ -33,7 +34,8 @@ from .tuning import (
     sweep_values_field,
 )
 
-router = APIRouter(tags=["sweep"])
+# Well-formed requests skip FastAPI's generic parameter solving, and their bodies are read sooner (lean.py).
+router = APIRouter(tags=["sweep"], route_class=LeanRoute)
 
 
 @router.post(

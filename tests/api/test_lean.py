@@ -1,16 +1,21 @@
-"""LeanRoute (service/api/lean.py): the common POST /simulate requests skip FastAPI's parameter solving
-and answer exactly what FastAPI's own handler answers; everything else goes through FastAPI."""
+"""LeanRoute (service/api/lean.py): the common POST /simulate and /sweep requests skip FastAPI's parameter
+solving and answer exactly what FastAPI's own handler answers; everything else goes through FastAPI."""
 
 from __future__ import annotations
 
+import gc
+import json
+import types
 from typing import Annotated
 
 import fastapi.routing
 import pytest
+import starlette.requests
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Request, Response
 from fastapi.testclient import TestClient
 
-from service.api.lean import LeanRoute
+from service.api.lean import LeanRoute, read_body, read_json
+from service.api.simulate import router as simulate_router
 from service.main import create_app
 from service.settings import Settings
 
@@ -59,11 +64,95 @@ def test_lean_answers_are_fastapis_answers(body, headers):
         assert got.headers.get(name) == expected.headers.get(name)
 
 
+# Documents `read_json` reads as `json.loads` does, and those it leaves to FastAPI (which reads them itself).
+SAME = [
+    b'{"gradients": {"kind": "sequence", "values": [[1e400, 2], [123456789012345678901234567890, -0.0]]}}',
+    b'{"optimizers": [{"name": "adam", "lr": 0.1, "lr": 18446744073709551616}], "record": ["par\\u0061ms"]}',
+    b' {"gradients": {"kind": "synthetic", "steps": 9007199254740993, "seed": 2.5e-324}} ',
+    b'{"optimizers": [{"name": "sgd", "label": "\\ud83d\\ude00 \xc3\xa9"}], "initial": 1.0000000000000000000000001}',
+]
+LEFT = [
+    b'{"gradients": {"kind": "sequence", "values": [NaN, 1.0]}}',
+    b'\xef\xbb\xbf{"record": ["params"]}',  # a byte-order mark
+    b'{"optimizers": [{"name": "sgd", "label": "\\ud800"}]}',  # a lone surrogate
+    b'{"x": ' + b"[" * 300 + b"]" * 300 + b"}",
+    '{"record": ["params"]}'.encode("utf-16"),
+]
+
+
+@pytest.mark.parametrize("body", SAME)
+def test_the_lean_parser_reads_what_fastapi_reads(body):
+    assert read_json(body) == json.loads(body)
+    assert repr(read_json(body)) == repr(json.loads(body))  # the same types: big integers stay integers
+
+
+@pytest.mark.parametrize("body", SAME + LEFT)
+def test_raw_bodies_get_fastapis_answers(body):
+    settings = Settings(response_cache_entries=0)
+    lean, full = TestClient(create_app(settings)), TestClient(full_handler_app(settings))
+    headers = {"content-type": "application/json"}
+    got, expected = (c.post("/simulate", content=body, headers=headers) for c in (lean, full))
+    assert (got.status_code, got.content) == (expected.status_code, expected.content)
+
+
+def test_fastapi_taking_over_reuses_the_lean_parse(monkeypatch):
+    parsed = []
+    monkeypatch.setattr(
+        starlette.requests, "json", types.SimpleNamespace(loads=lambda body: parsed.append(body) or json.loads(body))
+    )
+    client = TestClient(create_app(Settings(response_cache_entries=0)))
+    assert client.post("/simulate", json={"record": ["nope"]}).status_code == 422  # FastAPI's answer ...
+    assert parsed == []  # ... from the body as the lean route read it
+    assert client.post("/simulate", content=LEFT[0], headers={"content-type": "application/json"}).status_code == 422
+    assert parsed == [LEFT[0]]  # a body only FastAPI reads: read by it, once
+
+
+def test_a_large_body_is_read_without_garbage_collections():
+    collections = []
+    field = next(route for route in simulate_router.routes if route.path == "/simulate").body_field
+    body = json.dumps({"gradients": {"kind": "sequence", "values": [[0.5 * i] for i in range(20_000)]}}).encode()
+    gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+    try:
+        json.loads(body)  # the same rows, read with the collector running
+        assert len(collections) > 10, "20,000 new lists set off a collection every 700 allocations"
+        collections.clear()
+        payload, value = read_body(field, body)
+        assert len(collections) <= 1 and gc.isenabled()  # (one may follow at once, when the collector is back)
+        assert value.gradients.values.shape == (20_000, 1) and payload["gradients"]["values"][-1] == [9999.5]
+        with pytest.raises(ValueError):
+            read_body(field, body[:-1])  # cut short: FastAPI's answer, and the collector back on
+        assert gc.isenabled()
+    finally:
+        gc.callbacks.pop()
+
+
+SWEEP_BODIES = [
+    {},
+    {"optimizers": [{"name": "adam"}], "grid": {"lr": {"logspace": [-3, -1, 3]}}, "trajectories": True},
+    {"gradients": {"kind": "sequence", "values": [[1.0, -2.0], [0.5, 0.25]]}, "grid": {"lr": [0.1, 0.2]}},
+    {"grid": {"lr": [0.1, -1.0]}},  # 422 from validation
+    {"gradients": {"kind": "synthetic", "steps": 60}},  # 422 from the limits (max_steps below)
+    None,
+]
+
+
+@pytest.mark.parametrize("body", SWEEP_BODIES)
+@pytest.mark.parametrize("headers", [{}, {"accept": "text/csv"}, {"content-type": "application/json; charset=utf-8"}])
+def test_lean_sweep_answers_are_fastapis_answers(body, headers):
+    settings = Settings(max_steps=50, response_cache_entries=0)
+    lean, full = TestClient(create_app(settings)), TestClient(full_handler_app(settings))
+    got, expected = (c.post("/sweep", json=body, headers=headers) for c in (lean, full))
+    assert (got.status_code, got.content) == (expected.status_code, expected.content)
+    assert got.status_code in (200, 406, 422)
+    assert got.headers.get("vary") == expected.headers.get("vary")
+
+
 def test_the_tutorial_request_skips_dependency_solving_and_the_rest_does_not(monkeypatch):
     client = TestClient(create_app(Settings(response_cache_entries=0)))
     calls = solving_counter(monkeypatch)
     assert client.post("/simulate", json={}).status_code == 200
     assert client.post("/simulate", json={}, headers={"accept": "text/csv"}).status_code == 200
+    assert client.post("/sweep", json={}).status_code == 200
     assert calls[0] == 0
     assert client.post("/simulate?coordinate=0", json={}).status_code == 200  # a query string
     assert client.post("/simulate", content=b"").status_code == 200  # no body: the tutorial too
