@@ -4,6 +4,7 @@
   same bytes without doing anything (`benchmarks.serve`), in alternating rounds;
 - a 10^6-float response end to end (requests/s x 10^6 floats);
 - peak RSS of a fresh server for a W3 request (T=100, D=10^6, Adam, final params only);
+- how long a 10 MB gradient sequence holds the event loop (`benchmarks.large_body`);
 - start-up: time until the server answers, and its first requests against later ones.
 """
 
@@ -22,6 +23,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from benchmarks import large_body
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = "{}"
@@ -121,6 +124,7 @@ def measure(report) -> None:
             bare.append(wrk(server.url + "/bare", TUTORIAL, 5, 8))
         size = len(client.post("/simulate", content=MILLION, headers={"content-type": "application/json"}).content)
         million = [wrk(server.url + "/simulate", MILLION, 8, 1) for _ in range(2)]
+        body_took, body_held, body_size = large_body.measure(server.url)
     with Server(cache=True) as server:
         cached, cached_bare = [], []
         for _ in range(3):
@@ -155,6 +159,9 @@ def measure(report) -> None:
         f"| W3 request (T=100, D=10^6, Adam, final only; trend_noise generated block by block) | peak RSS "
         f"{peak / 2**20:.0f} MiB, idle {idle / 2**20:.0f} MiB: **+{growth / 2**20:.0f} MiB** for "
         f"{io / 2**20:.1f} MiB of request + response ({growth / io:.2f}x) |\n"
+        f"| {body_size / 1e6:.1f} MB gradient sequence (450,000 rows; Adam, final only): the event loop held while "
+        f"its body is read (slowest /healthz probe, every 5 ms; median of {large_body.ROUNDS}) | {body_held:.2f} s "
+        f"(the request: {body_took:.2f} s) |\n"
         f"| start-up (process start to first answer, kernels from the disk cache) | {startup:.2f} s |\n"
         f"| first three tutorial requests after start vs the median of the next 50 | "
         f"{', '.join(f'{x * 1e3:.1f} ms' for x in first)} vs {later * 1e3:.1f} ms |\n"
