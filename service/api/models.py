@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from difflib import get_close_matches
 from functools import cache
-from itertools import chain
+from itertools import chain, islice
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
@@ -71,12 +71,13 @@ def _number_rows(value: Any) -> np.ndarray:
         raise path_error("values", "values must be a non-empty list of numbers or of equal-length rows of numbers")
     if isinstance(value[0], list):
         width = len(value[0])
-        if set(map(type, value)) != {list} or set(map(len, value)) != {width} or not width:
+        if (
+            set(map(type, value)) != {list}
+            or set(map(len, value)) != {width}
+            or not width
+            or not set(map(type, chain.from_iterable(value))) <= NUMBER_TYPES  # (every row a list by now)
+        ):
             _bad_row(value, width)
-        if not set(map(type, chain.from_iterable(value))) <= NUMBER_TYPES:  # the rows are equal: k is (i, j)
-            k = next(k for k, v in enumerate(chain.from_iterable(value)) if type(v) not in NUMBER_TYPES)
-            i, j = divmod(k, width)
-            raise path_error("float_type", f"{shown(value[i][j])} is not a number", i, j)
     elif not set(map(type, value)) <= NUMBER_TYPES:
         i = next(i for i, v in enumerate(value) if type(v) not in NUMBER_TYPES)
         raise path_error("float_type", f"{shown(value[i])} is not a number", i)
@@ -97,16 +98,25 @@ NUMBER_TYPES = {int, float}
 
 
 def _bad_row(value: list, width: int) -> None:
-    """The first row that is not a list of `width` numbers (rows must be equal and non-empty)."""
-    for i, row in enumerate(value):
-        if not isinstance(row, list):
-            raise path_error("values", "every row must be a list of numbers (mixed rows and numbers)", i)
-        if not row:
-            raise path_error("ragged", f"row {i} is empty: rows must be equal and non-empty", i)
-        if len(row) != width:
-            raise path_error(
-                "ragged", f"row {i} has {len(row)} numbers, row 0 has {width}: rows must be equal and non-empty", i
-            )
+    """The first offending row, as a row-by-row check finds it: not a list, empty, of another length than
+    row 0, or (first) holding something that is not a number. Looked for a whole list at a time: the first
+    row of the wrong shape, and the first non-number in the rows before it."""
+    shape = next((i for i, row in enumerate(value) if not isinstance(row, list) or len(row) != width or not row), None)
+    before = islice(chain.from_iterable(value), None if shape is None else shape * width)
+    k = next((k for k, v in enumerate(before) if type(v) not in NUMBER_TYPES), None)
+    if k is not None:
+        i, j = divmod(k, width)
+        raise path_error("float_type", f"{shown(value[i][j])} is not a number", i, j)
+    if shape is None:
+        return  # (rows of list subclasses, all numbers: nothing is wrong)
+    row = value[shape]
+    if not isinstance(row, list):
+        raise path_error("values", "every row must be a list of numbers (mixed rows and numbers)", shape)
+    if not row:
+        raise path_error("ragged", f"row {shape} is empty: rows must be equal and non-empty", shape)
+    raise path_error(
+        "ragged", f"row {shape} has {len(row)} numbers, row 0 has {width}: rows must be equal and non-empty", shape
+    )
 
 
 def _fits(number: int | float) -> bool:

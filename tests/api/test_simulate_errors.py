@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from pydantic_core import PydanticCustomError
+
+from service.api.models import _number_rows
 
 SEQ = {"kind": "sequence", "values": [0.1, -0.2, 0.3]}
 
@@ -278,3 +283,49 @@ def test_integers_beyond_float64_are_a_422_at_their_field(client, path, body, fi
     detail = response.json()["detail"][0]
     assert detail["field"] == field, detail
     assert "float64" in detail["msg"] or "less than or equal" in detail["msg"], detail
+
+
+def row_by_row(value):
+    """The first offender of `gradients.values` as a plain row-by-row walk finds it: (kind, path), or None.
+    The independent reading of the rules that `_number_rows`, which checks whole lists at once, must match."""
+    numbers = (int, float)
+    if not isinstance(value[0], list):
+        bad = [i for i, v in enumerate(value) if type(v) not in numbers]
+        return ("float_type", [bad[0]]) if bad else None
+    for i, row in enumerate(value):
+        if not isinstance(row, list):
+            return ("values", [i])
+        if not row or len(row) != len(value[0]):
+            return ("ragged", [i])
+        for j, v in enumerate(row):
+            if type(v) not in numbers:
+                return ("float_type", [i, j])
+    return None
+
+
+def test_values_are_checked_as_a_row_by_row_walk_would():
+    rng = random.Random(5)
+    entries = [0.5, 1, -2, 0.25, 3, True, None, "x", [1.0]]
+    for _ in range(3000):
+        width = rng.choice([1, 2, 3])
+        rows = [[rng.choice(entries[:5]) for _ in range(width)] for _ in range(rng.randint(1, 6))]
+        for _ in range(rng.randint(1, 2)):  # one or two faults, anywhere
+            i = rng.randrange(len(rows))
+            fault = rng.choice(["value", "short", "long", "empty", "scalar"])
+            if not isinstance(rows[i], list):
+                continue
+            if fault == "value" and rows[i]:
+                rows[i][rng.randrange(len(rows[i]))] = rng.choice(entries[5:])
+            elif fault in ("short", "long", "empty"):
+                rows[i] = {"short": rows[i][:-1], "long": [*rows[i], 1.0], "empty": []}[fault]
+            elif fault == "scalar":
+                rows[i] = 4.0
+        flat = rng.random() < 0.2
+        value = [rng.choice(entries[:8]) for _ in range(len(rows))] if flat else rows
+        expected = row_by_row(value)
+        try:
+            _number_rows(value)
+        except PydanticCustomError as exc:
+            assert (exc.type, exc.context["path"]) == expected, value
+        else:
+            assert expected is None, value
