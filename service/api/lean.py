@@ -129,7 +129,9 @@ def read_body(field: Any, body: bytes) -> tuple[Any, Any]:
     """The body parsed as FastAPI would and validated against `field`: the document and the value, or INVALID
     when FastAPI's handler must answer (not an object, or errors to report). `read_json` reads it, or, for
     the few documents it leaves to FastAPI's own parser, `json.loads`, whose ValueError (not JSON) or
-    RecursionError it raises.
+    RecursionError it raises. (So a document nested to within a frame or so of Python's recursion limit, and
+    refused by `read_json` for something else, may be read here where FastAPI's deeper call would not:
+    there FastAPI's own answer depends on how deep its stack happens to be.)
 
     A large body is read with the cyclic garbage collector paused: parsing a sequence creates a list per
     row, and the collections those allocations set off (ever larger ones, over the whole growing document)
@@ -169,6 +171,10 @@ def json_content(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 def json_media_type(content_type: str | None) -> bool:
-    """FastAPI's rule for a JSON body: application/json or application/*+json, parameters (charset) allowed."""
-    kind = (content_type or "").split(";", 1)[0].strip().lower()
-    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+    """FastAPI's rule for a JSON body, as its `email.message` reading has it: application/json or
+    application/*+json, parameters (charset) allowed; a type without exactly one slash is text/plain."""
+    kind = (content_type or "").partition(";")[0].strip().lower()
+    if kind.count("/") != 1:
+        return False
+    main, sub = kind.split("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))

@@ -30,6 +30,18 @@ BODIES = [
     None,
 ]
 HEADERS = [{}, {"accept": "text/csv"}, {"accept": "text/html"}, {"content-type": "application/json; charset=utf-8"}]
+# Content types FastAPI reads as JSON, and some it does not (without exactly one slash, a type is text/plain).
+CONTENT_TYPES = [
+    "Application/JSON",
+    "application/vnd.api+json ; charset=utf-8",
+    "application/+json",
+    "application/a/b+json",
+    "application/json/+json",
+    "application/x+json, text/plain+json",
+    "application/json;",
+    "text/json",
+    "application",
+]
 
 
 def solving_counter(monkeypatch) -> list[int]:
@@ -79,6 +91,16 @@ LEFT = [
     '{"record": ["params"]}'.encode("utf-16"),
     b"[" * 100_000,  # past Python's recursion limit too: FastAPI's 400
 ]
+
+
+@pytest.mark.parametrize("content_type", CONTENT_TYPES)
+@pytest.mark.parametrize("path", ["/simulate", "/sweep"])
+def test_content_types_get_fastapis_answers(path, content_type):
+    settings = Settings(response_cache_entries=0)
+    lean, full = TestClient(create_app(settings)), TestClient(full_handler_app(settings))
+    headers = {"content-type": content_type}
+    got, expected = (c.post(path, content=b"{}", headers=headers) for c in (lean, full))
+    assert (got.status_code, got.content) == (expected.status_code, expected.content)
 
 
 @pytest.mark.parametrize("body", SAME)
