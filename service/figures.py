@@ -131,7 +131,7 @@ def _legend(ax, count: int) -> None:
 
 
 def draw_learning_rates(ax, runs, ids, coordinate: int, suffix: str) -> None:
-    drawn = []
+    drawn: list[Drawn] = []
     for i, (run, gid) in enumerate(zip(runs, ids, strict=True)):
         rates = _drawable(np.asarray(run["learning_rates"], dtype=float).reshape(-1, run_dim(run))[:, coordinate])
         if rates.size == 0:
@@ -146,8 +146,8 @@ def draw_learning_rates(ax, runs, ids, coordinate: int, suffix: str) -> None:
             label=_legend_label(run, " (fixed)" if fixed else ""),
         )
         line.set_gid(f"lr-{gid}")
-        drawn.append(rates)
-    _log_if_wide(ax, drawn)
+        drawn.append((line, rates, False))  # a rate stays in range when its run's parameters run off
+    _fit_values(ax, drawn)
     ax.set(title="Learning rates over steps" + suffix, xlabel="Step", ylabel="Learning rate")
     _legend(ax, len(runs))
 
@@ -158,28 +158,31 @@ def run_dim(run) -> int:
 
 
 def draw_trajectories(ax, runs, ids, coordinate: int, suffix: str) -> None:
+    drawn: list[Drawn] = []
     for i, (run, gid) in enumerate(zip(runs, ids, strict=True)):
         values = _drawable(np.asarray(run["params"], dtype=float)[:, coordinate])
         at = thinned(values.size)
         (line,) = ax.plot(at, values[at], color=COLORS[i % len(COLORS)], label=_legend_label(run))
         line.set_gid(f"trajectory-{gid}")
+        drawn.append((line, values, bool(run.get("diverged_at"))))
+    _fit_values(ax, drawn, log=False)
     ax.set(title="Parameter trajectories" + suffix, xlabel="Step", ylabel="Parameter value")
     _legend(ax, len(runs))
 
 
 def draw_loss(ax, runs, ids) -> None:
-    series = []
+    drawn: list[Drawn] = []
     for i, (run, gid) in enumerate(zip(runs, ids, strict=True)):
         if run.get("loss") is None:
             continue
         loss = _drawable(np.asarray(run["loss"], dtype=float))
-        series.append(loss)
         at = thinned(loss.size)
         (line,) = ax.plot(at, loss[at], color=COLORS[i % len(COLORS)], label=_legend_label(run))
         line.set_gid(f"loss-{gid}")
-    _log_if_wide(ax, series)
+        drawn.append((line, loss, bool(run.get("diverged_at"))))
+    _fit_values(ax, drawn)
     ax.set(title="Loss", xlabel="Step", ylabel="Loss")
-    _legend(ax, len(series))
+    _legend(ax, len(drawn))
 
 
 def draw_contour(ax, runs, ids, surface, minima) -> None:
@@ -216,9 +219,34 @@ def draw_contour(ax, runs, ids, surface, minima) -> None:
     _legend(ax, len(runs) + 2)
 
 
-def _log_if_wide(ax, series: list[np.ndarray]) -> None:
-    """A log scale when the values are positive and span more than three decades (else lines hug zero)."""
-    values = np.concatenate(series) if series else np.empty(0)
+# A panel's line: the line, the values it draws (NaN where left out) and whether its run diverged.
+Drawn = tuple[Any, np.ndarray, bool]
+
+
+def _fit_values(ax, drawn: list[Drawn], log: bool = True) -> None:
+    """Scale the value axis to the lines of runs that stayed finite, as the playground does.
+
+    A diverged run's parameters (and loss) climb towards float64's end in its last steps: fitted to them,
+    the axis would reach ~1e200 and flatten every other run to a line. Its line is still drawn, leaving the
+    panel where it runs off (its legend says at which step it diverged). When no finite run has a point to
+    show, the axis fits them all. With `log`, the scale is logarithmic when the fitted values are positive
+    and span more than three decades (else lines hug zero).
+    """
+    steady = [line for line, values, diverged in drawn if not diverged and np.isfinite(values).any()]
+    fitted = [values for line, values, _ in drawn if line in steady or not steady]
+    values = np.concatenate(fitted) if fitted else np.empty(0)
     values = values[np.isfinite(values)]  # the points left out (_drawable)
-    if values.size and values.min() > 0 and values.max() / values.min() > 1e3:
+    if log and values.size and values.min() > 0 and values.max() / values.min() > 1e3:
         ax.set_yscale("log")
+    left_out = [line for line, _, _ in drawn if steady and line not in steady]
+    if not left_out:
+        return
+    for line in left_out:
+        line.set_visible(False)
+    ax.relim(visible_only=True)
+    ax.autoscale_view(scalex=False)
+    ax.set_ylim(ax.get_ylim())  # fixed from here on: showing the diverged lines again leaves it
+    for line in left_out:
+        line.set_visible(True)
+    ax.relim()
+    ax.autoscale_view(scaley=False)

@@ -271,6 +271,15 @@ def test_a_run_flying_off_to_1e300_is_drawn_without_errors(page):
     drawn(page, draws)
     assert "diverged at" in page.inner_text("#legend")
     assert len(series(page, "contour")) == 5
+    # The value axes fit the four runs that stayed finite (within [-2, 3] on Rosenbrock from (-1.2, 1)),
+    # not SGD's ~1e56: its line is drawn, leaving the chart, and the others keep their shapes.
+    for chart in ("trajectory", "gradients", "loss"):
+        ticks = page.eval_on_selector_all(
+            f"[data-chart={chart}] .ticks text[text-anchor=end]", "ts => ts.map(t => Number(t.textContent))"
+        )
+        assert ticks and max(map(abs, ticks)) < 1e4, (chart, ticks)
+        paths = series(page, chart)
+        assert paths["sgd"] and not any("NaN" in d or "e" in d for d in paths.values()), chart
 
 
 def test_with_an_api_key_the_page_asks_for_it_then_runs(browser):

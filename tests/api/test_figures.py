@@ -112,6 +112,45 @@ def test_diverged_runs_are_drawn_up_to_their_divergence(client):
     assert path.count("L") == 2
 
 
+def axes():
+    from matplotlib.figure import Figure
+
+    return Figure().subplots()
+
+
+def test_the_value_axes_fit_the_runs_that_stayed_finite():
+    flying = {  # climbs to 1e50, then overflows at step 4
+        "label": "sgd",
+        "params": np.array([[0.0], [3.0], [1e20], [1e50]]),
+        "learning_rates": np.full((3, 1), 0.1),
+        "loss": np.array([1.0, 9.0, 1e40, 1e100]),
+        "diverged_at": 4,
+    }
+    steady = {
+        "label": "adam",
+        "params": np.array([[0.0], [0.5], [0.75], [1.0], [0.9]]),
+        "learning_rates": np.array([[1e-3], [2e-3], [3e-3], [4e-3]]),
+        "loss": np.array([1.0, 0.5, 0.25, 0.2, 0.1]),
+        "diverged_at": None,
+    }
+    runs, ids = [flying, steady], ["sgd", "adam"]
+    ax = axes()
+    figures.draw_trajectories(ax, runs, ids, 0, "")
+    low, high = ax.get_ylim()
+    assert -0.2 < low < 0 and 1 < high < 1.2  # adam's 0 ... 1, with matplotlib's margins
+    assert ax.get_xlim()[1] > 4  # every run's steps
+    assert {line.get_gid() for line in ax.get_lines() if line.get_visible()} == {"trajectory-sgd", "trajectory-adam"}
+    ax = axes()
+    figures.draw_loss(ax, runs, ids)
+    assert ax.get_yscale() == "linear" and ax.get_ylim()[1] < 1.1  # 0.1 ... 1: no log scale from 1e100
+    ax = axes()
+    figures.draw_learning_rates(ax, runs, ids, 0, "")
+    assert ax.get_ylim()[1] > 0.1  # a rate does not run off with its run: sgd's 0.1 is shown
+    ax = axes()  # every run diverged: the axis fits them
+    figures.draw_trajectories(ax, [flying], ids[:1], 0, "")
+    assert ax.get_ylim()[1] >= 1e50
+
+
 @pytest.mark.parametrize("accept", ["image/svg+xml", "image/png"])
 @pytest.mark.parametrize("label", ["$x^$", "$\\frac{$", "cost $5", "_nolegend_", "_hidden"])
 def test_labels_are_drawn_as_written(client, accept, label):

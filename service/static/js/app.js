@@ -702,12 +702,12 @@ async function draw() {
 
   const trajectories = runs.filter(({ run }) => run.params).map(({ run, color }) => {
     const y = column(run.params, c);
-    return { label: run.label, color, x: stepsOf(y.length, true), y };
+    return { label: run.label, color, x: stepsOf(y.length, true), y, diverged: Boolean(run.diverged_at) };
   });
   chart("trajectory", trajectories, { yLabel: "Parameter value" }, suffix);
 
   const losses = runs.filter(({ run }) => run.loss).map(({ run, color }) => ({
-    label: run.label, color, x: stepsOf(run.loss.length, true), y: run.loss,
+    label: run.label, color, x: stepsOf(run.loss.length, true), y: run.loss, diverged: Boolean(run.diverged_at),
   }));
   $("#chart-loss").hidden = !losses.length;
   if (losses.length) chart("loss", losses, { yLabel: "Loss", log: wantsLog(losses) }, "");
@@ -716,6 +716,7 @@ async function draw() {
   const gradients = answer.runs.some((run) => run.gradients)
     ? runs.filter(({ run }) => run.gradients).map(({ run, color }) => ({
       label: run.label, color, x: stepsOf(run.gradients.length), y: column(run.gradients, c),
+      diverged: Boolean(run.diverged_at),
     }))
     : answer.gradients
       ? [{ label: "gradient", color: "#555", x: stepsOf(answer.gradients.length), y: column(answer.gradients, c) }]

@@ -96,11 +96,22 @@ function extent(values, log) {
   return [min, max];
 }
 
+/**
+ * The series a chart's value axis fits: those of runs that stayed finite. A diverged run (`diverged:
+ * true`) climbs towards float64's end in its last steps: fitted to it, the axis would reach ~1e200 and
+ * flatten every other run to a line. Its line is still drawn, leaving the chart where it runs off (the
+ * legend says at which step it diverged). When no finite run has a value to show, the axis fits them all.
+ */
+function fitted(seriesList, log = false) {
+  const steady = seriesList.filter((s) => !s.diverged && s.y.some((v) => drawable(v, log)));
+  return steady.length ? steady : seriesList;
+}
+
 /** True when positive values span more than three decades: a log axis shows them better. */
 export function wantsLog(seriesList) {
   let min = Infinity;
   let max = -Infinity;
-  for (const s of seriesList) {
+  for (const s of fitted(seriesList)) {
     for (const v of s.y) {
       if (!(v > 0)) return false;
       if (v < min) min = v;
@@ -171,6 +182,8 @@ function pathData(points) {
 
 /** "M x y L ..." for points; with more points than pixels, each pixel column keeps its first, lowest,
  *  highest and last point, so the drawn shape is the same as drawing them all. */
+const OFF_CHART = 1e7; // pixels
+
 function linePath(xs, ys, sx, sy, width, log) {
   const parts = [];
   let pen = "M";
@@ -203,7 +216,10 @@ function linePath(xs, ys, sx, sy, width, log) {
       continue;
     }
     const px = sx(xs[i]);
-    const py = sy(y);
+    // A diverged run's points can lie ~1e200 pixels off the chart (its axis fits the other runs): held
+    // OFF_CHART pixels away, a segment from inside the chart still leaves it where it would (to a
+    // hundredth of a pixel), and the renderer is given numbers it can hold.
+    const py = Math.min(OFF_CHART, Math.max(-OFF_CHART, sy(y)));
     if (dense) {
       const c = Math.round(px);
       if (c !== column) {
@@ -270,7 +286,7 @@ export function lineChart(host, series, { xLabel = "Step", yLabel = "", log = fa
   const box = { left: 62, right: width - 14, top: 12, bottom: height - 40 };
   const [x0, x1] = extent(series.flatMap((s) => [s.x[0], s.x[s.x.length - 1]]), false);
   let [y0, y1] = [Infinity, -Infinity];
-  for (const s of series) {
+  for (const s of fitted(series, log)) {
     const [a, b] = extent(s.y, log);
     y0 = Math.min(y0, a);
     y1 = Math.max(y1, b);
@@ -356,10 +372,14 @@ function hover(host, svg, box, sx, sy, series, log) {
       const at = indexOf(s.x, step);
       const value = s.y[at];
       const shown = at >= 0 && at < s.y.length && drawable(value, log);
-      dots[i].setAttribute("visibility", shown ? "visible" : "hidden");
+      const cy = shown ? sy(value) : NaN;
+      const onChart = cy >= box.top && cy <= box.bottom; // a diverged run's value can be off it: listed only
+      dots[i].setAttribute("visibility", onChart ? "visible" : "hidden");
       if (!shown) return;
-      dots[i].setAttribute("cx", sx(s.x[at]));
-      dots[i].setAttribute("cy", sy(value));
+      if (onChart) {
+        dots[i].setAttribute("cx", sx(s.x[at]));
+        dots[i].setAttribute("cy", cy);
+      }
       rows.push([s, value]);
     });
     if (!rows.length) return hide();
