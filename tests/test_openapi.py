@@ -122,3 +122,33 @@ def test_declared_response_headers_are_the_ones_the_server_sends():
     given = client.get("/optimizers", headers={"x-api-key": "k", "x-request-id": "trace-7"})
     assert given.headers["x-request-id"] == "trace-7"
     assert all(len(answer.headers["x-request-id"]) == 32 for answer in (refused, ran, missing))
+
+
+def test_each_objective_states_its_dimension_rule_and_the_server_holds_to_it():
+    """An objective's `dim` bounds in the schema are the catalog's; just outside them is a 422 at `dim`
+    with the function's rule, just inside them a run."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+
+    schemas = json.loads(render())["components"]["schemas"]
+    client = TestClient(create_app())
+    for entry in client.get("/objectives").json():
+        model = next(
+            s for s in schemas.values() if s.get("properties", {}).get("function", {}).get("const") == entry["name"]
+        )
+        dim = model["properties"]["dim"]
+        low, high = entry["dimensions"]["min"], entry["dimensions"]["max"]
+        assert (dim["minimum"], dim.get("maximum")) == (low, high), entry["name"]
+        inside = {"kind": "objective", "function": entry["name"], "dim": low, "steps": 1}
+        assert client.post("/simulate", json={"gradients": inside}).status_code == 200, entry["name"]
+        for bad in (low - 1, None if high is None else high + 1):
+            if not bad:  # D = 0 is every function's plain `minimum: 1` check
+                continue
+            source = {"kind": "objective", "function": entry["name"], "dim": bad, "steps": 1}
+            answer = client.post("/simulate", json={"gradients": source})
+            assert answer.status_code == 422, (entry["name"], bad)
+            error = answer.json()["detail"][0]
+            assert error["field"] == "gradients.dim" and entry["dimensions"]["rule"] in error["msg"], error

@@ -498,6 +498,13 @@ def _check_objective(self: ObjectiveBase) -> ObjectiveBase:
     return self
 
 
+def _dim_bounds(objective: Objective) -> dict[str, int]:
+    bounds = {"minimum": objective.min_dim}
+    if objective.max_dim is not None:
+        bounds["maximum"] = objective.max_dim
+    return bounds
+
+
 def _objective_model(objective: Objective) -> type[StrictModel]:
     clash = {p.name for p in objective.parameters} & set(OBJECTIVE_SOURCE_FIELDS)
     assert not clash, f"{objective.name}: parameter names {clash} are taken by the source's own fields"
@@ -511,6 +518,9 @@ def _objective_model(objective: Objective) -> type[StrictModel]:
                 ge=1,
                 description=f"Number of coordinates D ({objective.dimension_rule})"
                 + (f"; without it, the length of `{objective.dim_from}` when given." if objective.dim_from else "."),
+                # The function's bounds, for clients reading the schema; `_check_objective` enforces them
+                # with a message naming the function and its rule.
+                json_schema_extra=_dim_bounds(objective),
             ),
         ),
         "steps": (int, Field(100, ge=1, description="Number of optimizer steps T.")),
