@@ -218,6 +218,12 @@ def serve(args: argparse.Namespace, stderr: TextIO) -> int:
     from .. import __main__ as server
     from ..settings import get_settings
 
+    # An option stands for its setting everywhere, in the app's workers too (they read the environment): a
+    # bad OPTISCOPE_PORT under --port is not an error, and /version's settings agree with the command line.
+    for name in ("host", "port", "workers"):
+        if getattr(args, name) is not None:
+            os.environ[f"OPTISCOPE_{name.upper()}"] = str(getattr(args, name))
+    get_settings.cache_clear()
     try:
         settings = get_settings()
     except SettingsError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -124,11 +125,21 @@ def test_the_console_script_is_installed_and_runs():
 
 
 def test_serve_runs_the_server_as_python_m_service_does(optiscope, monkeypatch):
+    from service.settings import get_settings
+
     launched = []
     monkeypatch.setattr("service.__main__.run", lambda *args: launched.append(args))
-    assert optiscope("serve", "--port", "8123", "--workers", "2").code == 0
+    monkeypatch.setenv("OPTISCOPE_PORT", "abc")  # overridden by --port: not an error
+    monkeypatch.setenv("OPTISCOPE_WORKERS", "1")
+    try:
+        assert optiscope("serve", "--port", "8123", "--workers", "2").code == 0
+    finally:
+        get_settings.cache_clear()
     ((settings, host, port, workers),) = launched
     assert (host, port, workers) == (None, 8123, 2) and settings.shutdown_timeout == 25.0
+    assert (settings.port, settings.workers) == (8123, 2)
+    # The app's workers read the environment: it says what the command line said.
+    assert (os.environ["OPTISCOPE_PORT"], os.environ["OPTISCOPE_WORKERS"]) == ("8123", "2")
 
 
 @pytest.mark.parametrize(
