@@ -225,6 +225,18 @@ def test_an_api_error_is_shown_next_to_its_input(page):
     assert page.get_attribute('[data-field="optimizers[0].lr"]', "aria-invalid") == "false"
 
 
+def test_an_api_error_about_a_runs_label_is_shown_under_its_card(page):
+    page.goto("/")
+    draws = drawn(page)
+    page.fill('[data-field="optimizers[1].label"]', "x" * 65)  # the service takes at most 64 characters
+    page.wait_for_selector('[data-field="optimizers[1].label"][aria-invalid=true]')
+    assert "at most 64 characters" in page.inner_text('.card[data-index="1"] > .field-error')
+    assert page.inner_text("#status").startswith("The service refused this request")
+    page.fill('[data-field="optimizers[1].label"]', "mine")
+    drawn(page, draws)
+    assert page.is_hidden('.card[data-index="1"] > .field-error') and "mine" in series(page, "lr")
+
+
 def test_the_view_lives_in_the_url(page, browser, server):
     page.goto("/#scenario=sparse_features")
     draws = drawn(page)
@@ -372,6 +384,17 @@ def test_a_link_that_cannot_be_read_says_so_and_an_empty_body_is_the_tutorial(pa
     page.goto(link({}))
     drawn(page)
     assert list(series(page, "lr")) == RUN_LABELS and page.is_hidden("#banner")
+    # The message is about the link: picking a scenario (or following another link) puts it away.
+    page.goto("about:blank")
+    page.goto("/#s=garbage!!")
+    draws = drawn(page)
+    page.select_option("#scenario", "rosenbrock_valley")
+    drawn(page, draws)
+    assert page.is_hidden("#banner")
+    page.evaluate("location.hash = 's=garbage!!'")
+    page.wait_for_selector("#banner", state="visible")
+    page.evaluate("location.hash = 'scenario=tutorial'")
+    page.wait_for_selector("#banner", state="hidden")
 
 
 def test_an_image_download_draws_the_coordinate_shown(page):
@@ -396,6 +419,21 @@ def test_a_phone_sized_screen_has_no_sideways_scroll(browser, server):
         drawn(tab)
         assert tab.evaluate("document.documentElement.scrollWidth") <= 375
         assert tab.evaluate("getComputedStyle(document.querySelector('.controls')).position") == "static"
+        # Labels that cannot wrap are shortened in the legend, not pushed past the screen's edge.
+        long = [{"name": "adam", "label": "adam_without_any_spaces_in_its_label_which_cannot_wrap_" + c} for c in "ab"]
+        tab.goto("about:blank")
+        tab.goto(link({"optimizers": long}))
+        drawn(tab)
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 375
+        assert tab.get_attribute("[data-run$=_a]", "title") == f"Hide {long[0]['label']}"
+        # ... and in a chart's tip, which stays within the chart wherever the pointer is.
+        tab.locator("[data-chart=lr] .plot").scroll_into_view_if_needed()
+        plot = tab.locator("[data-chart=lr] .plot").bounding_box()
+        area = tab.locator("[data-chart=lr] .hover-area").bounding_box()
+        for at in (0.1, 0.5, 0.9):
+            tab.mouse.move(area["x"] + at * area["width"], area["y"] + area["height"] / 2)
+            tip = tab.locator("[data-chart=lr] .tooltip").bounding_box()
+            assert plot["x"] - 1 <= tip["x"] and tip["x"] + tip["width"] <= 375, (at, tip, plot)
     finally:
         context.close()
 

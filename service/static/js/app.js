@@ -652,6 +652,9 @@ function invalid(detail) {
   }
   document.body.dataset.state = "invalid";
   $("#results").classList.add("stale");
+  $("#status").textContent = answer
+    ? "The service refused this request (see the marked inputs): the charts show the last request that ran."
+    : "The service refused this request: see the marked inputs.";
   if (unplaced.length) banner("The service could not run this request:", unplaced);
 }
 
@@ -709,8 +712,9 @@ async function draw() {
   const losses = runs.filter(({ run }) => run.loss).map(({ run, color }) => ({
     label: run.label, color, x: stepsOf(run.loss.length, true), y: run.loss, diverged: Boolean(run.diverged_at),
   }));
-  $("#chart-loss").hidden = !losses.length;
-  if (losses.length) chart("loss", losses, { yLabel: "Loss", log: wantsLog(losses) }, "");
+  const withLoss = answer.runs.some((run) => run.loss); // its runs all hidden: the chart says so
+  $("#chart-loss").hidden = !withLoss;
+  if (withLoss) chart("loss", losses, { yLabel: "Loss", log: wantsLog(losses) }, "");
 
   // A closed loop's runs each have their own gradients; an open loop's share the answer's.
   const gradients = answer.runs.some((run) => run.gradients)
@@ -747,7 +751,7 @@ function legend() {
     type: "button",
     "data-run": run.label,
     class: `chip${hidden.has(run.label) ? " off" : ""}`,
-    title: hidden.has(run.label) ? "Show this run" : "Hide this run",
+    title: `${hidden.has(run.label) ? "Show" : "Hide"} ${run.label}`, // the whole label, which the chip may shorten
     "aria-pressed": String(!hidden.has(run.label)),
     onclick: () => {
       const set = new Set(state.view.hidden || []);
@@ -757,7 +761,7 @@ function legend() {
       saveURL();
       draw();
     },
-  }, h("span", { class: "swatch", style: `background:${colorOf(index)}` }), run.label,
+  }, h("span", { class: "swatch", style: `background:${colorOf(index)}` }), h("span", { class: "run-label" }, run.label),
   run.diverged_at ? h("span", { class: "badge" }, `diverged at ${run.diverged_at}`) : null)));
   restoreFocus(key);
 }
@@ -808,7 +812,8 @@ function finalText(values) {
 
 function summary() {
   const rows = answer.runs.map((run, index) => h("tr", {},
-    h("td", {}, h("span", { class: "swatch", style: `background:${colorOf(index)}` }), run.label),
+    h("td", { title: run.label }, h("div", { class: "run-cell" },
+      h("span", { class: "swatch", style: `background:${colorOf(index)}` }), h("span", { class: "run-label" }, run.label))),
     h("td", {}, run.name),
     h("td", { class: "num", title: run.final.length > SUMMARY_VALUES ? "The CSV download has every coordinate." : null },
       finalText(run.final)),
@@ -947,6 +952,7 @@ function wireToolbar() {
   $("#reset-scenario").addEventListener("click", () => loadScenario(state.view.scenario));
   // A link pasted into this tab's address bar changes only the hash: follow it.
   window.addEventListener("hashchange", () => {
+    unstick();
     state = stateFromURL();
     describeScenario();
     rebuild();
@@ -971,9 +977,18 @@ function scenarioPicker() {
   select.addEventListener("change", () => loadScenario(select.value));
 }
 
+/** A new view (a scenario picked, a link followed): a sticky message about the old one goes. */
+function unstick() {
+  const box = $("#banner");
+  if (box.dataset.sticky !== "true" || $("#api-key")) return; // the API key form stays until a key is given
+  box.dataset.sticky = "false";
+  box.hidden = true;
+}
+
 function loadScenario(name) {
   const preset = catalog.scenarios.find((s) => s.name === name);
   if (!preset) return;
+  unstick();
   state = presetState(preset);
   describeScenario();
   rebuild();

@@ -254,8 +254,10 @@ function drawAxes(svg, box, sx, sy, xTicks, yTicks, xLabel, yLabel, { grid: with
   node("rect", { class: "frame", x: box.left, y: box.top, width: box.right - box.left, height: box.bottom - box.top }, svg);
   if (xLabel) text(svg, (box.left + box.right) / 2, box.bottom + 32, xLabel, { class: "axis-label", "text-anchor": "middle" });
   if (yLabel) {
+    // Beside the tick labels, wherever the plot's left edge is (a contour is centred, its box narrower).
     const cy = (box.top + box.bottom) / 2;
-    text(svg, 13, cy, yLabel, { class: "axis-label", "text-anchor": "middle", transform: `rotate(-90 13 ${cy})` });
+    const x = Math.max(13, box.left - 49);
+    text(svg, x, cy, yLabel, { class: "axis-label", "text-anchor": "middle", transform: `rotate(-90 ${x} ${cy})` });
   }
 }
 
@@ -396,6 +398,7 @@ function hover(host, svg, box, sx, sy, series, log) {
       swatch.className = "swatch";
       swatch.style.background = s.color;
       const name = document.createElement("span");
+      name.className = "run-label";
       name.textContent = s.label;
       const number = document.createElement("b");
       number.textContent = formatNumber(value);
@@ -405,7 +408,8 @@ function hover(host, svg, box, sx, sy, series, log) {
     tip.hidden = false;
     const scaleX = bounds.width / svg.viewBox.baseVal.width;
     const left = sx(step) * scaleX;
-    tip.style.left = `${left + 12 + tip.offsetWidth > bounds.width ? left - tip.offsetWidth - 12 : left + 12}px`;
+    const flipped = left + 12 + tip.offsetWidth > bounds.width;
+    tip.style.left = `${flipped ? Math.max(0, left - tip.offsetWidth - 12) : left + 12}px`; // within the chart
     tip.style.top = `${box.top * scaleX + 4}px`;
   });
 }

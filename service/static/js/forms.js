@@ -54,11 +54,19 @@ function pick(object, keys) {
 }
 
 /** "≥ 0", "[0, 1)", "> 0": the bounds a number must respect, as a short hint. */
+/** A bound as written: integers past 2^53 (a seed's 2^63) are not exact in JavaScript: shown as a power. */
+function boundText(value) {
+  if (value === undefined || !Number.isInteger(value) || Math.abs(value) <= Number.MAX_SAFE_INTEGER) return value;
+  const power = Math.round(Math.log2(Math.abs(value)));
+  return 2 ** power === Math.abs(value) ? `${value < 0 ? "-" : ""}2^${power}` : value.toExponential(3);
+}
+
 function boundsHint(schema) {
-  const lo = schema.minimum ?? schema.exclusiveMinimum;
-  const hi = schema.maximum ?? schema.exclusiveMaximum;
+  const lo = boundText(schema.minimum ?? schema.exclusiveMinimum);
+  const hi = boundText(schema.maximum ?? schema.exclusiveMaximum);
   const open = schema.exclusiveMinimum !== undefined ? "(" : "[";
   const close = schema.exclusiveMaximum !== undefined ? ")" : "]";
+  if (lo !== undefined && lo === hi && open === "[" && close === "]") return `= ${lo}`; // a 2-D function's dim
   if (lo !== undefined && hi !== undefined) return `${open}${lo}, ${hi}${close}`;
   if (lo !== undefined) return `${open === "(" ? ">" : "≥"} ${lo}`;
   if (hi !== undefined) return `${close === ")" ? "<" : "≤"} ${hi}`;
@@ -176,7 +184,8 @@ function field(name, rawSchema, value, onChange, path) {
 /** Show `message` under the input (null clears it). `origin` says who found the problem: "page" (text
  *  it cannot read: the request keeps the last good value) or "service" (a 422 about the request). */
 export function showError(input, message, origin = "page") {
-  const wrap = input.closest(".field, .block");
+  // An input in a field or block shows it there; one in a card's head (a run's label), under the card's head.
+  const wrap = input.closest(".field, .block, .card");
   const box = wrap?.querySelector(":scope > .field-error");
   input.classList.toggle("invalid", Boolean(message));
   input.setAttribute("aria-invalid", message ? "true" : "false");
