@@ -189,10 +189,12 @@ def draw_contour(ax, runs, ids, surface, minima) -> None:
     x, y, z = (np.asarray(surface[k], dtype=float) for k in ("x", "y", "z"))
     finite = z[np.isfinite(z)]
     # Levels at quantiles follow any function's shape: narrow valleys, plateaus, saddles below zero.
-    levels = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, 16) ** 2)) if finite.size else 10
-    # A neutral ground (low: white, high: grey) so that every run's colour stands out on it.
-    ax.contourf(x, y, z, levels=levels, cmap="Greys", alpha=0.45)
-    ax.contour(x, y, z, levels=levels, colors="#8a8f96", linewidths=0.5)
+    levels = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, 16) ** 2)) if finite.size else np.empty(0)
+    # A neutral ground (low: white, high: grey) so that every run's colour stands out on it. A surface that
+    # is flat to float64 (one level: Rosenbrock with a = 1e18 is ~1e36 everywhere) has no contours to draw.
+    if levels.size >= 2:
+        ax.contourf(x, y, z, levels=levels, cmap="Greys", alpha=0.45)
+        ax.contour(x, y, z, levels=levels, colors="#8a8f96", linewidths=0.5)
     for i, (run, gid) in enumerate(zip(runs, ids, strict=True)):
         points = _drawable(np.asarray(run["params"], dtype=float))
         color = COLORS[i % len(COLORS)]

@@ -49,7 +49,9 @@ class Settings(BaseSettings):
     max_values: int = Field(
         10_000_000, ge=1, description="Most numbers a request may send or ask back (gradients plus recorded series)."
     )
-    max_optimizers: int = Field(64, ge=1, description="Most optimizer runs in one request.")
+    max_optimizers: int = Field(
+        64, ge=1, le=10_000, description="Most optimizer runs in one request (at most 10,000, the schema's cap)."
+    )
     max_numbers_in_flight: int = Field(
         20_000_000,
         ge=1,

@@ -147,7 +147,8 @@ class RequestTelemetry:
             seconds = time.perf_counter() - start
             route = self._route(scope)
             self.metrics.observe(scope["method"], route, status, seconds)
-            if access_log.isEnabledFor(logging.INFO):
+            level = logging.ERROR if failure else logging.WARNING if stopped else logging.INFO
+            if access_log.isEnabledFor(level):  # a failure's traceback is logged at any level up to error
                 fields = {
                     "request_id": request_id,
                     "method": scope["method"],
@@ -158,7 +159,6 @@ class RequestTelemetry:
                 }
                 if stopped:
                     fields["stopped"] = "shutdown"
-                level = logging.ERROR if failure else logging.WARNING if stopped else logging.INFO
                 access_log.log(level, "request", extra={"fields": fields}, exc_info=failure)
             request_id_var.reset(token)
 

@@ -633,6 +633,10 @@ def tutorial_gradients() -> StrictModel:
 
 
 Series = Literal["params", "learning_rates", "updates", "state"]
+# Hard caps on lists of models and names, whatever the settings: past them, validation reports one error
+# (too_long) instead of one per item, which for an 8 MB body of bad entries took 45 s and 4 GB to answer.
+MAX_RECORD_ITEMS = 16
+MAX_OPTIMIZER_ITEMS = 10_000
 assert set(Series.__args__) == set(SERIES)
 
 MAX_GRID_VALUES = 100_000
@@ -732,10 +736,12 @@ class SimulateRequest(StrictModel):
     optimizers: list[OptimizerSpec] = Field(
         default_factory=tutorial_optimizers,
         min_length=1,
+        max_length=MAX_OPTIMIZER_ITEMS,  # one error for a long list (OPTISCOPE_MAX_OPTIMIZERS is lower)
         description="Optimizers to run, each with its hyperparameters (unset ones take their defaults).",
     )
     record: list[Series] = Field(
         default_factory=lambda: ["params", "learning_rates"],
+        max_length=MAX_RECORD_ITEMS,  # one error for a long list, not one per item
         description="Per-step series to return: params, learning_rates, updates, and state (each optimizer's "
         "named state arrays after every step); [] returns only each run's final parameters.",
     )
@@ -805,6 +811,7 @@ class SweepRequest(StrictModel):
     optimizers: list[OptimizerSpec] = Field(
         default_factory=tutorial_optimizers,
         min_length=1,
+        max_length=MAX_OPTIMIZER_ITEMS,  # one error for a long list (OPTISCOPE_MAX_OPTIMIZERS is lower)
         description="Optimizers to sweep; their own values are the base that the grid overrides.",
     )
     grid: dict[str, GridValues] = Field(

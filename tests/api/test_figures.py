@@ -249,6 +249,16 @@ def test_an_objective_beyond_2d_has_the_loss_but_no_contour(client):
     assert ET.fromstring(svg).get("width") == "1512pt"  # three panels in a row
 
 
+def test_a_surface_flat_to_float64_draws_the_paths_without_contours(client):
+    # Rosenbrock with a = 1e18 is ~1e36 over the whole window: one contour level, which matplotlib refuses.
+    body = {
+        "gradients": {"kind": "objective", "function": "rosenbrock", "a": 1e18, "steps": 5},
+        "optimizers": [{"name": "sgd"}],
+    }
+    assert "path-sgd" in lines_by_id(figure(client, body, "image/svg+xml"))
+    assert png_size(figure(client, body, "image/png")) == (1400, 1000)
+
+
 def test_runs_that_diverge_at_their_first_step_leave_their_panels_empty(client):
     body = {"gradients": {"kind": "sequence", "values": [1e300, 1.0]}, "optimizers": [{"name": "sgd", "lr": 1e10}]}
     svg = figure(client, body, "image/svg+xml")

@@ -161,11 +161,16 @@ def test_an_unexpected_failure_is_a_500_with_the_request_id_and_an_error_line(ca
         raise RuntimeError("bug")
 
     client = TestClient(app)  # raises what reaches the server, which would log it again without the id
-    with caplog.at_level(logging.INFO, logger=ACCESS):
-        response = client.get("/boom", headers={"X-Request-ID": "bug-1"})
-    assert response.status_code == 500
-    assert response.json() == {"detail": "Internal server error.", "request_id": "bug-1"}
-    assert response.headers["x-request-id"] == "bug-1"
-    [record] = [r for r in caplog.records if r.name == ACCESS]
-    assert (record.levelname, record.fields["status"], record.exc_info[0]) == ("ERROR", 500, RuntimeError)
-    assert 'optiscope_http_requests_total{method="GET",route="/boom",status="500"} 1.0' in client.get("/metrics").text
+    for level in (logging.INFO, logging.ERROR):  # OPTISCOPE_LOG_LEVEL=error still logs a failure
+        caplog.clear()
+        with caplog.at_level(level, logger=ACCESS):
+            response = client.get("/boom", headers={"X-Request-ID": "bug-1"})
+            client.get("/healthz")  # not logged above info
+        assert response.status_code == 500
+        assert response.json() == {"detail": "Internal server error.", "request_id": "bug-1"}
+        assert response.headers["x-request-id"] == "bug-1"
+        records = [r for r in caplog.records if r.name == ACCESS]
+        record = records[0]
+        assert len(records) == (2 if level == logging.INFO else 1), level
+        assert (record.levelname, record.fields["status"], record.exc_info[0]) == ("ERROR", 500, RuntimeError)
+    assert 'optiscope_http_requests_total{method="GET",route="/boom",status="500"} 2.0' in client.get("/metrics").text
