@@ -234,13 +234,15 @@ def _fit_values(ax, drawn: list[Drawn], log: bool = True) -> None:
     show, the axis fits them all. With `log`, the scale is logarithmic when the fitted values are positive
     and span more than three decades (else lines hug zero).
     """
-    steady = [line for line, values, diverged in drawn if not diverged and np.isfinite(values).any()]
-    fitted = [values for line, values, _ in drawn if line in steady or not steady]
+    fits = [not diverged and np.isfinite(values).any() for _, values, diverged in drawn]
+    if not any(fits):
+        fits = [True] * len(drawn)
+    fitted = [values for (_, values, _), fit in zip(drawn, fits, strict=True) if fit]
     values = np.concatenate(fitted) if fitted else np.empty(0)
     values = values[np.isfinite(values)]  # the points left out (_drawable)
     if log and values.size and values.min() > 0 and values.max() / values.min() > 1e3:
         ax.set_yscale("log")
-    left_out = [line for line, _, _ in drawn if steady and line not in steady]
+    left_out = [line for (line, _, _), fit in zip(drawn, fits, strict=True) if not fit]
     if not left_out:
         return
     for line in left_out:

@@ -14,6 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The request schema's cap on a list of optimizers (api.models), whatever the settings: max_optimizers is at most it.
+MAX_OPTIMIZER_ITEMS = 10_000
+
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
 
@@ -50,7 +53,10 @@ class Settings(BaseSettings):
         10_000_000, ge=1, description="Most numbers a request may send or ask back (gradients plus recorded series)."
     )
     max_optimizers: int = Field(
-        64, ge=1, le=10_000, description="Most optimizer runs in one request (at most 10,000, the schema's cap)."
+        64,
+        ge=1,
+        le=MAX_OPTIMIZER_ITEMS,
+        description="Most optimizer runs in one request (at most 10,000, the schema's cap).",
     )
     max_numbers_in_flight: int = Field(
         20_000_000,

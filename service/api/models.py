@@ -27,6 +27,7 @@ from pydantic import (
 from ..engine import OBJECTIVES, REGISTRY, SERIES, Hyperparameter, Objective, Optimizer, Problem, gradients
 from ..engine.schedules import MAX_EPOCH, SCHEDULES, Schedule, horizon_problem
 from ..engine.simulate import compiles
+from ..settings import MAX_OPTIMIZER_ITEMS
 from .errors import limit_error, path_error, shown
 
 MAX_LABEL = 64
@@ -633,10 +634,10 @@ def tutorial_gradients() -> StrictModel:
 
 
 Series = Literal["params", "learning_rates", "updates", "state"]
-# Hard caps on lists of models and names, whatever the settings: past them, validation reports one error
-# (too_long) instead of one per item, which for an 8 MB body of bad entries took 45 s and 4 GB to answer.
+# Hard caps on lists of models and names, whatever the settings (MAX_OPTIMIZER_ITEMS, with the settings that
+# it bounds): past them, validation reports one error (too_long) instead of one per item, which for an 8 MB
+# body of bad entries took 45 s and 4 GB to answer.
 MAX_RECORD_ITEMS = 16
-MAX_OPTIMIZER_ITEMS = 10_000
 assert set(Series.__args__) == set(SERIES)
 
 MAX_GRID_VALUES = 100_000

@@ -221,8 +221,8 @@ def serve(args: argparse.Namespace, stderr: TextIO) -> int:
     # An option stands for its setting everywhere, in the app's workers too (they read the environment): a
     # bad OPTISCOPE_PORT under --port is not an error, and /version's settings agree with the command line.
     for name in ("host", "port", "workers"):
-        if getattr(args, name) is not None:
-            os.environ[f"OPTISCOPE_{name.upper()}"] = str(getattr(args, name))
+        if (value := getattr(args, name)) is not None:
+            os.environ[f"OPTISCOPE_{name.upper()}"] = str(value)
     get_settings.cache_clear()
     try:
         settings = get_settings()

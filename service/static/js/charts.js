@@ -180,10 +180,10 @@ function pathData(points) {
     .join("");
 }
 
-/** "M x y L ..." for points; with more points than pixels, each pixel column keeps its first, lowest,
- *  highest and last point, so the drawn shape is the same as drawing them all. */
 const OFF_CHART = 1e7; // pixels
 
+/** "M x y L ..." for points; with more points than pixels, each pixel column keeps its first, lowest,
+ *  highest and last point, so the drawn shape is the same as drawing them all. */
 function linePath(xs, ys, sx, sy, width, log) {
   const parts = [];
   let pen = "M";

@@ -53,7 +53,6 @@ function pick(object, keys) {
   return out;
 }
 
-/** "≥ 0", "[0, 1)", "> 0": the bounds a number must respect, as a short hint. */
 /** A bound as written: integers past 2^53 (a seed's 2^63) are not exact in JavaScript: shown as a power. */
 function boundText(value) {
   if (value === undefined || !Number.isInteger(value) || Math.abs(value) <= Number.MAX_SAFE_INTEGER) return value;
@@ -61,6 +60,7 @@ function boundText(value) {
   return 2 ** power === Math.abs(value) ? `${value < 0 ? "-" : ""}2^${power}` : value.toExponential(3);
 }
 
+/** "≥ 0", "[0, 1)", "> 0", "= 2": the bounds a number must respect, as a short hint. */
 function boundsHint(schema) {
   const lo = boundText(schema.minimum ?? schema.exclusiveMinimum);
   const hi = boundText(schema.maximum ?? schema.exclusiveMaximum);
