@@ -30,11 +30,11 @@ from . import batch, compiled
 from .objectives import Problem
 from .registry import Optimizer
 from .simulate import (
+    Checkpoints,
     RunResult,
     RunSpec,
     allocate,
     base_rates,
-    check_deadline,
     compiles,
     finite_step,
     hyper_at,
@@ -91,8 +91,10 @@ def run_closed_loop(
     base = hyper
     with np.errstate(all="ignore"):
         state = optimizer.init(params, initial_hyper(base, rates, per_step))
+        checkpoints = Checkpoints(deadline, steps, optimizer.name)
         for t in range(1, steps + 1):
-            check_deadline(deadline, t, steps, optimizer.name)
+            if t >= checkpoints.next:
+                checkpoints(t)
             if per_step:
                 hyper = hyper_at(base, per_step, t)
             grad = _gradient(problem, params, noise_std, noise, batches)
@@ -165,8 +167,10 @@ def _run_compiled(optimizer, hyper, problem, initial, steps, record, rates, dead
     noise, batches = random_streams(seed)
     diverged_at = None
     with np.errstate(all="ignore"):
+        checkpoints = Checkpoints(deadline, steps, optimizer.name)
         for t in range(1, steps + 1):
-            check_deadline(deadline, t, steps, optimizer.name)
+            if t >= checkpoints.next:
+                checkpoints(t)
             grad = _gradient(problem, params, noise_std, noise, batches)
             grads[t - 1] = grad
             kernel(grads, 0, lanes, *arguments, t - 1, t, rows, 0, *outputs, first_bad)

@@ -1,11 +1,11 @@
 """Progress of long simulations, for callers that show it (the command line's progress bar), and their
 interruption, for callers that stop waiting (the server, when a client goes away).
 
-The drivers already pause every DEADLINE_CHECK_EVERY steps (or chunk of steps) to look at the clock; there
-they also call the reporter installed with `reporting(callback)`, as `callback(step, steps)`, and check the
-event installed with `interruptible(event)`: once it is set they raise `Interrupted`. Context variables
-rather than parameters, so the API layer and every driver need not thread them through for the few callers
-that want them; without them a checkpoint costs a lookup or two.
+The drivers already pause every so often (a step loop about every 10 ms, a compiled one between chunks of
+steps) to look at the clock; there they also call the reporter installed with `reporting(callback)`, as
+`callback(step, steps)`, and check the event installed with `interruptible(event)`: once it is set they
+raise `Interrupted`. Context variables rather than parameters, so the API layer and every driver need not
+thread them through for the few callers that want them; without them a checkpoint costs a lookup or two.
 """
 
 from __future__ import annotations

@@ -3,12 +3,18 @@ minibatch streams, divergence, schedules, and agreement with the open-loop drive
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+
 import numpy as np
 import pytest
 
 from service.engine import OBJECTIVES, REGISTRY, RunSpec, compiled, simulate, simulate_objective
+from service.engine.batch import BudgetExceeded
 from service.engine.closed_loop import random_streams, run_closed_loop
 from tests.fixtures_util import assert_matches
+
+simulate_module = importlib.import_module("service.engine.simulate")  # the package exports its function
 
 
 def objective(name, dim=None, **params):
@@ -189,3 +195,41 @@ def test_compiled_steps_equal_the_numpy_loop(name):
             assert_matches(fast_state[key], state[key], f"{name} case {case} state {key}", rtol=1e-12)
     if optimizer.scales_with_lr:  # the last case: steps of lr = 1e300 overflow the loss at once (Rprop's are clamped)
         assert diverged == 1
+
+
+class Clock:
+    """A stand-in for the engine's `time` module: the clock moves only when a step's gradient is taken."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("engine", ["auto", "reference"])
+def test_slow_steps_stop_within_a_step_of_the_deadline(monkeypatch, engine):
+    # Each gradient costs 40 ms of (fake) time, so a deadline at 10.02 s falls in step 251, and the look at
+    # the clock before step 252 stops the run. A stride of 1,024 steps between looks would have run all
+    # 1,000 steps (40 s); the stride follows the step cost instead.
+    clock = Clock()
+    monkeypatch.setattr(simulate_module, "time", clock)
+    base = OBJECTIVES["rosenbrock"].problem(2)
+
+    def gradient(x):
+        clock.now += 0.04
+        return base.gradient(x)
+
+    problem = dataclasses.replace(base, gradient=gradient)
+    with pytest.raises(BudgetExceeded, match=r"adam stopped at step 252 of 1000: over the time budget"):
+        simulate_objective(problem, [RunSpec(REGISTRY["adam"], {})], 1000, deadline=10.02, engine=engine)
+
+
+def test_fast_steps_look_at_the_clock_at_most_every_1024_steps(monkeypatch):
+    # Steps that take no time: past the first two (which measure a step), the loop pauses every 1,024 steps.
+    monkeypatch.setattr(simulate_module, "time", Clock())
+    paused = []
+    monkeypatch.setattr(simulate_module.progress, "report", lambda step, steps: paused.append(step))
+    simulate(np.zeros((3000, 1)), [RunSpec(REGISTRY["adam"], {})], engine="reference")
+    assert paused[:2] == [1, 2] and all(b - a == 1024 for a, b in zip(paused[1:], paused[2:], strict=False))
+    assert len(paused) == 4
