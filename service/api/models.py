@@ -4,6 +4,7 @@ optimizer to the engine adds its typed, bounded spec here without editing this f
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from difflib import get_close_matches
 from functools import cache
 from itertools import chain, islice
@@ -18,6 +19,8 @@ from pydantic import (
     Field,
     PlainValidator,
     Tag,
+    TypeAdapter,
+    ValidationError,
     WithJsonSchema,
     create_model,
     field_validator,
@@ -196,6 +199,46 @@ class SequenceGradients(StrictModel):
 MAX_MILESTONES = 1000
 
 
+def _first_bad_item(h: Hyperparameter, bounds: dict[str, float]) -> Callable[[Any], Any]:
+    """A list of numbers (a quadratic's D `scales`) checked as a whole, and only its first wrong item
+    reported, as for `values` and `initial`: item by item, [-1] * 200,000 was 200,000 errors in 4.4 s.
+    The error is the one the item alone gets; a list with nothing wrong goes on to the usual validation."""
+    item = TypeAdapter(Annotated[float, Field(**bounds)], config=ConfigDict(strict=True, allow_inf_nan=False))
+
+    def first_bad(value: Any) -> Any:
+        if not isinstance(value, list) or (i := _first_outside(value, h)) is None:
+            return value
+        try:
+            item.validate_python(value[i])
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise path_error(error["type"], error["msg"], i) from None
+        return value
+
+    return first_bad
+
+
+def _first_outside(value: list, h: Hyperparameter) -> int | None:
+    """The index of the first item that is not a finite number within `h`'s bounds, or None."""
+    end = len(value)
+    if not set(map(type, value)) <= NUMBER_TYPES:
+        end = next(i for i, v in enumerate(value) if type(v) not in NUMBER_TYPES)
+    head = value[:end]
+    try:
+        numbers = np.fromiter(head, np.float64, end)
+    except OverflowError:  # an integer beyond float64 (bad too): the numbers before it are looked at
+        end = next(i for i, v in enumerate(head) if not _fits(v))
+        numbers = np.fromiter(head[:end], np.float64, end)
+    good = np.isfinite(numbers)
+    if h.minimum is not None:
+        good &= numbers > h.minimum if h.exclusive_minimum else numbers >= h.minimum
+    if h.maximum is not None:
+        good &= numbers < h.maximum if h.exclusive_maximum else numbers <= h.maximum
+    if not good.all():
+        return int(np.argmin(good))
+    return end if end < len(value) else None
+
+
 def _hyperparameter_field(h: Hyperparameter) -> tuple[Any, Any]:
     bounds: dict[str, float] = {}
     if h.minimum is not None:
@@ -207,7 +250,9 @@ def _hyperparameter_field(h: Hyperparameter) -> tuple[Any, Any]:
         "int": int,
         "bool": bool,
         "int_list": Annotated[list[Annotated[int, Field(ge=0, le=MAX_EPOCH)]], Field(max_length=MAX_MILESTONES)],
-        "float_list": Annotated[list[Annotated[float, Field(**bounds)]], Field(min_length=1)],
+        "float_list": Annotated[
+            list[Annotated[float, Field(**bounds)]], Field(min_length=1), BeforeValidator(_first_bad_item(h, bounds))
+        ],
         "choice": Literal[h.choices] if h.choices else str,
     }[h.kind]
     if h.nullable:

@@ -274,3 +274,30 @@ def test_a_long_list_of_bad_entries_is_one_error_not_one_per_entry(client, body,
         assert answer.status_code == 422
         [error] = answer.json()["detail"]
         assert (error["field"], error["type"]) == (field, "too_long"), error
+
+
+@pytest.mark.parametrize(
+    ("scales", "field", "kind"),
+    [
+        ([-1] * 200_000, "scales[0]", "greater_than"),  # was 200,000 errors in 4.4 s
+        ([1] * 100_000 + [0] + ["x"] * 100_000, "scales[100000]", "greater_than"),
+        ([1] * 100_000 + ["x"] + [0] * 100_000, "scales[100000]", "float_type"),
+        ([1, 2, 10**400, -1], "scales[2]", "float_type"),  # an integer beyond float64 is not a number
+        ([1, -1, 10**400], "scales[1]", "greater_than"),
+        ([1, True], "scales[1]", "float_type"),
+    ],
+)
+def test_a_list_hyperparameter_reports_its_first_bad_item_only(client, scales, field, kind):
+    source = {"kind": "objective", "function": "quadratic", "scales": scales, "steps": 2}
+    for path in ("/simulate", "/sweep"):
+        answer = client.post(path, json={"gradients": source})
+        assert answer.status_code == 422
+        [error] = answer.json()["detail"]
+        assert (error["field"], error["type"]) == (f"gradients.{field}", kind), error
+
+
+def test_a_list_of_good_numbers_passes_the_first_bad_item_check(client):
+    source = {"kind": "objective", "function": "quadratic", "scales": [1, 2.5, 10**300], "steps": 1}
+    assert client.post("/simulate", json={"gradients": source, "optimizers": [{"name": "sgd"}]}).status_code == 200
+    surface = client.get("/objectives/quadratic/surface?scales=-1,-2&resolution=3")
+    assert surface.status_code == 422 and [e["field"] for e in surface.json()["detail"]] == ["query.scales[0]"]
