@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -41,8 +42,8 @@ def limit_error(field: Loc, message: str, kind: str = "limit_exceeded") -> Reque
 
 
 def query_error(field: str, message: str, kind: str = "value_error") -> RequestValidationError:
-    """A 422 at query parameter `field`."""
-    return RequestValidationError([{"type": kind, "loc": ("query", field), "msg": message}])
+    """A 422 at query parameter `field` (a name past 200 characters cut, as in messages)."""
+    return RequestValidationError([{"type": kind, "loc": ("query", cut(field)), "msg": message}])
 
 
 def known_query(*allowed: str) -> Callable[[Request], Awaitable[None]]:
@@ -55,7 +56,7 @@ def known_query(*allowed: str) -> Callable[[Request], Awaitable[None]]:
         for key in request.query_params:
             if key not in allowed:
                 names = ", ".join(allowed) or "none"
-                raise query_error(key, f"Unknown query parameter '{key}'. Allowed: {names}.", "extra_forbidden")
+                raise query_error(key, f"Unknown query parameter {shown(key)}. Allowed: {names}.", "extra_forbidden")
 
     return check
 
@@ -99,6 +100,12 @@ def shown(value: Any, limit: int = 60) -> str:
     `None`), but for strings, quoted as the messages quote names (`'adam'`), not escaped inside the JSON
     body; cut to `limit` characters."""
     text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return cut(text, limit)
+
+
+def cut(text: str, limit: int = 200) -> str:
+    """`text`, or its first `limit` - 1 characters and an ellipsis: a client's name or header in an error
+    (a 5 MB field name is not sent back three times)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -122,8 +129,14 @@ UNAVAILABLE = {
 }
 
 
+# Characters that make a key read as something else in a dotted path.
+AMBIGUOUS_KEY = re.compile(r'[.\[\]"\s]')
+
+
 def readable_path(loc: Loc, body: Any) -> str:
-    """Render a location as `optimizers[0].betta1`, dropping union tags (parts absent from the body)."""
+    """Render a location as `optimizers[0].betta1`, dropping union tags (parts absent from the body). A key
+    that would read ambiguously dotted (empty, or holding a dot, bracket, quote or space) is written
+    quoted in brackets: `grid[""]`, `grid["a.b"]`."""
     parts = list(loc[1:]) if loc and loc[0] == "body" else list(loc)
     text, node = "", body
     for i, part in enumerate(parts):
@@ -136,7 +149,12 @@ def readable_path(loc: Loc, body: Any) -> str:
             present = next((j for j, later in enumerate(rest) if isinstance(later, str) and later in node), None)
             if present is not None and all(isinstance(tag, str) and tag not in node for tag in rest[:present]):
                 continue
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not part or AMBIGUOUS_KEY.search(part):
+            text += '["' + cut(part).replace("\\", "\\\\").replace('"', '\\"') + '"]'
+        else:
+            text += f".{cut(part)}" if text else cut(part)
         if isinstance(node, dict):
             node = node.get(part)
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):

@@ -31,7 +31,7 @@ from ..engine import OBJECTIVES, REGISTRY, SERIES, Hyperparameter, Objective, Op
 from ..engine.schedules import MAX_EPOCH, SCHEDULES, Schedule, horizon_problem
 from ..engine.simulate import compiles
 from ..settings import MAX_OPTIMIZER_ITEMS
-from .errors import limit_error, path_error, shown
+from .errors import cut, limit_error, path_error, shown
 
 MAX_LABEL = 64
 
@@ -57,7 +57,7 @@ class StrictModel(BaseModel):
                     close = get_close_matches(str(key), allowed, n=1)
                     hint = f" Did you mean '{close[0]}'?" if close else ""
                     # Half a surrogate pair (JSON can escape one) cannot go into an error: written escaped.
-                    name = key.encode("utf-8", "backslashreplace").decode("utf-8")
+                    name = cut(key.encode("utf-8", "backslashreplace").decode("utf-8"))
                     raise path_error(
                         "extra_forbidden", f"Unknown field '{name}'.{hint} Allowed: {', '.join(allowed)}.", name
                     )

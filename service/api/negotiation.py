@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from .. import figures
+from .errors import shown
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -78,7 +79,7 @@ def negotiate(accept: str | None, can_draw: bool) -> str:
             f"(pip install 'optiscope[figures]'). Available here: {', '.join(offers)}.",
         )
     raise HTTPException(
-        406, f"Cannot answer with {accept!r}. POST /simulate answers (Accept header): {', '.join(offers)}."
+        406, f"Cannot answer with {shown(accept, 200)}. POST /simulate answers (Accept header): {', '.join(offers)}."
     )
 
 
@@ -95,5 +96,6 @@ async def json_only(request: Request) -> None:
     accept = request.headers.get("accept")
     if accept and accept.strip() and quality(JSON, parse_accept(accept)) == 0:
         raise HTTPException(
-            406, f"Cannot answer with {accept!r}. {request.method} {request.url.path} answers {JSON} only."
+            406,
+            f"Cannot answer with {shown(accept, 200)}. {request.method} {request.url.path[:200]} answers {JSON} only.",
         )

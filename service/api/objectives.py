@@ -18,7 +18,7 @@ from ..engine.objectives import surface as surface_grid
 from .admission import AdmitDep
 from .concurrency import ReceiveDep, run_sized
 from .deps import SettingsDep
-from .errors import UNAVAILABLE, ErrorMessage, count, query_error
+from .errors import UNAVAILABLE, ErrorMessage, count, query_error, shown
 from .metrics import MetricsDep
 from .models import OBJECTIVE_MODELS, OBJECTIVE_SOURCE_FIELDS, ObjectiveInfo, SurfaceResponse, UpdateRule
 from .responses import json_response
@@ -31,7 +31,7 @@ NOT_FOUND = {404: {"model": ErrorMessage, "description": "Unknown function; the 
 
 def find(name: str) -> Objective:
     if name not in OBJECTIVES:
-        raise HTTPException(404, f"Unknown function '{name}'. Known functions: {', '.join(OBJECTIVES)}.")
+        raise HTTPException(404, f"Unknown function {shown(name)}. Known functions: {', '.join(OBJECTIVES)}.")
     return OBJECTIVES[name]
 
 
@@ -97,7 +97,7 @@ def function_parameters(objective: Objective, request: Request) -> dict[str, Any
             continue
         if key not in known:
             allowed = ", ".join([*SURFACE_QUERY, *known])
-            raise query_error(key, f"Unknown query parameter '{key}'. Allowed: {allowed}.", "extra_forbidden")
+            raise query_error(key, f"Unknown query parameter {shown(key)}. Allowed: {allowed}.", "extra_forbidden")
         raw = request.query_params.getlist(key)
         parameter = known[key]
         try:
@@ -112,7 +112,7 @@ def function_parameters(objective: Objective, request: Request) -> dict[str, Any
             else:
                 values[key] = float(raw[-1])
         except (ValueError, KeyError) as exc:
-            raise query_error(key, f"{key}={raw[-1]!r} is not a valid {parameter.kind}") from exc
+            raise query_error(key, f"{key}={shown(raw[-1])} is not a valid {parameter.kind}") from exc
     return values
 
 

@@ -7,7 +7,7 @@ from functools import cache
 from fastapi import APIRouter, HTTPException
 
 from ..engine import REGISTRY, Optimizer
-from .errors import ErrorMessage
+from .errors import ErrorMessage, shown
 from .models import SPEC_MODELS, OptimizerInfo, UpdateRule
 
 router = APIRouter(tags=["optimizers"])
@@ -55,5 +55,5 @@ def list_optimizers() -> list[OptimizerInfo]:
 )
 def get_optimizer(name: str) -> OptimizerInfo:
     if name not in REGISTRY:
-        raise HTTPException(404, f"Unknown optimizer '{name}'. Known optimizers: {', '.join(REGISTRY)}.")
+        raise HTTPException(404, f"Unknown optimizer {shown(name)}. Known optimizers: {', '.join(REGISTRY)}.")
     return info(REGISTRY[name])

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from .errors import ErrorMessage
+from .errors import ErrorMessage, shown
 
 router = APIRouter(tags=["scenarios"])
 
@@ -223,5 +223,5 @@ def list_scenarios() -> list[Scenario]:
 )
 def get_scenario(name: str) -> Scenario:
     if name not in BY_NAME:
-        raise HTTPException(404, f"Unknown scenario '{name}'. Known scenarios: {', '.join(BY_NAME)}.")
+        raise HTTPException(404, f"Unknown scenario {shown(name)}. Known scenarios: {', '.join(BY_NAME)}.")
     return BY_NAME[name]

@@ -25,7 +25,7 @@ def check_value(optimizer, name: str, value: Any, where: tuple) -> None:
     if h is None:
         known = ", ".join(x.name for x in optimizer.hyperparameters)
         raise limit_error(
-            where[:2], f"{optimizer.name} has no hyperparameter {name!r}; it has: {known}", "grid_unknown"
+            where[:2], f"{optimizer.name} has no hyperparameter {shown(name)}; it has: {known}", "grid_unknown"
         )
     ok = {"bool": type(value) is bool, "int": type(value) is int, "float": type(value) in (int, float)}.get(h.kind)
     if not ok:

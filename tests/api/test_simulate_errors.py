@@ -212,6 +212,48 @@ def test_small_inputs_are_echoed_but_large_ones_are_not(client):
     assert "input" not in error(client, {"gradients": {"kind": "sequence", "values": [[1.0] * 5, [1.0]]}})
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "headers"),
+    [
+        ("GET", "/optimizers/" + "x" * 5000, {}),
+        ("GET", "/objectives/" + "x" * 5000, {}),
+        ("GET", "/scenarios/" + "x" * 5000, {}),
+        ("POST", "/simulate", {"accept": "text/" + "x" * 5000}),
+        ("POST", "/sweep", {"accept": "text/" + "x" * 5000}),
+        ("POST", "/simulate?" + "x" * 5000 + "=1", {}),
+        ("GET", "/objectives/rosenbrock/surface?" + "x" * 5000 + "=1", {}),
+        ("GET", "/objectives/rosenbrock/surface?a=" + "x" * 5000, {}),
+    ],
+)
+def test_long_names_and_headers_are_cut_in_errors_not_echoed_whole(client, method, url, headers):
+    response = client.request(method, url, headers=headers, json={} if method == "POST" else None)
+    assert response.status_code in (404, 406, 422)
+    assert "x" * 40 in response.text and "x" * 201 not in response.text and len(response.text) < 1000
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/sweep", {"grid": {"": [1]}}, 'grid[""]'),
+        ("/sweep", {"grid": {"lr": [1], "a.b": [1]}}, 'grid["a.b"]'),
+        ("/simulate", {"optimizers": [{"name": "adam", "": 1}]}, 'optimizers[0][""]'),
+        ("/simulate", {"optimizers": [{"name": "adam", 'say "hi"': 1}]}, 'optimizers[0]["say \\"hi\\""]'),
+        ("/simulate", {"x[0]": 1}, '["x[0]"]'),
+        ("/simulate", {"optimizers": [{"name": "adam", "lr_2": 1}]}, "optimizers[0].lr_2"),
+    ],
+)
+def test_keys_that_would_read_as_a_path_are_quoted_in_the_field(client, path, body, field):
+    [entry] = client.post(path, json=body).json()["detail"]
+    assert entry["field"] == field
+
+
+def test_a_long_unknown_field_is_cut_in_the_error(client):
+    response = client.post("/simulate", json={"optimizers": [{"name": "adam", "k" * 100_000: 1}]})
+    [entry] = response.json()["detail"]
+    assert entry["type"] == "extra_forbidden" and entry["field"] == "optimizers[0]." + "k" * 199 + "…"
+    assert len(response.text) < 1000
+
+
 # JSON may escape half of a surrogate pair; such a string cannot be written back as UTF-8.
 HALF = "\\ud800"
 
