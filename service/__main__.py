@@ -1,4 +1,5 @@
-"""The server, as the container runs it: `python -m service`.
+"""The server, as the container runs it: `python -m service`. With arguments, the `optiscope` command line
+(`python -m service serve --port 8001`): they were silently ignored, and the server started on its usual port.
 
 Host, port, workers, log level and format come from the OPTISCOPE_ settings. On SIGTERM the server
 stops accepting connections, lets the requests in flight finish (up to OPTISCOPE_SHUTDOWN_TIMEOUT
@@ -32,6 +33,10 @@ def run(settings: Settings, host: str | None = None, port: int | None = None, wo
 
 
 def main() -> None:
+    if sys.argv[1:]:
+        from .cli import main as command_line
+
+        sys.exit(command_line(sys.argv[1:]))
     try:
         settings = get_settings()
     except SettingsError as exc:

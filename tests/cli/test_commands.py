@@ -124,6 +124,14 @@ def test_the_console_script_is_installed_and_runs():
     assert result.returncode == 2 and "Known optimizers: sgd, adagrad" in result.stderr
 
 
+def test_python_m_service_with_arguments_is_the_command_line():
+    # Arguments were ignored: `python -m service serve --port 8001` served on 8000.
+    result = subprocess.run([sys.executable, "-m", "service", "--version"], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (0, f"optiscope {__version__}\n")
+    result = subprocess.run([sys.executable, "-m", "service", "serve", "--port", "0"], capture_output=True, text=True)
+    assert result.returncode == 2 and "--port" in result.stderr
+
+
 def test_serve_runs_the_server_as_python_m_service_does(optiscope, monkeypatch):
     from service.settings import get_settings
 
