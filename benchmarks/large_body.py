@@ -1,9 +1,10 @@
 """How long a large request body holds the event loop: a 10 MB gradient sequence (450,000 rows of one
 number, Adam, final parameters only) POSTed to a server while another client probes /healthz every 5 ms.
 
-The body is parsed and validated on the event loop (the simulation itself runs in the thread pool), so the
-slowest probe during the request is about that time. `python -m benchmarks.large_body` runs it alone
-against a fresh server of this checkout; `make bench` reports it with the HTTP measurements.
+The body is parsed and validated in the thread pool, as the simulation is, but the parser and the validator
+hold the GIL for each of their calls: the slowest probe during the request is about the longest of those.
+`python -m benchmarks.large_body` runs it alone against a fresh server of this checkout; `make bench`
+reports it with the HTTP measurements.
 """
 
 from __future__ import annotations
