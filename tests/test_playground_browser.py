@@ -451,6 +451,68 @@ def test_keyboard_focus_stays_on_the_control_that_rebuilt_the_page(page):
     assert page.evaluate("document.activeElement.dataset.run") == "adam"
 
 
+def focused(page, attribute: str) -> str | None:
+    return page.evaluate(f"document.activeElement.getAttribute({attribute!r})")
+
+
+def test_the_source_tabs_take_the_arrow_keys_with_one_tab_stop(page):
+    page.goto("/")
+    draws = drawn(page)
+    assert page.eval_on_selector_all("[role=tab]", "tabs => tabs.map((t) => t.tabIndex)") == [0, -1, -1, -1]
+    page.focus("[data-source=tutorial]")
+    page.keyboard.press("ArrowRight")
+    draws = drawn(page, draws)
+    assert focused(page, "data-source") == "synthetic"
+    assert page.get_attribute("[data-source=synthetic]", "aria-selected") == "true"
+    assert page.get_attribute("[data-source=synthetic]", "tabindex") == "0"
+    page.keyboard.press("End")
+    draws = drawn(page, draws)
+    assert focused(page, "data-source") == "objective"
+    page.keyboard.press("ArrowRight")  # wraps around
+    drawn(page, draws)
+    assert focused(page, "data-source") == "tutorial"
+
+
+def test_remove_and_duplicate_leave_the_focus_on_a_card(page):
+    body = {"optimizers": [{"name": "sgd"}, {"name": "adam"}, {"name": "rmsprop"}]}
+    page.goto(link(body))
+    draws = drawn(page)
+    page.focus('[data-control="optimizers[0].duplicate"]')
+    page.keyboard.press("Enter")
+    draws = drawn(page, draws)
+    assert page.eval_on_selector_all(".card[data-optimizer]", "cards => cards.length") == 4
+    assert focused(page, "data-control") == "optimizers[0].duplicate"
+    page.focus('[data-control="optimizers[1].remove"]')  # the copy: the focus goes to adam's Remove
+    page.keyboard.press("Enter")
+    draws = drawn(page, draws)
+    assert focused(page, "data-control") == "optimizers[1].remove"
+    assert page.get_attribute(".card[data-index='1']", "data-optimizer") == "adam"
+    page.focus('[data-control="optimizers[2].remove"]')  # the last card: the focus goes to the one before
+    page.keyboard.press("Enter")
+    draws = drawn(page, draws)
+    assert focused(page, "data-control") == "optimizers[1].remove"
+    page.keyboard.press("Enter")  # two cards left, then one: its Remove is disabled, so its optimizer
+    drawn(page, draws)
+    assert focused(page, "data-field") == "optimizers[0].name"
+
+
+def test_removing_a_sequential_child_leaves_the_focus_on_the_next(page):
+    schedule = {"kind": "sequential", "schedulers": [{"kind": "constant"}] * 3, "milestones": [10, 20]}
+    page.goto(link({"optimizers": [{"name": "sgd", "lr": 0.1, "schedule": schedule}]}))
+    draws = drawn(page)
+    children = "optimizers[0].schedule.schedulers"
+    page.focus(f'[data-control="{children}[0].remove"]')
+    page.keyboard.press("Enter")
+    draws = drawn(page, draws)
+    assert focused(page, "data-control") == f"{children}[0].remove"
+    page.keyboard.press("Enter")  # one child left, which cannot be removed: "+ add" takes the focus
+    draws = drawn(page, draws)
+    assert focused(page, "data-control") == f"{children}.add"
+    page.keyboard.press("Enter")
+    drawn(page, draws)
+    assert focused(page, "data-control") == f"{children}.add"
+
+
 def test_a_wide_answers_every_coordinate_can_be_picked(page):
     # A select lists 1,000 coordinates; past that the picker is a number field taking any of the D.
     body = {"gradients": {"kind": "synthetic", "steps": 5, "dim": 1500}, "optimizers": [{"name": "adam"}]}

@@ -198,7 +198,7 @@ function defaultObjective() {
 function sourcePanel() {
   const box = $("#source");
   const current = state.view.source || inferSource(state.body);
-  const buttons = h("div", { class: "segmented", role: "tablist" });
+  const buttons = h("div", { class: "segmented", role: "tablist", "aria-label": "Gradient source" });
   for (const [kind, title] of SOURCES) {
     const unavailable = kind !== "tutorial" && !catalog.sources[kind];
     buttons.append(
@@ -206,6 +206,7 @@ function sourcePanel() {
         type: "button",
         role: "tab",
         "aria-selected": String(kind === current),
+        tabindex: kind === current ? "0" : "-1", // one tab stop: the arrows move between the tabs
         class: kind === current ? "active" : "",
         disabled: unavailable,
         title: unavailable ? "This server has no such gradient source yet." : "",
@@ -214,6 +215,7 @@ function sourcePanel() {
       }, title),
     );
   }
+  buttons.addEventListener("keydown", (event) => moveAlongTabs(event, buttons));
   const body = h("div", { class: "source-body" });
   const g = state.body.gradients;
   if (current === "tutorial") {
@@ -230,6 +232,22 @@ function sourcePanel() {
   }
   body.append(initialField());
   box.replaceChildren(h("h2", {}, "Gradients"), buttons, body);
+}
+
+/** The tab pattern's keys: the arrows pick the previous or next source (wrapping), Home and End the first
+ * and last; the picked tab takes the focus and is selected at once. */
+function moveAlongTabs(event, tablist) {
+  const tabs = [...tablist.querySelectorAll("button:not([disabled])")];
+  const at = tabs.indexOf(document.activeElement);
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+  let target = null;
+  if (step) target = tabs[(at + step + tabs.length) % tabs.length];
+  else if (event.key === "Home") target = tabs[0];
+  else if (event.key === "End") target = tabs[tabs.length - 1];
+  if (at < 0 || !target) return;
+  event.preventDefault();
+  target.focus();
+  target.click();
 }
 
 function formatSequence(values) {
@@ -400,16 +418,25 @@ function optimizerCard(spec, index) {
   const header = h("div", { class: "card-head" },
     h("span", { class: "swatch", style: `background:${colorOf(index)}` }),
     nameSelect, label,
-    h("button", { type: "button", class: "icon", title: "Duplicate", "aria-label": "Duplicate", onclick: () => {
-      const copy = structuredClone(spec);
-      if (copy.label) copy.label = `${copy.label} (2)`;
-      list.splice(index + 1, 0, copy);
-      rebuild();
-    } }, icon("copy")),
-    h("button", { type: "button", class: "icon", title: "Remove", "aria-label": "Remove", disabled: list.length === 1, onclick: () => {
-      list.splice(index, 1);
-      rebuild();
-    } }, icon("remove")));
+    h("button", {
+      type: "button", class: "icon", title: "Duplicate", "aria-label": "Duplicate", "data-control": `${path}.duplicate`,
+      onclick: () => {
+        const copy = structuredClone(spec);
+        if (copy.label) copy.label = `${copy.label} (2)`;
+        list.splice(index + 1, 0, copy);
+        rebuild(); // the focus stays on this card's Duplicate
+      },
+    }, icon("copy")),
+    h("button", {
+      type: "button", class: "icon", title: "Remove", "aria-label": "Remove", "data-control": `${path}.remove`,
+      disabled: list.length === 1, onclick: () => {
+        list.splice(index, 1);
+        // The focus goes to the card that took this one's place (or the one before, when it was the last),
+        // on its Remove, or on its optimizer when it is the last card left.
+        const next = Math.min(index, list.length - 1);
+        rebuild(list.length > 1 ? ["data-control", `optimizers[${next}].remove`] : ["data-field", `optimizers[${next}].name`]);
+      },
+    }, icon("remove")));
   const card = h("div", { class: "card", "data-index": index, "data-optimizer": spec.name }, header,
     h("div", { class: "field-error", hidden: true }));
   if (info) {
@@ -468,15 +495,18 @@ function scheduleEditor(schedule, set, path, kinds, title) {
       const fewest = items.length <= (prop.minItems || 0); // SequentialLR needs one schedule at least
       editor.prepend(h("button", {
         type: "button", class: "icon remove-child", title: fewest ? "The last one cannot be removed" : "Remove",
-        "aria-label": "Remove", disabled: fewest, onclick: () => {
+        "aria-label": "Remove", "data-control": `${path}.${name}[${i}].remove`, disabled: fewest, onclick: () => {
           items.splice(i, 1);
           betweenChildren(schedule, chosen, items.length, -1, i);
-          rebuild();
+          // As for a card: the focus goes to the schedule that took this one's place, else to "+ add".
+          const removable = items.length > (prop.minItems || 0);
+          const next = `${path}.${name}[${Math.min(i, items.length - 1)}].remove`;
+          rebuild(["data-control", removable ? next : `${path}.${name}.add`]);
         },
       }, icon("remove")));
       nested.append(editor);
     });
-    nested.append(h("button", { type: "button", class: "link", onclick: () => {
+    nested.append(h("button", { type: "button", class: "link", "data-control": `${path}.${name}.add`, onclick: () => {
       items.push(seededSchedule(children[0]));
       betweenChildren(schedule, chosen, items.length, 1);
       rebuild();
@@ -544,18 +574,18 @@ function holdForPageErrors() {
   return true;
 }
 
-/** Rebuild the panels from the state, keeping keyboard focus on the same control. */
-function rebuild() {
-  const key = focusKey(document.activeElement);
+/** Rebuild the panels from the state, keeping keyboard focus on the same control (or on the one `key`
+ * names: [attribute, value]). */
+function rebuild(key = focusKey(document.activeElement)) {
   sourcePanel();
   optimizersPanel();
   restoreFocus(key);
   changed();
 }
 
-const FOCUS_KEYS = ["data-field", "data-source", "data-run", "id"];
+const FOCUS_KEYS = ["data-field", "data-control", "data-source", "data-run", "id"];
 
-/** What identifies a control across a rebuild: its API field, source, run, or id. */
+/** What identifies a control across a rebuild: its API field, action, source, run, or id. */
 function focusKey(element) {
   if (!element || element === document.body) return null;
   for (const attribute of FOCUS_KEYS) {
