@@ -3540,6 +3540,30 @@ export interface operations {
                 y_axis?: number;
                 /** @description D numbers fixing the other coordinates (default: the start). */
                 at?: number[] | null;
+                /** @description Function parameter (quadratic: Curvature (eigenvalue) of each coordinate, D positive numbers; null: log-spaced from 1 to condition_number). Ranges as in GET /objectives/{name}. `null` for the default. */
+                scales?: number[];
+                /** @description Function parameter (quadratic: Ratio of the largest to the smallest curvature when scales is null (null means 10)). Ranges as in GET /objectives/{name}. `null` for the default. */
+                condition_number?: number;
+                /** @description Function parameter (quadratic: Seed of a random rotation of the axes (numpy default_rng); null: no rotation). Ranges as in GET /objectives/{name}. `null` for the default. */
+                rotation_seed?: number;
+                /** @description Function parameter (rosenbrock: Position of the valley's minimum along x_1; ackley: Depth of the funnel). Ranges as in GET /objectives/{name}. */
+                a?: number;
+                /** @description Function parameter (rosenbrock: Steepness of the valley walls; ackley: Width of the funnel (larger is narrower)). Ranges as in GET /objectives/{name}. */
+                b?: number;
+                /** @description Function parameter (rastrigin: Amplitude of the cosine ripples (0 leaves a plain bowl)). Ranges as in GET /objectives/{name}. */
+                A?: number;
+                /** @description Function parameter (ackley: Frequency of the ripples). Ranges as in GET /objectives/{name}. */
+                c?: number;
+                /** @description Function parameter (logistic_regression: Number of training samples n). Ranges as in GET /objectives/{name}. */
+                n_samples?: number;
+                /** @description Function parameter (logistic_regression: Fraction of samples in which the rarest feature is active; feature j is active with probability density^(j/(D-1))). Ranges as in GET /objectives/{name}. */
+                density?: number;
+                /** @description Function parameter (logistic_regression: L2 regularization strength (added to the loss as l2/2 * |w|^2)). Ranges as in GET /objectives/{name}. */
+                l2?: number;
+                /** @description Function parameter (logistic_regression: Samples per stochastic gradient, drawn without replacement at every step with the source's seed; null: the full batch (exact gradients)). Ranges as in GET /objectives/{name}. `null` for the default. */
+                batch_size?: number;
+                /** @description Function parameter (logistic_regression: Seed of the synthetic data set (numpy default_rng)). Ranges as in GET /objectives/{name}. */
+                data_seed?: number;
             };
             header?: never;
             path: {

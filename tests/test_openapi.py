@@ -152,3 +152,31 @@ def test_each_objective_states_its_dimension_rule_and_the_server_holds_to_it():
             assert answer.status_code == 422, (entry["name"], bad)
             error = answer.json()["detail"][0]
             assert error["field"] == "gradients.dim" and entry["dimensions"]["rule"] in error["msg"], error
+
+
+def test_the_surface_declares_every_function_parameter_it_reads_from_the_query():
+    """Each catalog parameter is an optional query parameter of the surface, with its type, and the server
+    reads it as declared: a comma-separated list for `scales`."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from service.engine import OBJECTIVES
+    from service.main import create_app
+
+    declared = {
+        p["name"]: p for p in json.loads(render())["paths"]["/objectives/{name}/surface"]["get"]["parameters"]
+    }
+    client = TestClient(create_app())
+    types = {"float": "number", "int": "integer", "bool": "boolean", "float_list": "array"}
+    for objective in OBJECTIVES.values():
+        for parameter in objective.parameters:
+            query = declared[parameter.name]
+            assert query["in"] == "query" and not query["required"], parameter.name
+            assert query["schema"]["type"] == types[parameter.kind], parameter.name
+            assert f"{objective.name}: " in query["description"], parameter.name
+            names = client.get(f"/objectives/{objective.name}").json()["parameters"]["properties"]
+            assert parameter.name in names  # (the catalog's schema: the same parameters)
+    assert declared["scales"]["explode"] is False
+    answer = client.get("/objectives/quadratic/surface?scales=1,100&resolution=3&dim=2")
+    assert answer.status_code == 200 and answer.json()["z"][1][1] == 0.0  # the minimum at the origin

@@ -29,6 +29,35 @@ SURFACE_QUERY = ("x_min", "x_max", "y_min", "y_max", "resolution", "dim", "x_axi
 NOT_FOUND = {404: {"model": ErrorMessage, "description": "Unknown function; the message lists the known ones."}}
 
 
+def function_query_parameters() -> list[dict[str, Any]]:
+    """Every function's parameters as optional query parameters of the surface, for the OpenAPI document
+    (the route reads them from the query string itself: which ones apply depends on `name`). A name that
+    several functions share has one kind; its description says what it is for each."""
+    by_name: dict[str, list[tuple[str, Any]]] = {}
+    for objective in OBJECTIVES.values():
+        for parameter in objective.parameters:
+            by_name.setdefault(parameter.name, []).append((objective.name, parameter))
+    declared = []
+    for name, uses in by_name.items():
+        parameter = uses[0][1]
+        schema: dict[str, Any] = {"type": {"float": "number", "int": "integer", "bool": "boolean"}.get(parameter.kind)}
+        if parameter.kind == "float_list":
+            schema = {"type": "array", "items": {"type": "number"}}
+        meanings = "; ".join(f"{function}: {p.description.rstrip('.')}" for function, p in uses)
+        nullable = " `null` for the default." if parameter.nullable else ""
+        declared.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": schema,
+                **({"style": "form", "explode": False} if parameter.kind == "float_list" else {}),
+                "description": f"Function parameter ({meanings}). Ranges as in GET /objectives/{{name}}.{nullable}",
+            }
+        )
+    return declared
+
+
 def find(name: str) -> Objective:
     if name not in OBJECTIVES:
         raise HTTPException(404, f"Unknown function {shown(name)}. Known functions: {', '.join(OBJECTIVES)}.")
@@ -133,6 +162,7 @@ def _validated_source(objective: Objective, dim: int, parameters: dict[str, Any]
     response_model=SurfaceResponse,
     summary="A grid of f values for contour plots (a 2-D slice of an N-D function)",
     responses={**NOT_FOUND, **UNAVAILABLE},
+    openapi_extra={"parameters": function_query_parameters()},
 )
 async def surface(
     name: str,
