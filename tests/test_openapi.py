@@ -164,9 +164,7 @@ def test_the_surface_declares_every_function_parameter_it_reads_from_the_query()
     from service.engine import OBJECTIVES
     from service.main import create_app
 
-    declared = {
-        p["name"]: p for p in json.loads(render())["paths"]["/objectives/{name}/surface"]["get"]["parameters"]
-    }
+    declared = {p["name"]: p for p in json.loads(render())["paths"]["/objectives/{name}/surface"]["get"]["parameters"]}
     client = TestClient(create_app())
     types = {"float": "number", "int": "integer", "bool": "boolean", "float_list": "array"}
     for objective in OBJECTIVES.values():
