@@ -99,7 +99,10 @@ def shown(value: Any, limit: int = 60) -> str:
     """A value of the request, for a message, in JSON's words (`true`, `null`, `[1, 2]`, not Python's `True`,
     `None`), but for strings, quoted as the messages quote names (`'adam'`), not escaped inside the JSON
     body; cut to `limit` characters."""
-    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    except RecursionError:  # lists nested near Python's limit (JSON allows it): what they are, not their text
+        text = "a list nested too deep to show"
     return cut(text, limit)
 
 
@@ -175,6 +178,9 @@ def format_errors(errors: Iterable[dict[str, Any]], body: Any) -> list[dict[str,
             reason = context.get("error") or error["msg"]
             entry.update(field="body", msg=f"The body is not valid JSON: {reason} at character {loc[1]}")
         value = error.get("input")
+        for part in context.get("path", []):  # an error inside its input (a list's first bad item): that item
+            inside = isinstance(value, list) and isinstance(part, int) and -len(value) <= part < len(value)
+            value = value[part] if inside or (isinstance(value, dict) and part in value) else None
         # Echo small scalar inputs only: never a megabyte of gradients back at the client.
         if (
             isinstance(value, bool)

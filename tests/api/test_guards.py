@@ -133,6 +133,18 @@ def test_undecodable_bodies_are_422_json_invalid(client, raw, says):
     assert says in detail["msg"]
 
 
+def test_gradients_nested_near_the_recursion_limit_are_a_422(client):
+    # Deep enough that Python's json reads it but writing the bad item back into the message recursed too
+    # far: a 500. (Which depths reach the message depends on the stack at hand: a range of them is sent,
+    # small bodies read on the event loop, padded ones in the thread pool.)
+    for depth in range(850, 1000, 10):
+        for pad in (b"", b" " * 300_000):
+            values = b"[" * depth + b"1" + b"]" * depth
+            raw = b'{"gradients": {"kind": "sequence", "values": ' + values + b"}}" + pad
+            response = client.post("/simulate", content=raw, headers={"content-type": "application/json"})
+            assert response.status_code == 422, (depth, len(pad), response.text[:200])
+
+
 def test_other_http_errors_keep_their_status(client):
     assert client.get("/optimizers/nope").status_code == 404
     assert client.put("/simulate").status_code == 405

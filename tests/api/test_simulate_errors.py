@@ -209,6 +209,11 @@ def test_a_closed_loop_over_the_values_limit_is_told_what_helps(client_with):
 
 def test_small_inputs_are_echoed_but_large_ones_are_not(client):
     assert error(client, {"optimizers": [{"name": "adam", "lr": -1}]})["input"] == -1
+    # A list's first bad item is echoed, not the list.
+    scales = {"kind": "objective", "function": "quadratic", "scales": [1, -1]}
+    assert error(client, {"gradients": scales})["input"] == -1
+    assert error(client, {"gradients": {"kind": "sequence", "values": [[1.0], ["x"]]}})["input"] == "x"
+    assert error(client, {"initial": [0, True]})["input"] is True
     assert "input" not in error(client, {"gradients": {"kind": "sequence", "values": [[1.0] * 5, [1.0]]}})
 
 
