@@ -18,17 +18,19 @@ are exactly FastAPI's.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import gc
 import inspect
 import json
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
 from typing import Any
 
 from fastapi import Request, Response, params
 from fastapi.routing import APIRoute
 from pydantic_core import from_json
-from starlette.concurrency import run_in_threadpool
 
 try:  # FastAPI 0.16x builds an included route's handler in a context that holds the merged dependencies.
     from fastapi.routing import _effective_route_context_var as _inclusion
@@ -57,8 +59,8 @@ class LeanRoute(APIRoute):
                 return await full(request)
             raw = await request.body()
             try:
-                if len(raw) > THREAD_BODY_BYTES:  # parsed in the thread pool, the event loop answering meanwhile
-                    payload, value = await run_in_threadpool(read_body, body, raw)
+                if len(raw) > THREAD_BODY_BYTES:  # read on another thread, the event loop answering meanwhile
+                    payload, value = await asyncio.get_running_loop().run_in_executor(_readers(), read_body, body, raw)
                 else:
                     payload, value = read_body(body, raw)
             except (ValueError, RecursionError):  # not JSON (or nested past Python's limit): FastAPI's answer
@@ -126,10 +128,19 @@ def _special_parameters(dependant: Any) -> set[str | None]:
 
 # Bodies over this size are read with the garbage collector paused (see `read_body`).
 PAUSE_COLLECTOR_BYTES = 1 << 16
-# Bodies over this size (~10 ms to parse and validate) are read in the thread pool: a 10 MB sequence held
-# the event loop, and every other request, for 0.3 s. The GIL is handed over every 5 ms, so the loop
-# answers meanwhile; the hop costs ~0.1 ms, 1% of such a body's reading.
+# Bodies over this size (~10 ms to parse and validate) are read on another thread: a 10 MB sequence held
+# the event loop, and every other request, for 0.3 s. The GIL is handed over every few milliseconds, so the
+# loop answers meanwhile; the hop costs ~0.1 ms, 1% of such a body's reading. Threads of their own, not
+# the pool's, where simulations hold every thread for up to the compute budget: a body waited 5 s there.
 THREAD_BODY_BYTES = 1 << 18
+READER_THREADS = 2
+
+
+@functools.cache
+def _readers() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=READER_THREADS, thread_name_prefix="optiscope-read")
+
+
 INVALID = object()
 
 

@@ -171,6 +171,8 @@ def test_a_large_body_is_read_off_the_event_loop(monkeypatch):
         for body in (small, large, {**large, "optimizers": [{"name": "nope"}]}):
             assert client.post("/simulate", json=body).status_code in (200, 422)
     assert threads[0] == loop and loop not in threads[1:] and len(threads) == 3, (loop, threads)
+    # On threads of its own: the pool's may all be busy simulating, for up to the compute budget.
+    assert all(name.startswith("optiscope-read") for name in threads[1:]), threads
 
 
 SWEEP_BODIES = [
