@@ -471,6 +471,10 @@ def test_the_source_tabs_take_the_arrow_keys_with_one_tab_stop(page):
     page.keyboard.press("ArrowRight")  # wraps around
     drawn(page, draws)
     assert focused(page, "data-source") == "tutorial"
+    # A source with no tab here (a link from another server, an unknown kind): the first tab is the stop.
+    page.goto(link({"gradients": {"kind": "weird"}, "optimizers": [{"name": "sgd"}]}))
+    page.wait_for_function("document.body.dataset.state === 'invalid' || document.body.dataset.state === 'error'")
+    assert page.eval_on_selector_all("[role=tab]", "tabs => tabs.map((t) => t.tabIndex)") == [0, -1, -1, -1]
 
 
 def test_remove_and_duplicate_leave_the_focus_on_a_card(page):

@@ -199,14 +199,18 @@ function sourcePanel() {
   const box = $("#source");
   const current = state.view.source || inferSource(state.body);
   const buttons = h("div", { class: "segmented", role: "tablist", "aria-label": "Gradient source" });
+  const available = (kind) => kind === "tutorial" || Boolean(catalog.sources[kind]);
+  // The one tab stop: the current source's tab, or the first one when the current source has none here (a
+  // link from a server with more sources, or an unknown kind).
+  const stop = SOURCES.some(([kind]) => kind === current && available(kind)) ? current : SOURCES[0][0];
   for (const [kind, title] of SOURCES) {
-    const unavailable = kind !== "tutorial" && !catalog.sources[kind];
+    const unavailable = !available(kind);
     buttons.append(
       h("button", {
         type: "button",
         role: "tab",
         "aria-selected": String(kind === current),
-        tabindex: kind === current ? "0" : "-1", // one tab stop: the arrows move between the tabs
+        tabindex: kind === stop ? "0" : "-1", // the arrows move between the tabs
         class: kind === current ? "active" : "",
         disabled: unavailable,
         title: unavailable ? "This server has no such gradient source yet." : "",
