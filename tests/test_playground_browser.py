@@ -205,6 +205,24 @@ def test_a_link_with_record_every_plots_the_recorded_steps(page):
         assert min(ticks) <= 20 and max(ticks) >= 80, (chart, ticks)  # not steps 1..10
 
 
+def tick_labels(page, chart: str, anchor: str) -> list[str]:
+    return page.eval_on_selector_all(
+        f"[data-chart={chart}] .ticks text[text-anchor={anchor}]", "texts => texts.map(t => t.textContent)"
+    )
+
+
+def test_an_axis_writes_its_ticks_in_one_format_and_a_short_log_axis_gets_enough(page):
+    # 100,000 steps: not "80000" beside "1e5". Adam's rates on a log axis span under two decades here:
+    # the powers of ten alone were two ticks.
+    body = {"gradients": {"kind": "synthetic", "steps": 100_000}, "optimizers": [{"name": "adam"}], "record_every": 2000}
+    page.goto(link(body, source="synthetic", lrLog=True))
+    drawn(page)
+    labels = [t for t in tick_labels(page, "lr", "middle") if t != "0"]
+    assert len(labels) >= 3 and all("e" in t for t in labels), labels
+    assert [float(t) for t in labels] == sorted(float(t) for t in labels)
+    assert len(tick_labels(page, "lr", "end")) >= 3, tick_labels(page, "lr", "end")
+
+
 def test_copy_as_curl_gives_the_request_the_page_ran(page, server):
     page.goto("/#scenario=warmup_vs_none")
     drawn(page)

@@ -32,10 +32,18 @@ export function formatNumber(value) {
   if (!Number.isFinite(value)) return String(value);
   if (value === 0) return "0";
   const magnitude = Math.abs(value);
-  if (magnitude >= 1e5 || magnitude < 1e-3) {
-    return value.toExponential(2).replace(/\.?0+e/, "e").replace("e+", "e");
-  }
-  return String(Number(value.toPrecision(4)));
+  return magnitude >= 1e5 || magnitude < 1e-3 ? exponential(value) : String(Number(value.toPrecision(4)));
+}
+
+function exponential(value) {
+  return value.toExponential(2).replace(/\.?0+e/, "e").replace("e+", "e");
+}
+
+/** An axis's tick labels, in one format: all written with exponents when any needs one (not 90000 beside
+ * 1e5, or 0.01 beside 1e-4). */
+function tickLabels(ticks) {
+  const exponents = ticks.some((v) => v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3));
+  return ticks.map((v) => (exponents && v !== 0 ? exponential(v) : formatNumber(v)));
 }
 
 function niceStep(span, count) {
@@ -63,7 +71,7 @@ function logTicks(min, max) {
     const v = 10 ** e;
     if (v >= min * 0.999 && v <= max * 1.001) ticks.push(v);
   }
-  if (ticks.length < 2) {
+  if (ticks.length < 3) { // within two decades: 2 and 5 of each decade too
     for (const m of [2, 5]) {
       for (let e = low; e <= high; e++) {
         const v = m * 10 ** e;
@@ -72,7 +80,8 @@ function logTicks(min, max) {
     }
     ticks.sort((a, b) => a - b);
   }
-  return ticks;
+  // Within one decade even those may be two or fewer: evenly spaced values then, as on a linear axis.
+  return ticks.length < 3 ? linearTicks(min, max, 4).filter((v) => v > 0) : ticks;
 }
 
 // Values beyond this magnitude (and, on a log axis, below its inverse) are left out of the lines and
@@ -241,16 +250,18 @@ function linePath(xs, ys, sx, sy, width, log) {
 function drawAxes(svg, box, sx, sy, xTicks, yTicks, xLabel, yLabel, { grid: withGrid = true } = {}) {
   const grid = node("g", { class: "grid", visibility: withGrid ? "visible" : "hidden" }, svg);
   const labels = node("g", { class: "ticks" }, svg);
-  for (const t of yTicks) {
+  const yLabels = tickLabels(yTicks);
+  yTicks.forEach((t, i) => {
     const y = sy(t);
     node("line", { x1: box.left, x2: box.right, y1: y, y2: y }, grid);
-    text(labels, box.left - 6, y + 4, formatNumber(t), { "text-anchor": "end" });
-  }
-  for (const t of xTicks) {
+    text(labels, box.left - 6, y + 4, yLabels[i], { "text-anchor": "end" });
+  });
+  const xLabels = tickLabels(xTicks);
+  xTicks.forEach((t, i) => {
     const x = sx(t);
     node("line", { x1: x, x2: x, y1: box.top, y2: box.bottom }, grid);
-    text(labels, x, box.bottom + 16, formatNumber(t), { "text-anchor": "middle" });
-  }
+    text(labels, x, box.bottom + 16, xLabels[i], { "text-anchor": "middle" });
+  });
   node("rect", { class: "frame", x: box.left, y: box.top, width: box.right - box.left, height: box.bottom - box.top }, svg);
   if (xLabel) text(svg, (box.left + box.right) / 2, box.bottom + 32, xLabel, { class: "axis-label", "text-anchor": "middle" });
   if (yLabel) {
