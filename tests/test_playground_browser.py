@@ -393,6 +393,25 @@ def test_an_input_the_page_cannot_read_holds_the_run_until_it_is_fixed(page):
     assert page_body(page)["optimizers"][0]["lr"] == 0.2 and page_body(page)["optimizers"][3]["lr"] == 0.3
 
 
+def test_the_sequence_box_says_what_it_cannot_read(page):
+    page.goto("/")
+    draws = drawn(page)
+    page.click("[data-source=sequence]")
+    draws = drawn(page, draws)
+    box = "#sequence-values"
+    for typed, says in (
+        ('{"a": 1}', "a JSON object: the values are a list"),
+        ("1, 2, x", "line 1: 'x' is not a number"),
+        ("[1, 2", "not valid JSON"),
+        ("1 2\n3", "every line must hold the same number of coordinates"),
+    ):
+        page.fill(box, typed)
+        assert says in page.inner_text("#source .field-error"), typed
+    page.fill(box, "1, 2\n3, 4")
+    drawn(page, draws)
+    assert page_body(page)["gradients"]["values"] == [[1, 2], [3, 4]]
+
+
 def test_a_link_that_cannot_be_read_says_so_and_an_empty_body_is_the_tutorial(page):
     page.goto("/#s=garbage!!")
     drawn(page)

@@ -263,6 +263,7 @@ function formatSequence(values) {
 function parseSequence(textValue) {
   const trimmed = textValue.trim();
   if (!trimmed) return [null, "enter at least one number"];
+  if (trimmed.startsWith("{")) return [null, "a JSON object: the values are a list, [1, 2, 3] or [[1, 2], [3, 4]]"];
   if (trimmed.startsWith("[")) {
     try {
       return [JSON.parse(trimmed), null];
