@@ -214,7 +214,11 @@ def tick_labels(page, chart: str, anchor: str) -> list[str]:
 def test_an_axis_writes_its_ticks_in_one_format_and_a_short_log_axis_gets_enough(page):
     # 100,000 steps: not "80000" beside "1e5". Adam's rates on a log axis span under two decades here:
     # the powers of ten alone were two ticks.
-    body = {"gradients": {"kind": "synthetic", "steps": 100_000}, "optimizers": [{"name": "adam"}], "record_every": 2000}
+    body = {
+        "gradients": {"kind": "synthetic", "steps": 100_000},
+        "optimizers": [{"name": "adam"}],
+        "record_every": 2000,
+    }
     page.goto(link(body, source="synthetic", lrLog=True))
     drawn(page)
     labels = [t for t in tick_labels(page, "lr", "middle") if t != "0"]
