@@ -2,7 +2,7 @@
 
     {"detail": [{"loc": ["body", "optimizers", 0, "adam", "betta1"], "field": "optimizers[0].betta1",
                  "msg": "Unknown field 'betta1'. Did you mean 'beta1'? Allowed: ...",
-                 "type": "extra_forbidden"}]}
+                 "type": "extra_forbidden", "input": 0.9}]}
 
 Validators that know a sub-path below the field they check (an index into `values`, the field a
 cross-field rule concerns) raise `path_error`; the handler appends that path to the location.
