@@ -27,7 +27,12 @@ import numpy as np
 PANEL_INCHES = (7.0, 5.0)
 DPI = 100
 MAX_POINTS = 4000  # per line; longer series are thinned for drawing (every k-th step plus the last)
-COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+# matplotlib's tab10, then the light partners tab20 pairs them with: runs 11-20 keep their own colours
+# (the playground draws with the same list, in service/static/js/charts.js).
+COLORS = (
+    *("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"),
+    *("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"),
+)
 FORMATS = {"image/svg+xml": "svg", "image/png": "png"}
 
 _lock = threading.Lock()  # matplotlib's font and text caches are not made for concurrent drawing

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -285,3 +287,17 @@ def test_a_data_backed_functions_contour_is_coarser_within_its_evaluation_work(m
     assert data["z"].shape == (side, side) and np.isfinite(data["z"]).all()
     monkeypatch.setattr("service.api.simulate.CONTOUR_WORK", 10 * 10 * request.gradients.work_per_step())
     assert contour({"function": "logistic_regression", "n_samples": 100_000})[1] is None  # not even 11 x 11
+
+
+def test_twenty_runs_have_twenty_colours_the_playground_draws_alike(client):
+    # tab10 repeated from the 11th run; tab20's light partners follow it, in the figures and the playground.
+    body = {"optimizers": [{"name": "sgd", "lr": 0.01 * (k + 1), "label": f"run{k}"} for k in range(20)]}
+    groups = lines_by_id(figure(client, body, "image/svg+xml"))
+    strokes = []
+    for k in range(20):
+        [path] = groups[f"trajectory-run{k}"].iter(f"{SVG_NS}path")
+        strokes.append(re.search(r"stroke: (#[0-9a-f]{6})", path.get("style")).group(1))
+    assert len(set(strokes)) == 20 and strokes == list(figures.COLORS)
+    charts = (Path(figures.__file__).parent / "static" / "js" / "charts.js").read_text(encoding="utf-8")
+    palette = charts[charts.index("const PALETTE") : charts.index("];", charts.index("const PALETTE"))]
+    assert re.findall(r'"(#[0-9a-f]{6})"', palette) == list(figures.COLORS)

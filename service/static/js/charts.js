@@ -3,10 +3,13 @@
 
 const NS = "http://www.w3.org/2000/svg";
 
-// matplotlib's tab10: the figures the service draws use the same colours in the same order.
+// matplotlib's tab10, then the light partners tab20 pairs them with (runs 11-20 keep their own colours):
+// the figures the service draws use the same colours in the same order (service/figures.py).
 const PALETTE = [
   "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+  "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
+  "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
 ];
 
 export function colorOf(index) {
