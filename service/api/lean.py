@@ -19,11 +19,13 @@ are exactly FastAPI's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import inspect
 import json
-from collections.abc import Callable, Coroutine
+import threading
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
 from typing import Any
@@ -156,10 +158,7 @@ def read_body(field: Any, body: bytes) -> tuple[Any, Any]:
     row, and the collections those allocations set off (ever larger ones, over the whole growing document)
     took 4x the parse itself, 0.2 s of a 10 MB sequence's 0.25 s, on the event loop. A parsed document
     holds no reference cycles, so nothing is left uncollected; the collector runs again once it is done."""
-    paused = len(body) > PAUSE_COLLECTOR_BYTES and gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
+    with _collector_paused() if len(body) > PAUSE_COLLECTOR_BYTES else contextlib.nullcontext():
         try:
             payload = read_json(body)
         except ValueError:
@@ -170,9 +169,31 @@ def read_body(field: Any, body: bytes) -> tuple[Any, Any]:
         # A valid document is let go here (a 10 MB sequence's rows take ~40 ms to free, in the thread pool
         # when the body is large); an invalid one goes to FastAPI's handler for its errors.
         return (payload, INVALID) if errors else (None, value)
+
+
+_pause = threading.Lock()
+_readers_pausing = 0
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The collector off while any large body is read: the collector is the whole process's, and two bodies
+    are read at once on the reader threads (the first to finish must not turn it back on under the second).
+    Left alone when something else turned it off."""
+    global _readers_pausing
+    with _pause:
+        ours = _readers_pausing > 0 or gc.isenabled()
+        if ours:
+            _readers_pausing += 1
+            gc.disable()
+    try:
+        yield
     finally:
-        if paused:
-            gc.enable()
+        if ours:
+            with _pause:
+                _readers_pausing -= 1
+                if not _readers_pausing:
+                    gc.enable()
 
 
 def read_json(body: bytes) -> Any:

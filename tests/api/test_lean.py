@@ -152,6 +152,26 @@ def test_a_large_body_is_read_without_garbage_collections():
         gc.callbacks.pop()
 
 
+def test_two_bodies_read_at_once_keep_the_collector_paused_until_both_are_read():
+    from service.api.lean import _collector_paused
+
+    assert gc.isenabled()
+    first, second = _collector_paused(), _collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled(), "the first body read turned the collector back on under the second"
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()  # turned off by someone else: left off
+    try:
+        with _collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_a_large_body_is_read_off_the_event_loop(monkeypatch):
     # Reading a 10 MB sequence held the event loop, and every other request, for ~0.3 s.
     import service.api.lean as lean
