@@ -223,7 +223,7 @@ def _first_outside(value: list, h: Hyperparameter) -> int | None:
     end = len(value)
     if not set(map(type, value)) <= NUMBER_TYPES:
         end = next(i for i, v in enumerate(value) if type(v) not in NUMBER_TYPES)
-    head = value[:end]
+    head = value if end == len(value) else value[:end]
     try:
         numbers = np.fromiter(head, np.float64, end)
     except OverflowError:  # an integer beyond float64 (bad too): the numbers before it are looked at
