@@ -460,6 +460,9 @@ def test_a_phone_sized_screen_has_no_sideways_scroll(browser, server):
         drawn(tab)
         assert tab.evaluate("document.documentElement.scrollWidth") <= 375
         assert tab.evaluate("getComputedStyle(document.querySelector('.controls')).position") == "static"
+        # The scenario picker on its own row, wide enough to read; the summary without a scroll of its own.
+        assert tab.locator("#scenario").bounding_box()["width"] > 250
+        assert tab.evaluate("(s => s.scrollWidth <= s.clientWidth)(document.querySelector('.summary'))")
         # Labels that cannot wrap are shortened in the legend, not pushed past the screen's edge.
         long = [{"name": "adam", "label": "adam_without_any_spaces_in_its_label_which_cannot_wrap_" + c} for c in "ab"]
         tab.goto("about:blank")
