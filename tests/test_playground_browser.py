@@ -482,6 +482,18 @@ def test_a_phone_sized_screen_has_no_sideways_scroll(browser, server):
         context.close()
 
 
+def test_every_hyperparameter_name_is_shown_whole(page, server):
+    # decoupled_weight_decay and initial_accumulator_value were cut at half a card's width.
+    names = [o["name"] for o in httpx.get(server.rstrip("/") + "/optimizers").json()]
+    page.goto(link({"optimizers": [{"name": name} for name in names]}))
+    drawn(page)
+    clipped = page.evaluate(
+        "[...document.querySelectorAll('#optimizers .field > label, #optimizers .toggle')]"
+        ".filter((l) => l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent)"
+    )
+    assert clipped == []
+
+
 def test_keyboard_focus_stays_on_the_control_that_rebuilt_the_page(page):
     page.goto("/")
     draws = drawn(page)

@@ -114,6 +114,8 @@ function isSimple(schema) {
   return s.type === "array" && ["number", "integer"].includes(s.items?.type);
 }
 
+const LONG_NAME = 18; // characters of a field's name that half a card holds, in the monospaced labels
+
 /**
  * One labelled input for property `name` of `schema`. `value` is the current value (undefined: the
  * default applies); `onChange(value)` receives the parsed value, or undefined to go back to the default.
@@ -124,7 +126,8 @@ function field(name, rawSchema, value, onChange, path) {
   const current = value === undefined ? fallback : value;
   const id = `f-${path.replace(/[^A-Za-z0-9]+/g, "-")}`;
   const help = [schema.description, boundsHint(schema)].filter(Boolean).join(" ");
-  const wrap = h("div", { class: "field", "data-name": name });
+  // A name past half a card's width (initial_accumulator_value) takes the whole row rather than being cut.
+  const wrap = h("div", { class: name.length > LONG_NAME ? "field long" : "field", "data-name": name });
   const error = h("div", { class: "field-error", hidden: true });
   const label = h("label", { for: id, title: help }, name);
   const modified = () => wrap.classList.toggle("modified", value !== undefined && value !== fallback);
