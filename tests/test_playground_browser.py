@@ -298,6 +298,17 @@ def test_a_2d_objective_draws_its_contour_with_every_path_and_the_loss(page):
     assert series(page, "contour")["adam"] != paths["adam"]
 
 
+def test_the_contour_leaves_a_margin_around_paths_beyond_its_window(page):
+    # The saddle's paths climb past the window's top: the highest end dot was drawn on the frame.
+    page.goto("/#scenario=saddle_point")
+    drawn(page)
+    page.wait_for_selector("[data-chart=contour] circle.end")
+    frame = page.locator("[data-chart=contour] rect.frame").bounding_box()
+    for dot in page.locator("[data-chart=contour] circle.end").all():
+        box = dot.bounding_box()
+        assert box["y"] >= frame["y"] + 5 and box["y"] + box["height"] <= frame["y"] + frame["height"] - 5, box
+
+
 def test_a_run_flying_off_to_1e300_is_drawn_without_errors(page):
     page.goto("/#scenario=rosenbrock_valley")
     draws = drawn(page)

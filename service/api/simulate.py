@@ -328,8 +328,10 @@ CONTOUR_RESOLUTION = 81
 # (logistic regression on 10^5 samples drew for 12 s, past the compute budget), and none below 11 x 11.
 CONTOUR_WORK = 10**8
 CONTOUR_MIN_RESOLUTION = 11
-# The contour's window is the function's plotting window, widened to hold the paths, but never to more
-# than this many times its own size (a diverging run would otherwise shrink the picture to a dot).
+# The contour's window is the function's plotting window, widened to hold the paths (with a margin of this
+# fraction of the span, so that a path's end is not drawn on the frame), but never to more than
+# CONTOUR_MAX_WIDENING times its own size (a diverging run would otherwise shrink the picture to a dot).
+CONTOUR_PATH_MARGIN = 0.05
 CONTOUR_MAX_WIDENING = 3.0
 
 
@@ -341,8 +343,13 @@ def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
     window = np.array(source.objective.window, dtype=np.float64).reshape(2, 2)  # rows: x and y (min, max)
     points = np.concatenate([np.asarray(run["params"], dtype=np.float64) for run in payload["runs"]])
     center, half = window.mean(axis=1), (window[:, 1] - window[:, 0]) / 2
-    low = np.maximum(np.minimum(window[:, 0], points.min(axis=0)), center - CONTOUR_MAX_WIDENING * half)
-    high = np.minimum(np.maximum(window[:, 1], points.max(axis=0)), center + CONTOUR_MAX_WIDENING * half)
+    first, last = points.min(axis=0), points.max(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # paths out at 1e308: capped below anyway
+        margin = CONTOUR_PATH_MARGIN * (np.maximum(window[:, 1], last) - np.minimum(window[:, 0], first))
+        low = np.where(first < window[:, 0], first - margin, window[:, 0])
+        high = np.where(last > window[:, 1], last + margin, window[:, 1])
+    low = np.maximum(low, center - CONTOUR_MAX_WIDENING * half)
+    high = np.minimum(high, center + CONTOUR_MAX_WIDENING * half)
     resolution = min(CONTOUR_RESOLUTION, math.isqrt(CONTOUR_WORK // source.work_per_step()))
     if resolution < CONTOUR_MIN_RESOLUTION:
         return None  # the figure without its contour: the paths are still drawn

@@ -301,3 +301,23 @@ def test_twenty_runs_have_twenty_colours_the_playground_draws_alike(client):
     charts = (Path(figures.__file__).parent / "static" / "js" / "charts.js").read_text(encoding="utf-8")
     palette = charts[charts.index("const PALETTE") : charts.index("];", charts.index("const PALETTE"))]
     assert re.findall(r'"(#[0-9a-f]{6})"', palette) == list(figures.COLORS)
+
+
+def test_the_contour_holds_every_path_with_a_margin_beyond_its_window():
+    # The saddle scenario's paths climb to y = 3.7, past the window's 2: the contour reached exactly the
+    # highest point, and its run's end dot was drawn on the frame.
+    from service.api.models import SimulateRequest
+    from service.api.simulate import CONTOUR_PATH_MARGIN, contour_surface, run_simulation
+    from service.settings import Settings
+
+    body = {
+        "gradients": {"kind": "objective", "function": "saddle", "steps": 60},
+        "optimizers": [{"name": "sgd", "lr": 0.05}, {"name": "rmsprop", "lr": 0.01}],
+    }
+    request = SimulateRequest.model_validate(body)
+    payload = run_simulation(request, Settings())
+    ys = np.concatenate([np.asarray(run["params"])[:, 1] for run in payload["runs"]])
+    surface = contour_surface(request, payload)
+    assert ys.max() > 2  # (the case at hand)
+    assert surface["y"][-1] == pytest.approx(ys.max() + CONTOUR_PATH_MARGIN * (ys.max() + 2))
+    assert (surface["x"][0], surface["x"][-1], surface["y"][0]) == (-2, 2, -2)  # within the window: as it is

@@ -859,8 +859,10 @@ function summary() {
 
 // --- contour of 2-D objectives ----------------------------------------------------------------------------
 
-// The contour's window: the function's plotting window, widened to hold the paths, but at most this many
-// times its own size (the service's figure does the same).
+// The contour's window: the function's plotting window, widened to hold the paths (and a margin of
+// PATH_MARGIN of the span, so that a path's end is not drawn on the frame), but at most MAX_WIDENING times
+// its own size (the service's figure does the same).
+const PATH_MARGIN = 0.05;
 const MAX_WIDENING = 3;
 
 /** [x_min, x_max, y_min, y_max]: the catalog's window for the function, widened to hold every path. */
@@ -872,8 +874,10 @@ function plotWindow(entry, runs) {
     const center = (lo + hi) / 2;
     const half = (hi - lo) / 2;
     const values = points.map((p) => p[axis]).filter(Number.isFinite);
-    const low = Math.max(Math.min(lo, ...values), center - MAX_WIDENING * half);
-    const high = Math.min(Math.max(hi, ...values), center + MAX_WIDENING * half);
+    const [first, last] = [Math.min(...values), Math.max(...values)];
+    const margin = PATH_MARGIN * (Math.max(hi, last) - Math.min(lo, first));
+    const low = Math.max(first < lo ? first - margin : lo, center - MAX_WIDENING * half);
+    const high = Math.min(last > hi ? last + margin : hi, center + MAX_WIDENING * half);
     return [low, high];
   });
 }
