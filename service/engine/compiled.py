@@ -85,7 +85,9 @@ def cache_dir() -> Path:
     for candidate in (preferred, Path(tempfile.gettempdir()) / f"optiscope-kernels-{os.getuid()}"):
         try:
             candidate.mkdir(parents=True, exist_ok=True)
-            probe = candidate / f".writable-{os.getpid()}"
+            # One probe per thread: threads compiling at once (an app serving before its warm-up) unlinked
+            # each other's probe, and found no writable directory.
+            probe = candidate / f".writable-{os.getpid()}-{threading.get_ident()}"
             probe.touch()
             probe.unlink()
         except OSError:

@@ -399,3 +399,14 @@ def test_long_runs_index_arrays_are_kept_for_two_shapes_only():
     assert batch.recorded_steps(20, 7).tolist() == [7, 14, 20] and batch.recorded_steps(20, 7) is batch.recorded_steps(
         20, 7
     )
+
+
+def test_threads_looking_for_the_kernel_cache_at_once_all_find_it(tmp_path, monkeypatch):
+    # Each probed the directory with the same file (per process): one thread's unlink made another's fail,
+    # and with every candidate failing so, "no writable directory for compiled kernels".
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv(compiled.CACHE_ENV, str(tmp_path / "kernels"))
+    with ThreadPoolExecutor(16) as pool:
+        found = list(pool.map(lambda _: compiled.cache_dir(), range(2000)))
+    assert set(found) == {tmp_path / "kernels"}
