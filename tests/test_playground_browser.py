@@ -225,6 +225,14 @@ def test_an_axis_writes_its_ticks_in_one_format_and_a_short_log_axis_gets_enough
     assert len(labels) >= 3 and all("e" in t for t in labels), labels
     assert [float(t) for t in labels] == sorted(float(t) for t in labels)
     assert len(tick_labels(page, "lr", "end")) >= 3, tick_labels(page, "lr", "end")
+    # A narrow range just below 1e5 takes the digits it needs: "1e5" five times before.
+    body = {"gradients": {"kind": "sequence", "values": [-1] * 80}, "initial": 99960}
+    page.goto("about:blank")
+    page.goto(link(body | {"optimizers": [{"name": "sgd", "lr": 1}]}, source="sequence"))
+    drawn(page)
+    labels = tick_labels(page, "trajectory", "end")
+    assert len(labels) >= 3 and len(set(labels)) == len(labels) and all("e" in t for t in labels), labels
+    assert [float(t) for t in labels] == sorted(float(t) for t in labels)
 
 
 def test_copy_as_curl_gives_the_request_the_page_ran(page, server):

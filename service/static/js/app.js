@@ -841,7 +841,7 @@ function pickCoordinate(event) {
 const SUMMARY_VALUES = 6;
 
 function finalText(values) {
-  const shown = values.slice(0, SUMMARY_VALUES).map(formatNumber).join(", ");
+  const shown = values.slice(0, SUMMARY_VALUES).map((v) => formatNumber(v)).join(", ");
   return values.length > SUMMARY_VALUES ? `${shown}, … (${values.length - SUMMARY_VALUES} more)` : shown;
 }
 

@@ -31,22 +31,29 @@ function text(parent, x, y, content, attrs = {}) {
 
 // --- numbers and ticks -------------------------------------------------------------------------
 
-export function formatNumber(value) {
+/** A number in 4 significant digits (`digits` more or fewer), with an exponent when it is at least 1e5 or
+ * under 1e-3 in magnitude, or when `exponent` says so. */
+export function formatNumber(value, { digits = 4, exponent = false } = {}) {
   if (!Number.isFinite(value)) return String(value);
   if (value === 0) return "0";
   const magnitude = Math.abs(value);
-  return magnitude >= 1e5 || magnitude < 1e-3 ? exponential(value) : String(Number(value.toPrecision(4)));
+  if (exponent || magnitude >= 1e5 || magnitude < 1e-3) {
+    return value.toExponential(digits - 1).replace(/\.?0+e/, "e").replace("e+", "e");
+  }
+  return String(Number(value.toPrecision(digits)));
 }
 
-function exponential(value) {
-  return value.toExponential(2).replace(/\.?0+e/, "e").replace("e+", "e");
-}
-
-/** An axis's tick labels, in one format: all written with exponents when any needs one (not 90000 beside
- * 1e5, or 0.01 beside 1e-4). */
-function tickLabels(ticks) {
-  const exponents = ticks.some((v) => v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3));
-  return ticks.map((v) => (exponents && v !== 0 ? exponential(v) : formatNumber(v)));
+/** An axis's tick labels: as many digits as it takes to tell them apart (a range 1.0001..1.0002 read
+ * "1" five times); on a linear axis, all with exponents when one needs it (not 90000 beside 1e5). A log
+ * axis keeps each decade's own form (0.01, 0.1, 1 rather than 1e0). */
+function tickLabels(ticks, log = false) {
+  const exponent = !log && ticks.some((v) => v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3));
+  let labels = [];
+  for (let digits = 3; digits <= 17; digits++) {
+    labels = ticks.map((v) => formatNumber(v, { digits, exponent }));
+    if (new Set(labels).size === labels.length) break;
+  }
+  return labels;
 }
 
 function niceStep(span, count) {
@@ -250,10 +257,10 @@ function linePath(xs, ys, sx, sy, width, log) {
 
 // --- axes ---------------------------------------------------------------------------------------
 
-function drawAxes(svg, box, sx, sy, xTicks, yTicks, xLabel, yLabel, { grid: withGrid = true } = {}) {
+function drawAxes(svg, box, sx, sy, xTicks, yTicks, xLabel, yLabel, { grid: withGrid = true, yLog = false } = {}) {
   const grid = node("g", { class: "grid", visibility: withGrid ? "visible" : "hidden" }, svg);
   const labels = node("g", { class: "ticks" }, svg);
-  const yLabels = tickLabels(yTicks);
+  const yLabels = tickLabels(yTicks, yLog);
   yTicks.forEach((t, i) => {
     const y = sy(t);
     node("line", { x1: box.left, x2: box.right, y1: y, y2: y }, grid);
@@ -313,7 +320,7 @@ export function lineChart(host, series, { xLabel = "Step", yLabel = "", log = fa
   const sy = scale(yDomain, [box.bottom, box.top], log);
   const xTicks = linearTicks(xDomain[0], xDomain[1], Math.max(3, Math.floor(width / 90)));
   const yTicks = log ? logTicks(...yDomain) : linearTicks(yDomain[0], yDomain[1], 5);
-  drawAxes(svg, box, sx, sy, xTicks, yTicks, xLabel, yLabel);
+  drawAxes(svg, box, sx, sy, xTicks, yTicks, xLabel, yLabel, { yLog: log });
   const lines = node("g", { class: "lines", "clip-path": clip(svg, box) }, svg);
   for (const s of series) {
     const path = node("path", {
