@@ -14,16 +14,16 @@ from .logs import logging_config
 from .settings import Settings, SettingsError, get_settings
 
 
-def run(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
-    """Serve `service.main:app` with the settings' logging and graceful shutdown; `host`, `port` and
-    `workers`, when given, override theirs (the command line's options)."""
+def run(settings: Settings) -> None:
+    """Serve `service.main:app` on the settings' host, port and workers, with their logging and graceful
+    shutdown (`optiscope serve` puts its options into the settings first)."""
     import uvicorn
 
     uvicorn.run(
         "service.main:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
         log_config=logging_config(settings.log_level, settings.log_format),
         log_level=settings.log_level,
         access_log=False,  # the telemetry middleware writes one structured line per request

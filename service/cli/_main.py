@@ -228,7 +228,7 @@ def serve(args: argparse.Namespace, stderr: TextIO) -> int:
         settings = get_settings()
     except SettingsError as exc:
         return fail(stderr, str(exc), EXIT_USAGE)
-    server.run(settings, args.host, args.port, args.workers)
+    server.run(settings)
     return EXIT_OK
 
 
