@@ -31,13 +31,18 @@ function text(parent, x, y, content, attrs = {}) {
 
 // --- numbers and ticks -------------------------------------------------------------------------
 
-/** A number in 4 significant digits (`digits` more or fewer), with an exponent when it is at least 1e5 or
- * under 1e-3 in magnitude, or when `exponent` says so. */
+/** Whether a number is written with an exponent: nonzero and at least 1e5 or under 1e-3 in magnitude. */
+function needsExponent(value) {
+  const magnitude = Math.abs(value);
+  return value !== 0 && (magnitude >= 1e5 || magnitude < 1e-3);
+}
+
+/** A number in 4 significant digits (`digits` more or fewer), with an exponent when it needs one or when
+ * `exponent` says so. */
 export function formatNumber(value, { digits = 4, exponent = false } = {}) {
   if (!Number.isFinite(value)) return String(value);
   if (value === 0) return "0";
-  const magnitude = Math.abs(value);
-  if (exponent || magnitude >= 1e5 || magnitude < 1e-3) {
+  if (exponent || needsExponent(value)) {
     return value.toExponential(digits - 1).replace(/\.?0+e/, "e").replace("e+", "e");
   }
   return String(Number(value.toPrecision(digits)));
@@ -47,7 +52,7 @@ export function formatNumber(value, { digits = 4, exponent = false } = {}) {
  * "1" five times); on a linear axis, all with exponents when one needs it (not 90000 beside 1e5). A log
  * axis keeps each decade's own form (0.01, 0.1, 1 rather than 1e0). */
 function tickLabels(ticks, log = false) {
-  const exponent = !log && ticks.some((v) => v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3));
+  const exponent = !log && ticks.some(needsExponent);
   let labels = [];
   for (let digits = 3; digits <= 17; digits++) {
     labels = ticks.map((v) => formatNumber(v, { digits, exponent }));
