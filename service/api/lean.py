@@ -162,10 +162,10 @@ def read_body(field: Any, body: bytes) -> tuple[Any, Any]:
     """The body parsed as FastAPI would and validated against `field`: (None, the value); (the document,
     `Invalid(errors)`) when it does not validate; or (the document, INVALID) when it is not an object, for
     FastAPI's handler to answer. `read_json` reads it, or, for the few documents it leaves to FastAPI's own
-    parser, `json.loads`, whose ValueError (not JSON) or
-    RecursionError it raises. (So a document nested to within a frame or so of Python's recursion limit, and
-    refused by `read_json` for something else, may be read here where FastAPI's deeper call would not:
-    there FastAPI's own answer depends on how deep its stack happens to be.)
+    parser, `json.loads`, whose ValueError (not JSON) or RecursionError it raises. (So a document nested to
+    within a frame or so of Python's recursion limit, and refused by `read_json` for something else, may be
+    read here where FastAPI's deeper call would not: there FastAPI's own answer depends on how deep its
+    stack happens to be.)
 
     A large body is read with the cyclic garbage collector paused: parsing a sequence creates a list per
     row, and the collections those allocations set off (ever larger ones, over the whole growing document)
