@@ -185,11 +185,16 @@ def page_body(page) -> dict:
     return json.loads(words[words.index("-d") + 1])
 
 
+def tick_labels(page, chart: str, anchor: str) -> list[str]:
+    """A chart's tick labels along x (`anchor` "middle") or y ("end")."""
+    return page.eval_on_selector_all(
+        f"[data-chart={chart}] .ticks text[text-anchor={anchor}]", "texts => texts.map(t => t.textContent)"
+    )
+
+
 def x_ticks(page, chart: str) -> list[float]:
     """The numbers along a chart's x axis."""
-    return page.eval_on_selector_all(
-        f"[data-chart={chart}] .ticks text[text-anchor=middle]", "texts => texts.map(t => Number(t.textContent))"
-    )
+    return [float(t) for t in tick_labels(page, chart, "middle")]
 
 
 def test_a_link_with_record_every_plots_the_recorded_steps(page):
@@ -203,12 +208,6 @@ def test_a_link_with_record_every_plots_the_recorded_steps(page):
     for chart in ("lr", "trajectory", "gradients"):
         ticks = x_ticks(page, chart)
         assert min(ticks) <= 20 and max(ticks) >= 80, (chart, ticks)  # not steps 1..10
-
-
-def tick_labels(page, chart: str, anchor: str) -> list[str]:
-    return page.eval_on_selector_all(
-        f"[data-chart={chart}] .ticks text[text-anchor={anchor}]", "texts => texts.map(t => t.textContent)"
-    )
 
 
 def test_an_axis_writes_its_ticks_in_one_format_and_a_short_log_axis_gets_enough(page):
@@ -327,9 +326,7 @@ def test_a_run_flying_off_to_1e300_is_drawn_without_errors(page):
     # The value axes fit the four runs that stayed finite (within [-2, 3] on Rosenbrock from (-1.2, 1)),
     # not SGD's ~1e56: its line is drawn, leaving the chart, and the others keep their shapes.
     for chart in ("trajectory", "gradients", "loss"):
-        ticks = page.eval_on_selector_all(
-            f"[data-chart={chart}] .ticks text[text-anchor=end]", "ts => ts.map(t => Number(t.textContent))"
-        )
+        ticks = [float(t) for t in tick_labels(page, chart, "end")]
         assert ticks and max(map(abs, ticks)) < 1e4, (chart, ticks)
         paths = series(page, chart)
         assert paths["sgd"] and not any("NaN" in d or "e" in d for d in paths.values()), chart
