@@ -419,6 +419,9 @@ def test_the_sequence_box_says_what_it_cannot_read(page):
     page.click("[data-source=sequence]")
     draws = drawn(page, draws)
     box = "#sequence-values"
+    page.fill(box, "1, 2, 3")
+    draws = drawn(page, draws)
+    assert page.inner_text("#source .hint") == "3 steps × 1 coordinate"
     for typed, says in (
         ('{"a": 1}', "a JSON object: the values are a list"),
         ("1, 2, x", "line 1: 'x' is not a number"),
@@ -427,9 +430,12 @@ def test_the_sequence_box_says_what_it_cannot_read(page):
     ):
         page.fill(box, typed)
         assert says in page.inner_text("#source .field-error"), typed
+        # The charts keep the last sequence that could be read, and the count says it is that one.
+        assert page.inner_text("#source .hint") == "showing the last valid sequence: 3 steps × 1 coordinate"
     page.fill(box, "1, 2\n3, 4")
     drawn(page, draws)
     assert page_body(page)["gradients"]["values"] == [[1, 2], [3, 4]]
+    assert page.inner_text("#source .hint") == "2 steps × 2 coordinates"
 
 
 def test_a_link_that_cannot_be_read_says_so_and_an_empty_body_is_the_tutorial(page):

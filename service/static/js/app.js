@@ -290,9 +290,11 @@ function parseSequence(textValue) {
 
 function sequenceEditor(g) {
   const summary = h("span", { class: "hint" });
-  const describe = (values) => {
+  // While the text is invalid, the charts keep the last valid sequence: the summary says so.
+  const describe = (values, stale = false) => {
     const d = Array.isArray(values?.[0]) ? values[0].length : 1;
-    summary.textContent = `${values?.length ?? 0} steps × ${d} coordinate${d > 1 ? "s" : ""}`;
+    const size = `${values?.length ?? 0} steps × ${d} coordinate${d > 1 ? "s" : ""}`;
+    summary.textContent = stale ? `showing the last valid sequence: ${size}` : size;
   };
   const area = h("textarea", {
     id: "sequence-values",
@@ -304,9 +306,9 @@ function sequenceEditor(g) {
   area.addEventListener("input", () => {
     const [values, problem] = parseSequence(area.value);
     showError(area, problem);
+    describe(problem ? g.values : values, Boolean(problem));
     if (problem) return;
     g.values = values;
-    describe(values);
     changed();
   });
   describe(g.values);
