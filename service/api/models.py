@@ -229,11 +229,7 @@ def _first_outside(value: list, h: Hyperparameter) -> int | None:
     except OverflowError:  # an integer beyond float64 (bad too): the numbers before it are looked at
         end = next(i for i, v in enumerate(head) if not _fits(v))
         numbers = np.fromiter(head[:end], np.float64, end)
-    good = np.isfinite(numbers)
-    if h.minimum is not None:
-        good &= numbers > h.minimum if h.exclusive_minimum else numbers >= h.minimum
-    if h.maximum is not None:
-        good &= numbers < h.maximum if h.exclusive_maximum else numbers <= h.maximum
+    good = np.isfinite(numbers) & ~h.outside(numbers)
     if not good.all():
         return int(np.argmin(good))
     return end if end < len(value) else None

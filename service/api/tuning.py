@@ -32,13 +32,9 @@ def check_value(optimizer, name: str, value: Any, where: tuple) -> None:
         raise limit_error(where, f"{shown(value)} is not a valid {h.kind} for {optimizer.name}.{name}", "grid_type")
     if h.kind == "bool":
         return
-    low, high = h.minimum, h.maximum
-    if low is not None and (value < low or (h.exclusive_minimum and value == low)):
-        sign = ">" if h.exclusive_minimum else ">="
-        raise limit_error(where, f"{optimizer.name}.{name} must be {sign} {low}, got {value}", "grid_range")
-    if high is not None and (value > high or (h.exclusive_maximum and value == high)):
-        sign = "<" if h.exclusive_maximum else "<="
-        raise limit_error(where, f"{optimizer.name}.{name} must be {sign} {high}, got {value}", "grid_range")
+    if broken := h.outside(value):
+        sign, bound = broken
+        raise limit_error(where, f"{optimizer.name}.{name} must be {sign} {bound}, got {value}", "grid_range")
 
 
 def scheduled(spec, optimizer) -> set[str]:

@@ -44,6 +44,22 @@ class Hyperparameter:
     nullable: bool = False
     choices: tuple[str, ...] = ()
 
+    def outside(self, x: Any) -> Any:
+        """The bound `x` breaks, as `(">=", minimum)` or `("<", maximum)`, or None. `x` may be an array
+        (of float64): the answer is then a boolean array, True where an item breaks either bound."""
+        low = high = False
+        if self.minimum is not None:
+            low = x <= self.minimum if self.exclusive_minimum else x < self.minimum
+        if self.maximum is not None:
+            high = x >= self.maximum if self.exclusive_maximum else x > self.maximum
+        if isinstance(x, np.ndarray):
+            return np.logical_or(low, high)
+        if low:
+            return (">" if self.exclusive_minimum else ">=", self.minimum)
+        if high:
+            return ("<" if self.exclusive_maximum else "<=", self.maximum)
+        return None
+
 
 def no_constraints(hyper: Any) -> list[tuple[str, str]]:
     return []

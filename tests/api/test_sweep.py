@@ -175,6 +175,10 @@ def test_distances_scale_only_where_squares_leave_float64():
     [
         ({"grid": {"betta1": [0.9]}}, "grid.betta1", "sgd has no hyperparameter 'betta1'"),
         ({"grid": {"lr": [-1]}}, "grid.lr[0]", "must be >= 0.0, got -1"),
+        ({"optimizers": [{"name": "adam"}], "grid": {"beta1": [0.5, 1]}}, "grid.beta1[1]", "must be < 1.0, got 1"),
+        ({"optimizers": [{"name": "rprop"}], "grid": {"eta_minus": [0.0]}}, "grid.eta_minus[0]", "must be > 0.0"),
+        ({"optimizers": [{"name": "rprop"}], "grid": {"eta_minus": [1.5]}}, "grid.eta_minus[0]", "must be < 1.0"),
+        ({"optimizers": [{"name": "rprop"}], "grid": {"eta_plus": [2, 1]}}, "grid.eta_plus[1]", "must be > 1.0, got 1"),
         ({"grid": {"lr": [True]}}, "grid.lr[0]", "true is not a valid float for sgd.lr"),  # JSON's words
         ({"grid": {"lr": {"logspace": [0, 1]}}}, "grid.lr.logspace", "[start, stop, num]"),
         ({"grid": {"lr": {"logspace": [-4, 0, 0]}}}, "grid.lr.logspace[2]", "num must be an integer"),
