@@ -1517,7 +1517,7 @@ export interface components {
             function: string;
             /**
              * Parameters
-             * @description Every function parameter, resolved.
+             * @description Every function parameter, defaults filled in; a null has the meaning the catalog gives it (a quadratic's condition_number: 10 when scales is null).
              */
             parameters: {
                 [key: string]: unknown;
@@ -2652,7 +2652,7 @@ export interface components {
             dim: number;
             /**
              * Parameters
-             * @description Every function parameter, resolved.
+             * @description Every function parameter, defaults filled in (a null as in the catalog).
              */
             parameters: {
                 [key: string]: unknown;

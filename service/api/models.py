@@ -256,7 +256,8 @@ def _hyperparameter_field(h: Hyperparameter) -> tuple[Any, Any]:
     if h.kind in ("int_list", "float_list", "choice", "bool"):
         bounds = {}
     default = list(h.default) if isinstance(h.default, list | tuple) else h.default
-    return python_type, Field(default, description=h.description, **bounds)
+    extra = {"x-null-means": h.null_means} if h.null_means else None
+    return python_type, Field(default, description=h.description, json_schema_extra=extra, **bounds)
 
 
 # --- schedules, one model per kind ---------------------------------------------------------------
@@ -1035,7 +1036,10 @@ def _recorded(series: Any, name: str, remedy: str = _RECORD_IT) -> Any:
 
 class ObjectiveSummary(BaseModel):
     function: str
-    parameters: dict[str, Any] = Field(description="Every function parameter, resolved.")
+    parameters: dict[str, Any] = Field(
+        description="Every function parameter, defaults filled in; a null has the meaning the catalog gives it "
+        "(a quadratic's condition_number: 10 when scales is null)."
+    )
     initial: list[float] = Field(description="The start point (the function's default unless `initial` was given).")
     minima: Rows | None = Field(description="Known global minimizers (rows of D), or null where none is known.")
     minimum_value: float | None = Field(description="f at the global minima, or null.")
@@ -1164,7 +1168,9 @@ class ObjectiveInfo(BaseModel):
 class SurfaceResponse(BaseModel):
     function: str
     dim: int
-    parameters: dict[str, Any] = Field(description="Every function parameter, resolved.")
+    parameters: dict[str, Any] = Field(
+        description="Every function parameter, defaults filled in (a null as in the catalog)."
+    )
     x_axis: int = Field(description="Coordinate along x.")
     y_axis: int = Field(description="Coordinate along y.")
     at: list[float] = Field(description="The point whose other coordinates the slice keeps (D numbers).")

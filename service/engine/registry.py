@@ -43,6 +43,7 @@ class Hyperparameter:
     exclusive_maximum: bool = False
     nullable: bool = False
     choices: tuple[str, ...] = ()
+    null_means: str = ""  # what null stands for, in a few words (a form's placeholder)
 
     def outside(self, x: Any) -> Any:
         """The bound `x` breaks, as `(">=", minimum)` or `("<", maximum)`, or None. `x` may be an array

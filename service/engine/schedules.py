@@ -161,6 +161,7 @@ SCHEDULES: dict[str, Schedule] = {
                     minimum=1,
                     maximum=MAX_EPOCH,
                     nullable=True,
+                    null_means="the run's steps",
                 ),
                 _factor("pct_start", 0.3, "Fraction of the cycle spent increasing the lr."),
                 Hyperparameter(

@@ -78,3 +78,22 @@ def test_unknown_optimizer_is_a_404_listing_the_known_ones(client):
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_every_nullable_parameter_says_what_null_means(client):
+    """A form shows `x-null-means` where a null field's value would be (Logistic's batch_size: the full
+    batch, not something "auto")."""
+    said = {}
+    for url, key in (("/optimizers", "hyperparameters"), ("/objectives", "parameters"), ("/schedules", "parameters")):
+        for entry in client.get(url).json():
+            for name, prop in entry[key]["properties"].items():
+                if {"type": "null"} in prop.get("anyOf", []):
+                    said[f"{entry.get('name') or entry['kind']}.{name}"] = prop.get("x-null-means")
+    assert said == {
+        "adafactor.eps1": "machine epsilon",
+        "quadratic.scales": "from condition_number",
+        "quadratic.condition_number": "10",
+        "quadratic.rotation_seed": "no rotation",
+        "logistic_regression.batch_size": "full batch",
+        "onecycle.total_steps": "the run's steps",
+    }

@@ -124,6 +124,7 @@ LOGISTIC_REGRESSION = Objective(
             minimum=1,
             maximum=MAX_SAMPLES,
             nullable=True,
+            null_means="full batch",
         ),
         Hyperparameter(
             "data_seed",

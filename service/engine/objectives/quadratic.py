@@ -96,6 +96,7 @@ QUADRATIC = Objective(
             minimum=0.0,
             exclusive_minimum=True,
             nullable=True,
+            null_means="from condition_number",
         ),
         Hyperparameter(
             "condition_number",
@@ -104,6 +105,7 @@ QUADRATIC = Objective(
             f"{DEFAULT_CONDITION_NUMBER:g}).",
             minimum=1.0,
             nullable=True,
+            null_means=f"{DEFAULT_CONDITION_NUMBER:g}",
         ),
         Hyperparameter(
             "rotation_seed",
@@ -114,6 +116,7 @@ QUADRATIC = Objective(
             maximum=2**63,
             exclusive_maximum=True,
             nullable=True,
+            null_means="no rotation",
         ),
     ),
     build=build,

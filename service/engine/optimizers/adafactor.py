@@ -85,6 +85,7 @@ OPTIMIZER = Optimizer(
             "the machine epsilon of the dtype: 2.220446049250313e-16 for float64.",
             minimum=0.0,
             nullable=True,
+            null_means="machine epsilon",
         ),
         Hyperparameter("eps2", 1e-3, "Floor on the parameters' RMS in the relative step size alpha.", minimum=0.0),
         Hyperparameter("d", 1.0, "Clipping threshold on the RMS of the normalized update (d >= 1).", minimum=1.0),

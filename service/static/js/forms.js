@@ -42,7 +42,7 @@ function unwrapNullable(schema) {
   if (!branches) return [schema, false];
   const real = branches.filter((b) => b.type !== "null");
   if (real.length === 1 && real.length < branches.length) {
-    return [{ ...real[0], ...pick(schema, ["default", "description", "title"]) }, true];
+    return [{ ...real[0], ...pick(schema, ["default", "description", "title", "x-null-means"]) }, true];
   }
   return [schema, false];
 }
@@ -160,7 +160,7 @@ function field(name, rawSchema, value, onChange, path) {
       id,
       value: shown,
       inputmode: isList || schema.type === "string" ? "text" : "decimal",
-      placeholder: nullable ? "auto" : isList ? "e.g. 10, 20" : numberText(fallback),
+      placeholder: nullable ? schema["x-null-means"] || "none" : isList ? "e.g. 10, 20" : numberText(fallback),
       autocomplete: "off",
       spellcheck: "false",
       "data-field": path,
