@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.engine import REGISTRY, RunSpec, gradients, run, simulate_source
+from service.engine import REGISTRY, RunSpec, gradients, run, simulate, simulate_source
 
 NAMES = list(REGISTRY)
 T, D = 120, 3
@@ -362,3 +362,26 @@ def test_radam_switches_on_only_where_rho_t_can_pass_5(beta2, first):
     rates = open_loop("radam", grads, lr=0.01, beta2=beta2)[2]["learning_rates"][:, 0]
     switched = np.flatnonzero(rates != 0.01)
     assert (int(switched[0]) + 1 if switched.size else None) == first
+
+
+@pytest.mark.parametrize("engine", ["auto", "reference"])
+@pytest.mark.parametrize(
+    ("name", "hyper", "grad", "after_one_step"),
+    [
+        # |g| = 2e154 > sqrt(float64 max): g * g alone overflows, but torch's addcmul forms (1 - beta2) g first
+        # and then its square average 4e305 is finite. Step one of Adam moves by lr (m_hat / sqrt(v_hat) = 1),
+        # RAdam's by lr * g (momentum SGD before rectification); NAdam divides v by 1 - beta2 before its root,
+        # inf, and does not move (all three as torch 2.13 does).
+        ("adam", {}, 2e154, -1e-3),
+        ("nadam", {}, 2e154, 0.0),
+        ("radam", {}, 2e154, -1e-3 * 2e154),
+        # beta = 1 keeps the average at zero whatever g is (not 0 * inf = NaN): Adadelta's ratio is
+        # sqrt(eps) / sqrt(eps) = 1, RMSProp divides by eps alone.
+        ("adadelta", {"rho": 1.0}, 1e200, -1e200),
+        ("rmsprop", {"alpha": 1.0}, 1e200, -0.01 / 1e-8 * 1e200),
+    ],
+)
+def test_square_averages_take_large_gradients_as_torch_does(engine, name, hyper, grad, after_one_step):
+    result = simulate(np.array([[grad]]), [RunSpec(REGISTRY[name], hyper)], engine=engine)[0]
+    assert result.diverged_at is None
+    assert result.series["params"][1, 0] == pytest.approx(after_one_step, rel=1e-15)

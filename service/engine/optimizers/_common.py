@@ -46,6 +46,14 @@ DECOUPLED_WEIGHT_DECAY = Hyperparameter(
 )
 
 
+def square_average(average, beta, g):
+    """torch's ``average.mul_(beta).addcmul_(g, g, value=1 - beta)``, its factors in torch's order: (1 − β)·g
+    first, then times g, so a |g| past √(float64 max) ≈ 1.34e154 overflows only where the average itself
+    would, and β = 1 keeps the average whatever g is. (torch's CPU kernel also fuses the last multiply and
+    add into one rounding, which numpy cannot: the two differ by an ulp at times.)"""
+    return beta * average + ((1 - beta) * g) * g
+
+
 def lerp(start, end, weight):
     """torch.lerp: ``start + weight * (end - start)``, evaluated from the nearer end as torch does.
 

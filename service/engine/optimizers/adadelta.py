@@ -32,10 +32,10 @@ def step(grad, params, state: AdadeltaState, hyper, lr, t: int):
     if hyper.weight_decay != 0:
         g = g + hyper.weight_decay * params
     rho, eps = hyper.rho, hyper.eps
-    square_avg = rho * state.square_avg + (1 - rho) * (g * g)
+    square_avg = _common.square_average(state.square_avg, rho, g)
     ratio = np.sqrt(state.acc_delta + eps) / np.sqrt(square_avg + eps)
     delta = ratio * g
-    acc_delta = rho * state.acc_delta + (1 - rho) * (delta * delta)
+    acc_delta = _common.square_average(state.acc_delta, rho, delta)
     rate = lr * ratio
     return -(lr * delta), rate, AdadeltaState(square_avg, acc_delta)
 

@@ -39,7 +39,7 @@ def adam_step(grad, params, state: AdamState, lr, t: int, hyper, decoupled: bool
         else:
             g = g + hyper.weight_decay * params
     exp_avg = _common.lerp(state.exp_avg, g, 1 - hyper.beta1)
-    exp_avg_sq = hyper.beta2 * state.exp_avg_sq + (1 - hyper.beta2) * (g * g)
+    exp_avg_sq = _common.square_average(state.exp_avg_sq, hyper.beta2, g)
     max_exp_avg_sq = state.max_exp_avg_sq
     second = exp_avg_sq
     if hyper.amsgrad:

@@ -42,7 +42,7 @@ def step(grad, params, state: NAdamState, hyper, lr, t: int):
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * hyper.momentum_decay))
     mu_product = state.mu_product * mu
     exp_avg = _common.lerp(state.exp_avg, g, 1 - beta1)
-    exp_avg_sq = beta2 * state.exp_avg_sq + (1 - beta2) * (g * g)
+    exp_avg_sq = _common.square_average(state.exp_avg_sq, beta2, g)
     rate = lr / (np.sqrt(exp_avg_sq / _common.bias_correction(beta2, t)) + hyper.eps)
     direction = (1.0 - mu) / (1.0 - mu_product) * g + mu_next / (1.0 - mu_product * mu_next) * exp_avg
     return decay - rate * direction, rate, NAdamState(exp_avg, exp_avg_sq, mu_product)

@@ -38,7 +38,7 @@ def step(grad, params, state: RAdamState, hyper, lr, t: int):
             g = g + hyper.weight_decay * params
     beta1, beta2 = hyper.beta1, hyper.beta2
     exp_avg = _common.lerp(state.exp_avg, g, 1 - beta1)
-    exp_avg_sq = beta2 * state.exp_avg_sq + (1 - beta2) * (g * g)
+    exp_avg_sq = _common.square_average(state.exp_avg_sq, beta2, g)
     correction2 = 1 - beta2**t
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * t * beta2**t / correction2

@@ -34,10 +34,10 @@ def step(grad, params, state: RMSpropState, hyper, lr, t: int):
     if hyper.weight_decay != 0:
         g = g + hyper.weight_decay * params
     alpha = hyper.alpha
-    square_avg = alpha * state.square_avg + (1 - alpha) * (g * g)
+    square_avg = _common.square_average(state.square_avg, alpha, g)
     grad_avg = state.grad_avg
     if hyper.centered:
-        grad_avg = grad_avg + (1 - alpha) * (g - grad_avg)
+        grad_avg = _common.lerp(grad_avg, g, 1 - alpha)
         denom = np.sqrt(square_avg - grad_avg * grad_avg) + hyper.eps
     else:
         denom = np.sqrt(square_avg) + hyper.eps
