@@ -75,5 +75,10 @@ def logging_config(level: str = "info", fmt: str = "json") -> dict[str, Any]:
         "formatters": {"default": formatter},
         "handlers": {"default": handler},
         # uvicorn's access log is off (`access_log=False`): the request line comes from our middleware.
-        "loggers": {"optiscope": logger, "uvicorn": logger, "uvicorn.error": {"level": level.upper()}},
+        "loggers": {
+            "optiscope": logger,
+            "uvicorn": logger,
+            "uvicorn.error": {"level": level.upper()},
+            "py.warnings": logger,  # the app's lifespan captures Python's warnings
+        },
     }

@@ -50,7 +50,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     compile_all()
     log.info("engine ready in %.2f s", time.perf_counter() - started)
-    yield
+    # Python's warnings (a font without a glyph of a label's, numpy's overflow in a far-off contour) are log
+    # lines in the log's format (logger `py.warnings`), not raw text in between.
+    logging.captureWarnings(True)
+    try:
+        yield
+    finally:
+        logging.captureWarnings(False)
 
 
 def operation_id(route: APIRoute) -> str:

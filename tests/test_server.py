@@ -68,6 +68,10 @@ def test_container_command_serves_probes_and_logs_json_lines(tmp_path):
         status, headers, body = server.post_json("/simulate", {})
         assert status == 200 and json.loads(body)["steps"] == 50
         request_id = headers["x-request-id"]
+        # A label the figure's font has no glyph for: matplotlib's warning is a JSON line too.
+        crab = json.dumps({"optimizers": [{"name": "sgd", "label": "\U0001f980"}]}).encode()
+        png = {"content-type": "application/json", "accept": "image/png"}
+        assert server.request("POST", "/simulate", crab, png)[0] == 200
         # The image's HEALTHCHECK, run against this server.
         env = {"OPTISCOPE_PORT": str(server.port), "PATH": "/usr/bin:/bin"}
         check = subprocess.run([sys.executable, "-m", "service.healthcheck"], cwd=ROOT, env=env, timeout=10)
@@ -83,11 +87,14 @@ def test_container_command_serves_probes_and_logs_json_lines(tmp_path):
             ("GET", "/readyz", 200),
             ("GET", "/version", 200),
             ("POST", "/simulate", 200),
+            ("POST", "/simulate", 200),
             ("GET", "/healthz", 200),  # the HEALTHCHECK
         ][-len(access) :]
     )
     assert any(a["request_id"] == request_id and a["duration_ms"] > 0 for a in access)
     assert any(line["logger"].startswith("uvicorn") for line in lines)  # uvicorn's own lines are JSON too
+    [glyph] = [line for line in lines if line["logger"] == "py.warnings"]
+    assert "Glyph 129408" in glyph["msg"] and glyph["level"] == "warning"
 
 
 def test_healthcheck_fails_when_nothing_listens(tmp_path):

@@ -4,6 +4,7 @@ optimizer to the engine adds its typed, bounded spec here without editing this f
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from difflib import get_close_matches
 from functools import cache
@@ -12,6 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 import numpy as np
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -27,6 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ..engine import OBJECTIVES, REGISTRY, SERIES, Hyperparameter, Objective, Optimizer, Problem, gradients
 from ..engine.schedules import MAX_EPOCH, SCHEDULES, Schedule, horizon_problem
@@ -39,7 +42,25 @@ MAX_LABEL = 64
 
 # A label comes back in the answer (JSON, CSV, figure legends). Its constraints sit in the type, so that
 # pydantic reads it as text, refusing half a surrogate pair (JSON can escape one, UTF-8 cannot write it).
-Label = Annotated[str, Field(min_length=1, max_length=MAX_LABEL)]
+# Control characters (Unicode's Cc: U+0000-U+001F, U+007F-U+009F) are refused too: XML (an SVG figure's
+# text) cannot hold most of them, and a terminal would act on them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(label: str) -> str:
+    if found := CONTROL_CHARACTERS.search(label):
+        raise PydanticCustomError(
+            "control_character",
+            f"A label cannot hold control characters: U+{ord(found.group()):04X} at position {found.start()}.",
+        )
+    return label
+
+
+Label = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_LABEL, json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}),
+    AfterValidator(_printable),
+]
 
 
 class StrictModel(BaseModel):

@@ -51,6 +51,11 @@ def error(client, body, raw: bytes | None = None):
             "dampening = 0",
         ),
         ({"optimizers": [{"name": "sgd", "label": ""}]}, "optimizers[0].label", "string_too_short", "1"),
+        # an SVG figure's text cannot hold U+0001, a terminal acts on ESC
+        ({"optimizers": [{"name": "sgd", "label": "a\x01"}]}, "optimizers[0].label", "control_character", "U+0001 at"),
+        ({"optimizers": [{"name": "sgd", "label": "\x1b[2J"}]}, "optimizers[0].label", "control_character", "U+001B"),
+        ({"optimizers": [{"name": "sgd", "label": "a\nb"}]}, "optimizers[0].label", "control_character", "U+000A"),
+        ({"optimizers": [{"name": "sgd", "label": "\x85"}]}, "optimizers[0].label", "control_character", "U+0085"),
         ({"optimizers": []}, "optimizers", "too_short", "at least 1"),
         ({"gradients": {"kind": "file"}}, "gradients", "union_tag_invalid", "'sequence', 'synthetic'"),
         ({"gradients": {"kind": "sequence", "values": []}}, "gradients.values", "values", "non-empty"),
