@@ -2723,7 +2723,7 @@ export interface components {
             };
             /**
              * Score
-             * @description Lower is better; null when the configuration diverged.
+             * @description Lower is better; null when the configuration diverged or its score is beyond float64.
              */
             score: number | null;
             /** Diverged At */
@@ -2751,7 +2751,7 @@ export interface components {
             };
             /** Configurations */
             configurations: components["schemas"]["SweepConfiguration"][];
-            /** @description The lowest score; null when every configuration diverged. */
+            /** @description The lowest score; null when no configuration has one. */
             best: components["schemas"]["SweepBest"] | null;
         };
         /**
@@ -2912,12 +2912,12 @@ export interface components {
             values: number[];
             /**
              * Scores
-             * @description Score per value; null where the run diverged.
+             * @description Score per value; null where the run diverged or its score is beyond float64.
              */
             scores: (number | null)[];
             /**
              * Chosen
-             * @description The lr with the lowest score (the run uses it); null if all diverged.
+             * @description The lr with the lowest score (the run uses it); null if no value has a score.
              */
             chosen: number | null;
         };

@@ -1021,13 +1021,19 @@ class Tuning(BaseModel):
     parameter: Literal["lr"]
     score: Literal["final_distance", "final_loss"] = Field(description="What the scores measure (lower is better).")
     values: list[float] = Field(description="The lr values tried.")
-    scores: list[float | None] = Field(description="Score per value; null where the run diverged.")
-    chosen: float | None = Field(description="The lr with the lowest score (the run uses it); null if all diverged.")
+    scores: list[float | None] = Field(
+        description="Score per value; null where the run diverged or its score is beyond float64."
+    )
+    chosen: float | None = Field(
+        description="The lr with the lowest score (the run uses it); null if no value has a score."
+    )
 
 
 class SweepConfiguration(BaseModel):
     values: dict[str, float | int | bool] = Field(description="This configuration's grid values.")
-    score: float | None = Field(description="Lower is better; null when the configuration diverged.")
+    score: float | None = Field(
+        description="Lower is better; null when the configuration diverged or its score is beyond float64."
+    )
     diverged_at: int | None
     final: list[float]
     params: Rows | None = Field(None, description="With trajectories: params at 0 and the recorded steps.")
@@ -1044,7 +1050,7 @@ class SweepOptimizer(BaseModel):
     name: str
     hyperparameters: dict[str, float | int | bool | None] = Field(description="The base values the grid overrides.")
     configurations: list[SweepConfiguration]
-    best: SweepBest | None = Field(description="The lowest score; null when every configuration diverged.")
+    best: SweepBest | None = Field(description="The lowest score; null when no configuration has one.")
 
 
 class SweepResponse(BaseModel):

@@ -161,6 +161,17 @@ def test_a_finite_distance_whose_square_overflows_is_still_a_score(client):
     assert answer["best"] == {"index": 1, "values": {"lr": 1e160}, "score": 1e160}
 
 
+def test_a_distance_beyond_float64_is_no_score_though_the_run_did_not_diverge(client):
+    # SGD at lr 1 over one gradient of 1e308 ends at -1e308: 2e308 from a target at 1e308.
+    body = {"gradients": {"kind": "sequence", "values": [1e308]}, "optimizers": [{"name": "sgd"}], "target": 1e308}
+    answer = post(client, "/sweep", {**body, "grid": {"lr": [1]}})["optimizers"][0]
+    [configuration] = answer["configurations"]
+    assert configuration == {"values": {"lr": 1}, "score": None, "diverged_at": None, "final": [-1e308]}
+    assert answer["best"] is None
+    tuned = post(client, "/simulate", {**body, "tune": "lr", "tune_values": [1, 0.5]})["runs"][0]["tuning"]
+    assert (tuned["scores"], tuned["chosen"]) == ([None, 1.5e308], 0.5)
+
+
 def test_distances_scale_only_where_squares_leave_float64():
     points = np.array([[3e200, 4e200], [3e-200, 4e-200], [0.3, 0.4], [0.0, 0.0], [1e308, -1e308], [1.5e308, 1.5e308]])
     distance = sweep.distances(points, np.zeros(2))
