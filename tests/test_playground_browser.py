@@ -330,6 +330,11 @@ def test_a_run_flying_off_to_1e300_is_drawn_without_errors(page):
         assert ticks and max(map(abs, ticks)) < 1e4, (chart, ticks)
         paths = series(page, chart)
         assert paths["sgd"] and not any("NaN" in d or "e" in d for d in paths.values()), chart
+    # So does the contour's window: Rosenbrock's own, [-2, 2] x [-1, 3], not the threefold SGD's first
+    # steps (x ~ 6 by step 4) took it to.
+    for anchor in ("middle", "end"):
+        ticks = [float(t) for t in tick_labels(page, "contour", anchor)]
+        assert ticks and -2 <= min(ticks) and max(ticks) <= 3, (anchor, ticks)
 
 
 def test_with_an_api_key_the_page_asks_for_it_then_runs(browser):

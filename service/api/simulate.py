@@ -328,9 +328,11 @@ CONTOUR_RESOLUTION = 81
 # (logistic regression on 10^5 samples drew for 12 s, past the compute budget), and none below 11 x 11.
 CONTOUR_WORK = 10**8
 CONTOUR_MIN_RESOLUTION = 11
-# The contour's window is the function's plotting window, widened to hold the paths (with a margin of this
-# fraction of the span, so that a path's end is not drawn on the frame), but never to more than
-# CONTOUR_MAX_WIDENING times its own size (a diverging run would otherwise shrink the picture to a dot).
+# The contour's window is the function's plotting window, widened to hold the paths of the runs that stayed
+# finite (with a margin of this fraction of the span, so that a path's end is not drawn on the frame), but
+# never to more than CONTOUR_MAX_WIDENING times its own size. A diverged run's path leaves the frame, as its
+# line leaves the other charts: its last finite points (SGD's on Rosenbrock, at +-6 by step 4) would squeeze
+# the others into a corner.
 CONTOUR_PATH_MARGIN = 0.05
 CONTOUR_MAX_WIDENING = 3.0
 
@@ -341,7 +343,8 @@ def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
     if source.kind != "objective" or payload["dim"] != 2:
         return None
     window = np.array(source.objective.window, dtype=np.float64).reshape(2, 2)  # rows: x and y (min, max)
-    points = np.concatenate([np.asarray(run["params"], dtype=np.float64) for run in payload["runs"]])
+    runs = [run for run in payload["runs"] if run["diverged_at"] is None] or payload["runs"]
+    points = np.concatenate([np.asarray(run["params"], dtype=np.float64) for run in runs])
     center, half = window.mean(axis=1), (window[:, 1] - window[:, 0]) / 2
     first, last = points.min(axis=0), points.max(axis=0)
     with np.errstate(over="ignore", invalid="ignore"):  # paths out at 1e308: capped below anyway

@@ -303,6 +303,26 @@ def test_twenty_runs_have_twenty_colours_the_playground_draws_alike(client):
     assert re.findall(r'"(#[0-9a-f]{6})"', palette) == list(figures.COLORS)
 
 
+def test_the_contour_leaves_out_the_path_of_a_diverged_run():
+    # SGD at lr 0.1 on Rosenbrock is at x ~ 6 by its fourth step, then overflows: the window grew threefold to
+    # hold those points and squeezed the three runs that stayed finite (all within the function's window) into
+    # a corner.
+    from service.api.models import SimulateRequest
+    from service.api.simulate import contour_surface, run_simulation
+    from service.settings import Settings
+
+    rosenbrock = {"kind": "objective", "function": "rosenbrock", "steps": 9}
+    request = SimulateRequest.model_validate({"gradients": rosenbrock})
+    payload = run_simulation(request, Settings())
+    assert [run["diverged_at"] for run in payload["runs"]] == [5, None, None, None]
+    assert np.abs(np.asarray(payload["runs"][0]["params"][4])).max() > 5  # (the case at hand)
+    surface = contour_surface(request, payload)
+    assert (surface["x"][0], surface["x"][-1], surface["y"][0], surface["y"][-1]) == (-2, 2, -1, 3)  # its own window
+    # Every run diverged: their paths are all there is to show.
+    request = SimulateRequest.model_validate({"gradients": rosenbrock, "optimizers": [{"name": "sgd", "lr": 0.1}]})
+    assert contour_surface(request, run_simulation(request, Settings()))["x"][-1] > 2
+
+
 def test_the_contour_holds_every_path_with_a_margin_beyond_its_window():
     # The saddle scenario's paths climb to y = 3.7, past the window's 2: the contour reached exactly the
     # highest point, and its run's end dot was drawn on the frame.

@@ -861,17 +861,20 @@ function summary() {
 
 // --- contour of 2-D objectives ----------------------------------------------------------------------------
 
-// The contour's window: the function's plotting window, widened to hold the paths (and a margin of
-// PATH_MARGIN of the span, so that a path's end is not drawn on the frame), but at most MAX_WIDENING times
-// its own size (the service's figure does the same).
+// The contour's window: the function's plotting window, widened to hold the paths of the runs that stayed
+// finite (and a margin of PATH_MARGIN of the span, so that a path's end is not drawn on the frame), but at
+// most MAX_WIDENING times its own size (the service's figure does the same). A diverged run's path leaves
+// the frame, as its line leaves the other charts.
 const PATH_MARGIN = 0.05;
 const MAX_WIDENING = 3;
 
-/** [x_min, x_max, y_min, y_max]: the catalog's window for the function, widened to hold every path. */
+/** [x_min, x_max, y_min, y_max]: the catalog's window for the function, widened to hold the finite runs'
+ * paths (every path when all diverged). */
 function plotWindow(entry, runs) {
   const w = entry.window;
   const box = [[w.x_min, w.x_max], [w.y_min, w.y_max]];
-  const points = runs.flatMap(({ run }) => run.params || []);
+  const finite = runs.filter(({ run }) => run.diverged_at == null);
+  const points = (finite.length ? finite : runs).flatMap(({ run }) => run.params || []);
   return box.flatMap(([lo, hi], axis) => {
     const center = (lo + hi) / 2;
     const half = (hi - lo) / 2;
