@@ -210,6 +210,19 @@ def test_a_link_with_record_every_plots_the_recorded_steps(page):
         assert min(ticks) <= 20 and max(ticks) >= 80, (chart, ticks)  # not steps 1..10
 
 
+def test_a_long_run_is_drawn_from_every_kth_step_and_says_so(page):
+    # 10,000 steps drawn from 2,000 of them; 10^5 steps were ~4e6 numbers fetched for charts ~1,000 px wide.
+    body = {"gradients": {"kind": "synthetic", "steps": 10_000}, "optimizers": [{"name": "adam"}]}
+    page.goto(link(body, source="synthetic"))
+    draws = drawn(page)
+    assert "· 10000 steps (every 5th drawn) ·" in page.inner_text("#status")
+    assert page_body(page)["record_every"] == 5  # the curl command is what the page posts
+    assert max(x_ticks(page, "lr")) >= 8000  # steps 5, 10, ..., 10,000
+    page.fill('[data-field="gradients.steps"]', "2000")
+    drawn(page, draws)
+    assert "· 2000 steps ·" in page.inner_text("#status") and "record_every" not in page_body(page)
+
+
 def test_an_axis_writes_its_ticks_in_one_format_and_a_short_log_axis_gets_enough(page):
     # 100,000 steps: not "80000" beside "1e5". Adam's rates on a log axis span under two decades here:
     # the powers of ten alone were two ticks.

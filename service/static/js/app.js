@@ -616,6 +616,32 @@ function markEdited() {
   $("#scenario").value = preset ? preset.name : "";
 }
 
+// A long run is drawn from at most MAX_POINTS of its steps: unless the body sets its own record_every, the page
+// asks for every k-th step (and the last). 10^5 steps were ~4·10^6 numbers and most of a second for charts a
+// thousand pixels wide; downloads (CSV, figures) keep every step.
+const MAX_POINTS = 2000;
+
+/** The steps a body runs: its source's `steps`, or its sequence's length (the tutorial's 50 without one). */
+function bodySteps(body) {
+  const g = body.gradients;
+  if (!g) return 50;
+  if (g.kind === "sequence") return Array.isArray(g.values) ? g.values.length : 0;
+  return g.steps ?? variantOf(g)?.properties?.steps?.default ?? 0;
+}
+
+/** The body the page sends to draw: the view's, thinned to MAX_POINTS steps a run when it is long. */
+function drawnBody(body = state.body) {
+  const steps = bodySteps(body);
+  if (body.record_every != null || !(steps > MAX_POINTS)) return body;
+  return { ...body, record_every: Math.ceil(steps / MAX_POINTS) };
+}
+
+function ordinal(n) {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : ({ 1: "st", 2: "nd", 3: "rd" })[n % 10] || "th";
+  return `${n}${suffix}`;
+}
+
 async function run() {
   const token = ++runToken;
   controller?.abort();
@@ -627,7 +653,7 @@ async function run() {
     response = await fetch(simulateURL(), {
       method: "POST",
       headers: headers({ "content-type": "application/json", accept: "application/json" }),
-      body: JSON.stringify(state.body),
+      body: JSON.stringify(drawnBody()),
       signal: controller.signal,
     });
   } catch (error) {
@@ -645,7 +671,9 @@ async function run() {
   document.body.dataset.state = "ready";
   $("#results").classList.remove("stale");
   const ms = Math.round(performance.now() - started);
-  $("#status").textContent = `${answer.runs.length} run${answer.runs.length > 1 ? "s" : ""} · ${answer.steps} steps · D = ${answer.dim} · ${ms} ms`;
+  // recorded_steps starts at k with record_every k (listed only when k > 1)
+  const every = answer.recorded_steps?.length ? ` (every ${ordinal(answer.recorded_steps[0])} drawn)` : "";
+  $("#status").textContent = `${answer.runs.length} run${answer.runs.length > 1 ? "s" : ""} · ${answer.steps} steps${every} · D = ${answer.dim} · ${ms} ms`;
   await draw();
   document.body.dataset.draws = String(Number(document.body.dataset.draws || 0) + 1);
 }
@@ -980,7 +1008,7 @@ async function download(accept, extension) {
 function wireToolbar() {
   $("#copy-curl").addEventListener("click", () => {
     if (pageErrors().length) return toast("Fix the marked input first.");
-    copy(curlCommand(state.body), "curl command");
+    copy(curlCommand(drawnBody()), "curl command");
   });
   $("#copy-link").addEventListener("click", () => copy(location.href, "Link"));
   for (const button of document.querySelectorAll("[data-download]")) {
