@@ -260,9 +260,9 @@ def w4(report, count):
         optax_time = statistics.median(times["optax vmap + lax.scan"])
     ours_time = report.table(
         "W4 sweep: 1,000 Adam configurations (lr log-spaced), T=1,000, D=1, final params",
-        "Engine call: `sweep_open_loop`. Adam's steps scale with lr, so the engine runs it once at lr = 1 and "
-        "scales (`batch._run_scaled`); the second row forces every configuration through the kernel (lr as its "
-        "batch dimension), which is what a sweep over any other hyperparameter costs.",
+        "Engine call: `sweep_open_loop`. Adam's steps scale with lr, so the engine runs it once (at the largest "
+        "lr) and scales (`batch._run_scaled`); the second row forces every configuration through the kernel (lr "
+        "as its batch dimension), which is what a sweep over any other hyperparameter costs.",
         times,
         "Optiscope engine (compiled)",
         extra,
@@ -388,9 +388,10 @@ WHY = """### How
   Before that, each step calls the C library's `pow` as torch does.
 - **W3** (10^6 coordinates): blocks of coordinates with their state in cache, on two threads.
 - **W4** (1,000 learning rates): Adam's state does not depend on lr or the parameters, so the engine runs it
-  once at lr = 1 and scales: each configuration's parameters are its start plus lr times the running sum of
-  the unit updates (`batch._run_scaled`; equal to separate runs to ~1e-13 relative, tested). The second
-  engine row runs every configuration through the kernel, as a sweep over any other hyperparameter does.
+  once, at the largest lr, and scales: each configuration's parameters are its start plus lr / lr_max times
+  the running sum of that run's updates (`batch._run_scaled`; equal to separate runs to ~1e-13 relative,
+  tested). The second engine row runs every configuration through the kernel, as a sweep over any other
+  hyperparameter does.
 - **10^6 floats end to end**: the simulation (one sequence of 10^6 SGD steps, ~5 ms in the server) keeps
   its parameter and state in registers between steps; the answer is streamed, its series written by the
   compiled writer a block of rows at a time on one thread per core while the event loop sends the blocks

@@ -121,7 +121,7 @@ def sweep_values(request, per_optimizer: int, trajectories: bool = False, every:
     trajectories, parameters (configurations run there one after another); per configuration its final
     point and, with trajectories, its recorded parameters; and, open loop, the learning rate of every
     configuration of a scheduled optimizer at every step (they run as one batch), and an lr sweep's every
-    step of one run at lr = 1, which it scales (`batch._run_scaled`)."""
+    step of one run at the largest lr, which it scales (`batch._run_scaled`)."""
     from .simulate import gradients_in_memory
 
     source = request.gradients

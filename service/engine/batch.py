@@ -438,23 +438,28 @@ def _scalable(job: Job, steps: int, dim: int) -> bool:
 
 
 def _run_scaled(source, job: Job, kept: np.ndarray, deadline: float | None) -> bool:
-    """An lr sweep of an optimizer whose steps scale with lr (`Optimizer.lr_linear`): one run at lr = 1
-    keeping every step's update and learning rate; configuration n's are lr_n times those, and its
-    parameters its initial ones plus lr_n times the running sum of the updates. These are the values
-    of running each configuration, up to rounding (the products and sums are associated differently:
+    """An lr sweep of an optimizer whose steps scale with lr (`Optimizer.lr_linear`): one run at the largest
+    lr keeping every step's update and learning rate; configuration n's are lr_n / lr_max times those, and
+    its parameters its initial ones plus that ratio times the running sum of the updates. These are the
+    values of running each configuration, up to rounding (the products and sums are associated differently:
     ~1e-13 relative, tested against the kernel). Fills the job and returns True; returns False, leaving
-    the job to the kernel, when the run diverges or a scaled value comes near float64's limit."""
+    the job to the kernel, when the run diverges or a scaled value comes near float64's limit.
+
+    The run is at the largest lr, not at 1, because a step's intermediate values scale with lr too: Adamax's
+    (-lr m) / u overflows at lr = 2 for m ~ 1e308 though m / u is ~1. Where the largest lr's run stays finite,
+    every smaller lr's does."""
     steps, dim = source.shape
     record = ("updates", "learning_rates", *(("state",) if "state" in job.record else ()))
-    unit = Job(job.optimizer, job.hyper, np.ones((1, 1)), np.zeros((1, dim)), job.per_step, record)
+    top = float(job.lr.max()) or 1.0
+    unit = Job(job.optimizer, job.hyper, np.full((1, 1), top), np.zeros((1, dim)), job.per_step, record)
     run_jobs(source, [unit], 1, deadline)
     if unit.diverged_at[0]:
         return False
-    lr = job.lr[0][:, None, None]  # (N, 1, 1)
+    lr = (job.lr[0] / top)[:, None, None]  # (N, 1, 1): each configuration's lr over the run's
     updates, rates = unit.series["updates"][0], unit.series["learning_rates"][0]  # (T, D)
     travelled = np.cumsum(updates, axis=0)
     with np.errstate(over="ignore", invalid="ignore"):
-        reach = np.abs(job.initial).max() + job.lr.max() * max(np.abs(travelled).max(), np.abs(rates).max())
+        reach = np.abs(job.initial).max() + max(np.abs(travelled).max(), np.abs(rates).max())
     if not reach < SCALED_LIMIT:
         return False
     initial = job.initial[:, None, :]  # (N, 1, D)

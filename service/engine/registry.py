@@ -104,7 +104,7 @@ class Optimizer:
         object.__setattr__(self, "_defaults", self.hyper_type._make(h.default for h in self.hyperparameters))
 
     def lr_linear(self, hyper: Any) -> bool:
-        """Whether, under `hyper`, every step's update and learning rate are lr times what they are at lr = 1."""
+        """Whether, under `hyper`, every step's update and learning rate are proportional to lr."""
         return self.scales_with_lr and getattr(hyper, "weight_decay", 0) == 0
 
     def hyper(self, values: Mapping[str, Number] | None = None) -> Any:

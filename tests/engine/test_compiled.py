@@ -307,7 +307,7 @@ def test_optimizers_whose_state_reads_lr_or_params_do_not_scale():
 
 
 def sweep_both_ways(monkeypatch, optimizer, hyper, rates, grads, initial, record, every=1, per_step=None):
-    """The same lr sweep run scaled (once at lr = 1) and through the kernel for every configuration;
+    """The same lr sweep run scaled (once, at the largest lr) and through the kernel for every configuration;
     also whether the scaled run took the scaled path (it hands a job back when values near overflow)."""
     jobs, taken = [], []
     scale = batch._run_scaled
@@ -359,6 +359,19 @@ def test_a_scaled_sweep_that_would_diverge_runs_every_configuration(monkeypatch)
     assert scaled.diverged_at.tolist() == each.diverged_at.tolist() == [0, 18, 1]
     assert np.array_equal(scaled.final, each.final)
     assert np.array_equal(scaled.series["params"], each.series["params"])
+
+
+def test_a_scaled_sweep_runs_its_largest_lr_which_finds_an_overflow_within_a_step(monkeypatch):
+    """Adamax's step computes (-lr m) / u, as torch does: at lr = 2 and m = 1e308 that overflows, though m / u
+    is 1. The scaled sweep ran lr = 1 and scaled by 2, finite: the kernel's (and torch's) run diverges."""
+    optimizer = REGISTRY["adamax"]
+    grads = gradients.Explicit(np.array([[1e308]]))
+    scaled, each, taken = sweep_both_ways(
+        monkeypatch, optimizer, optimizer.hyper({"beta1": 0.0}), np.array([0.5, 2.0]), grads, np.zeros((2, 1)), ()
+    )
+    assert taken == [False]
+    assert scaled.diverged_at.tolist() == each.diverged_at.tolist() == [0, 1]
+    assert np.array_equal(scaled.final, each.final)
 
 
 def test_each_engine_version_keeps_its_own_kernel_directory(tmp_path, monkeypatch):
