@@ -385,3 +385,11 @@ def test_square_averages_take_large_gradients_as_torch_does(engine, name, hyper,
     result = simulate(np.array([[grad]]), [RunSpec(REGISTRY[name], hyper)], engine=engine)[0]
     assert result.diverged_at is None
     assert result.series["params"][1, 0] == pytest.approx(after_one_step, rel=1e-15)
+
+
+def test_adafactor_takes_the_rms_of_one_coordinate_as_its_magnitude():
+    # torch's RMS is norm(p) / sqrt(numel), and the norm of one number is |p|: at p = 1e160 the relative step
+    # size is 1e160 * lr, though p * p overflows. Step 1 (v = g^2, so the normalized update is 1):
+    # 1e160 - 0.01 * 1e160 = 9.9e159, as torch 2.13 gives.
+    result = simulate(np.array([[1.0]]), [RunSpec(REGISTRY["adafactor"], {"lr": 0.01})], initial=np.array([1e160]))[0]
+    assert result.diverged_at is None and result.series["params"][1, 0] == pytest.approx(9.9e159, rel=1e-15)

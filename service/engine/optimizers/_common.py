@@ -64,7 +64,11 @@ def lerp(start, end, weight):
 
 
 def rms(x):
-    """Root mean square over the coordinate axis (the last), kept as a length-1 axis to broadcast back."""
+    """Root mean square over the coordinate axis (the last), kept as a length-1 axis to broadcast back: torch's
+    `x.norm(2) / sqrt(x.numel())`, whose norm of one number is its magnitude (no square to overflow past
+    1.34e154 or vanish below 1e-162)."""
+    if x.shape[-1] == 1:
+        return np.abs(x)
     return np.sqrt(np.mean(x * x, axis=-1, keepdims=True))
 
 
