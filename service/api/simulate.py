@@ -343,7 +343,7 @@ def contour_surface(request: SimulateRequest, payload: dict) -> dict | None:
     if source.kind != "objective" or payload["dim"] != 2:
         return None
     window = np.array(source.objective.window, dtype=np.float64).reshape(2, 2)  # rows: x and y (min, max)
-    runs = [run for run in payload["runs"] if run["diverged_at"] is None] or payload["runs"]
+    runs = [run for run in payload["runs"] if run.get("diverged_at") is None] or payload["runs"]
     points = np.concatenate([np.asarray(run["params"], dtype=np.float64) for run in runs])
     center, half = window.mean(axis=1), (window[:, 1] - window[:, 0]) / 2
     first, last = points.min(axis=0), points.max(axis=0)
