@@ -44,13 +44,32 @@ def estimated_work(request: Any, specs: Any, configurations: int = 1) -> float:
     return (work + setup) * configurations
 
 
+# Computations in the thread pool now (changed on the event loop only): the compute budget is wall-clock
+# time, so a request stopped while others computed beside it may fit alone, and its 422 says so.
+_computing = 0
+
+
+def computing() -> int:
+    """Requests computing in the thread pool now, the caller's own included when it is one of them."""
+    return _computing
+
+
 async def run_sized(work: int, compute: Callable[..., Any], *args: Any, receive: Receive | None = None) -> Any:
     """`compute(*args)` inline when `work` is small, else in the thread pool. There, given the request's
     `receive`, the computation is abandoned at its next checkpoint if the client goes away (the engine's
     `progress.Interrupted`), so that a dropped request stops using a core; the answer, which nobody reads,
     is then an empty 499. Likewise when the server cancels the request as it shuts down."""
+    global _computing
     if work <= INLINE_WORK:
         return compute(*args)
+    _computing += 1
+    try:
+        return await _in_thread(compute, args, receive)
+    finally:
+        _computing -= 1
+
+
+async def _in_thread(compute: Callable[..., Any], args: tuple, receive: Receive | None) -> Any:
     if receive is None:
         return await run_in_threadpool(compute, *args)
     gone = threading.Event()

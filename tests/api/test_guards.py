@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 import pytest
 from fastapi.testclient import TestClient
@@ -107,6 +108,21 @@ def test_a_simulation_over_the_compute_budget_stops_with_a_422(client_with):
     assert detail["msg"].startswith("the simulation ran over the compute budget of 0.001 s and was stopped (adam ")
     metrics = client.get("/metrics").text
     assert "optiscope_compute_budget_exceeded_total 1.0" in metrics
+    assert detail["msg"].endswith("ask for fewer steps, coordinates or optimizers")  # alone: nothing more to say
+
+
+def test_a_budget_run_over_beside_other_computations_says_it_may_fit_alone(client_with, monkeypatch):
+    # The budget is wall-clock time: six 4.6 s requests at once on 2 cores were all stopped.
+    from service.api import concurrency, simulate
+
+    seen = []
+    monkeypatch.setattr(simulate, "computing", lambda: seen.append(concurrency.computing()) or 3)
+    client = client_with(compute_budget_seconds=0.001)
+    body = {"gradients": {"kind": "synthetic", "steps": 200_000}, "optimizers": [{"name": "adam"}], "record": []}
+    detail = client.post("/simulate", json=body).json()["detail"][0]
+    assert detail["type"] == "compute_budget_exceeded"
+    assert detail["msg"].endswith(f"(2 other requests computed beside it on {os.cpu_count()} cores: alone, it may fit)")
+    assert seen == [1] and concurrency.computing() == 0  # the request itself, while it ran; none after
 
 
 def test_a_sweep_over_the_compute_budget_is_counted_too(client_with):
