@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from difflib import get_close_matches
 from functools import cache
 from itertools import chain, islice
@@ -285,6 +285,30 @@ def _hyperparameter_field(h: Hyperparameter) -> tuple[Any, Any]:
     return python_type, Field(default, description=h.description, json_schema_extra=extra, **bounds)
 
 
+def known_tag(
+    key: str, noun: str, known: Collection[str], *, quoted: bool = True, at_key: bool = True, default: Any = None
+) -> Callable[[Any], Any]:
+    """A BeforeValidator for a union told apart by `key` (an optimizer's name, a schedule's kind): an object
+    whose `key` is missing or not one of `known` is a 422 saying which are known, with the closest one, at
+    `key` (`at_key`) or at the object. Instead of pydantic's "Input tag 'x' found using 'kind' does not
+    match any of the expected tags: ..."; `default` stands for a missing key that has one."""
+    listed = ", ".join(map(repr, known) if quoted else known)
+    where = (key,) if at_key else ()
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, dict) or (isinstance(tag := value.get(key, default), str) and tag in known):
+            return value
+        if key not in value:
+            raise path_error("missing", f"{key} is required. Known {noun}s: {listed}.", *where)
+        close = get_close_matches(str(value[key]), list(known), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise path_error(
+            "union_tag_invalid", f"Unknown {noun} {shown(value[key])}.{hint} Known {noun}s: {listed}.", *where
+        )
+
+    return check
+
+
 # --- schedules, one model per kind ---------------------------------------------------------------
 
 
@@ -302,9 +326,11 @@ def _schedule_model(schedule: Schedule, extra: dict[str, Any] | None = None, val
 
 
 BASE_SCHEDULE_MODELS = {k: _schedule_model(s) for k, s in SCHEDULES.items() if k != "sequential"}
+CHILD_KINDS = tuple(k for k in BASE_SCHEDULE_MODELS if k != "onecycle")
 ChildSchedule = Annotated[
-    Union[tuple(m for k, m in BASE_SCHEDULE_MODELS.items() if k != "onecycle")],  # noqa: UP007
+    Union[tuple(BASE_SCHEDULE_MODELS[k] for k in CHILD_KINDS)],  # noqa: UP007
     Field(discriminator="kind"),
+    BeforeValidator(known_tag("kind", "sequential child kind", CHILD_KINDS)),
 ]
 
 
@@ -331,7 +357,11 @@ SequentialSpec = _schedule_model(
     validators={"_sequential": model_validator(mode="after")(_check_sequential)},
 )
 SCHEDULE_MODELS: dict[str, type[StrictModel]] = {**BASE_SCHEDULE_MODELS, "sequential": SequentialSpec}
-ScheduleSpec = Annotated[Union[tuple(SCHEDULE_MODELS.values())], Field(discriminator="kind")]  # noqa: UP007
+ScheduleSpec = Annotated[
+    Union[tuple(SCHEDULE_MODELS.values())],  # noqa: UP007
+    Field(discriminator="kind"),
+    BeforeValidator(known_tag("kind", "schedule kind", tuple(SCHEDULE_MODELS))),
+]
 
 
 def cycled_hyperparameter(optimizer: Optimizer) -> str | None:
@@ -409,24 +439,10 @@ def _spec_model(optimizer: Optimizer) -> type[StrictModel]:
 SPEC_MODELS: dict[str, type[StrictModel]] = {name: _spec_model(o) for name, o in REGISTRY.items()}
 
 
-def _known_optimizer(value: Any) -> Any:
-    """An optimizer spec names a known optimizer (else a 422 at its `name`, with the closest one)."""
-    if isinstance(value, dict) and not (isinstance(value.get("name"), str) and value["name"] in SPEC_MODELS):
-        known = ", ".join(SPEC_MODELS)
-        if "name" not in value:
-            raise path_error("missing", f"name is required. Known optimizers: {known}.", "name")
-        close = get_close_matches(str(value["name"]), list(SPEC_MODELS), n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise path_error(
-            "union_tag_invalid", f"Unknown optimizer {shown(value['name'])}.{hint} Known optimizers: {known}.", "name"
-        )
-    return value
-
-
 OptimizerSpec = Annotated[
     Union[tuple(SPEC_MODELS.values())],  # noqa: UP007
     Field(discriminator="name"),
-    BeforeValidator(_known_optimizer),
+    BeforeValidator(known_tag("name", "optimizer", tuple(SPEC_MODELS), quoted=False)),
 ]
 
 # One optimizer entry can hold ~90 errors (a sequential schedule of 16 children, every field wrong): a list
@@ -531,22 +547,11 @@ def _pattern_tag(value: Any) -> str | None:
     return getattr(value, "pattern", None)
 
 
-def _known_pattern(value: Any) -> Any:
-    tag = _pattern_tag(value)
-    if isinstance(value, dict) and not (isinstance(tag, str) and tag in PATTERN_MODELS):
-        raise path_error(
-            "union_tag_invalid",
-            f"Unknown pattern {shown(value['pattern'])}. Known patterns: {', '.join(map(repr, PATTERN_MODELS))}.",
-            "pattern",
-        )
-    return value
-
-
 # Discriminated by `pattern`, which defaults to trend_noise; an unknown pattern is an error at `pattern`.
 SyntheticGradients = Annotated[
     Union[tuple(Annotated[m, Tag(name)] for name, m in PATTERN_MODELS.items())],  # noqa: UP007
     Discriminator(_pattern_tag),
-    BeforeValidator(_known_pattern),
+    BeforeValidator(known_tag("pattern", "pattern", tuple(PATTERN_MODELS), default="trend_noise")),
 ]
 
 OBJECTIVE_SOURCE_FIELDS = ("kind", "function", "dim", "steps", "noise_std", "seed")
@@ -644,20 +649,10 @@ def _objective_model(objective: Objective) -> type[StrictModel]:
 OBJECTIVE_MODELS: dict[str, type[StrictModel]] = {name: _objective_model(o) for name, o in OBJECTIVES.items()}
 
 
-def _known_function(value: Any) -> Any:
-    tag = value.get("function") if isinstance(value, dict) else None
-    if isinstance(value, dict) and not (isinstance(tag, str) and tag in OBJECTIVE_MODELS):
-        problem = "function is required" if "function" not in value else f"Unknown function {shown(value['function'])}"
-        raise path_error(
-            "union_tag_invalid", f"{problem}. Known functions: {', '.join(map(repr, OBJECTIVE_MODELS))}.", "function"
-        )
-    return value
-
-
 ObjectiveGradients = Annotated[
     Union[tuple(OBJECTIVE_MODELS.values())],  # noqa: UP007
     Field(discriminator="function"),
-    BeforeValidator(_known_function),
+    BeforeValidator(known_tag("function", "function", tuple(OBJECTIVE_MODELS))),
 ]
 
 SOURCE_KINDS = ("sequence", "synthetic", "objective")
@@ -667,6 +662,9 @@ def _source_kind(value: Any) -> str | None:
     return value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
 
 
+_known_source_kind = known_tag("kind", "kind", SOURCE_KINDS, at_key=False)
+
+
 def _known_kind(value: Any) -> Any:
     if not isinstance(value, dict | StrictModel):
         raise path_error(
@@ -674,10 +672,7 @@ def _known_kind(value: Any) -> Any:
             f'expected an object {{"kind": ..., ...}}, got {shown(value)}. Known kinds: '
             f"{', '.join(map(repr, SOURCE_KINDS))}.",
         )
-    if isinstance(value, dict) and not (isinstance(value.get("kind"), str) and value["kind"] in SOURCE_KINDS):
-        problem = "kind is required" if "kind" not in value else f"Unknown kind {shown(value['kind'])}"
-        raise path_error("union_tag_invalid", f"{problem}. Known kinds: {', '.join(map(repr, SOURCE_KINDS))}.")
-    return value
+    return _known_source_kind(value)
 
 
 # A callable discriminator: OpenAPI's discriminator mapping cannot point at the nested unions.

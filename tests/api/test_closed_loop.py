@@ -130,7 +130,7 @@ OBJ = {"kind": "objective", "function": "rosenbrock"}
         (OBJ | {"dim": 1}, "gradients.dim", "dimension", "D >= 2"),
         (OBJ | {"dim": 0}, "gradients.dim", "greater_than_equal", "1"),
         ({"kind": "objective", "function": "rosenbrok"}, "gradients.function", "union_tag_invalid", "'rosenbrock'"),
-        ({"kind": "objective"}, "gradients.function", "union_tag_invalid", "function is required"),
+        ({"kind": "objective"}, "gradients.function", "missing", "function is required"),
         (OBJ | {"b": 0}, "gradients.b", "greater_than", "0"),
         (OBJ | {"b": "100"}, "gradients.b", "float_type", "number"),
         (OBJ | {"A": 10}, "gradients.A", "extra_forbidden", "Allowed: a, b, dim, function"),

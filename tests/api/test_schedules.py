@@ -73,9 +73,12 @@ def test_onecycle_runs_exactly_its_total_steps(client):
         ),
         (
             {"kind": "sequential", "schedulers": [{"kind": "onecycle"}], "milestones": []},
-            "schedule.schedulers[0]",
-            "does not match",
+            "schedule.schedulers[0].kind",
+            "Unknown sequential child kind 'onecycle'. Known sequential child kinds: 'constant', 'step'",
         ),
+        # pydantic's own words were "Input tag 'cosin' found using 'kind' does not match any of the expected tags"
+        ({"kind": "cosin"}, "schedule.kind", "Unknown schedule kind 'cosin'. Did you mean 'cosine'? Known schedule"),
+        ({"T_max": 10}, "schedule.kind", "kind is required. Known schedule kinds: 'constant', 'step'"),
         ({"kind": "step", "step_size": 0}, "schedule.step_size", "greater than or equal to 1"),
         ({"kind": "onecycle", "anneal_strategy": "exp"}, "schedule.anneal_strategy", "'cos' or 'linear'"),
         ({"kind": "onecycle", "pct_start": 0.1, "total_steps": 10}, "schedule", "undefined at step 1"),

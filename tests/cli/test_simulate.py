@@ -214,7 +214,7 @@ def test_closed_loop_on_an_objective_shows_the_final_loss(optiscope, client):
     [
         (
             ["--objective", "rosenbrok"],
-            "gradients.function: Unknown function 'rosenbrok'. Known functions: 'quadratic'",
+            "gradients.function: Unknown function 'rosenbrok'. Did you mean 'rosenbrock'? Known functions: 'quadratic'",
         ),
         (["--objective", "rosenbrock:bb=1"], "gradients.bb: Unknown field 'bb'. Did you mean 'b'?"),
         (["--objective", "beale:dim=3"], "gradients.dim"),
