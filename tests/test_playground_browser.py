@@ -12,6 +12,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -520,6 +521,54 @@ def test_a_phone_sized_screen_has_no_sideways_scroll(browser, server):
             assert plot["x"] - 1 <= tip["x"] and tip["x"] + tip["width"] <= 375, (at, tip, plot)
     finally:
         context.close()
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG's contrast ratio of two CSS rgb() colours."""
+
+    def luminance(color: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"\d+", color)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_small_grey_text_is_readable_on_the_page(page):
+    # Hints, the status line and chart captions were #8a94a3: 3.1:1 on white, 2.8:1 on the page's ground.
+    page.goto("/")
+    drawn(page)
+    page.click("[data-source=sequence]")
+    page.wait_for_selector("#source .hint")
+    ground = page.evaluate(
+        "(() => { const d = document.createElement('div'); d.style.background = 'var(--page)';"
+        " document.body.append(d); const c = getComputedStyle(d).backgroundColor; d.remove(); return c; })()"
+    )
+    assert ground == "rgb(243, 245, 248)"
+    for selector in ("#source .hint", "#status", ".chart .caption", ".chart .sub"):
+        color = page.eval_on_selector(selector, "e => getComputedStyle(e).color")
+        for background in (ground, "rgb(255, 255, 255)"):
+            assert contrast(color, background) >= 4.5, (selector, color, background)
+
+
+def test_each_cards_controls_say_whose_they_are(page):
+    # Every card's controls were "Optimizer", "Run label", "Duplicate", "Remove", "Schedule": a screen reader
+    # could not tell the cards apart.
+    page.goto("/")
+    drawn(page)
+    names = page.eval_on_selector_all(
+        "#optimizers .card:nth-child(3) [aria-label]", "elements => elements.map((e) => e.getAttribute('aria-label'))"
+    )
+    assert names == [
+        "Optimizer of run 2 (adagrad)",
+        "Label of run 2 (adagrad)",
+        "Duplicate run 2 (adagrad)",
+        "Remove run 2 (adagrad)",
+        "Schedule of run 2 (adagrad)",
+    ]
+    assert page.get_attribute("#optimizers .card:nth-child(3)", "aria-label") == "run 2 (adagrad)"
+    assert page.get_by_role("button", name="Remove run 4 (adam)").count() == 1
 
 
 def test_every_hyperparameter_name_is_shown_whole(page, server):

@@ -402,7 +402,9 @@ function optimizerCard(spec, index) {
   const info = optimizerInfo(spec.name);
   const path = `optimizers[${index}]`;
   const list = state.body.optimizers;
-  const nameSelect = h("select", { class: "name", "data-field": `${path}.name`, "aria-label": "Optimizer" },
+  // Every card has the same controls: their accessible names say whose they are ("Remove run 2 (adagrad)").
+  const run = `run ${index + 1} (${spec.label || spec.name})`;
+  const nameSelect = h("select", { class: "name", "data-field": `${path}.name`, "aria-label": `Optimizer of ${run}` },
     catalog.optimizers.map((o) => h("option", { value: o.name, selected: o.name === spec.name }, o.title)));
   nameSelect.addEventListener("change", () => {
     // An lr the person chose stays; the old optimizer's default gives way to the new one's.
@@ -414,7 +416,7 @@ function optimizerCard(spec, index) {
     rebuild();
   });
   const label = h("input", {
-    type: "text", class: "label", value: spec.label || "", placeholder: "label", "aria-label": "Run label",
+    type: "text", class: "label", value: spec.label || "", placeholder: "label", "aria-label": `Label of ${run}`,
     "data-field": `${path}.label`, autocomplete: "off",
   });
   label.addEventListener("input", () => {
@@ -426,7 +428,7 @@ function optimizerCard(spec, index) {
     h("span", { class: "swatch", style: `background:${colorOf(index)}` }),
     nameSelect, label,
     h("button", {
-      type: "button", class: "icon", title: "Duplicate", "aria-label": "Duplicate", "data-control": `${path}.duplicate`,
+      type: "button", class: "icon", title: "Duplicate", "aria-label": `Duplicate ${run}`, "data-control": `${path}.duplicate`,
       onclick: () => {
         const copy = structuredClone(spec);
         if (copy.label) copy.label = `${copy.label} (2)`;
@@ -435,7 +437,7 @@ function optimizerCard(spec, index) {
       },
     }, icon("copy")),
     h("button", {
-      type: "button", class: "icon", title: "Remove", "aria-label": "Remove", "data-control": `${path}.remove`,
+      type: "button", class: "icon", title: "Remove", "aria-label": `Remove ${run}`, "data-control": `${path}.remove`,
       disabled: list.length === 1, onclick: () => {
         list.splice(index, 1);
         // The focus goes to the card that took this one's place (or the one before, when it was the last),
@@ -444,7 +446,7 @@ function optimizerCard(spec, index) {
         rebuild(list.length > 1 ? ["data-control", `optimizers[${next}].remove`] : ["data-field", `optimizers[${next}].name`]);
       },
     }, icon("remove")));
-  const card = h("div", { class: "card", "data-index": index, "data-optimizer": spec.name }, header,
+  const card = h("div", { class: "card", role: "group", "aria-label": run, "data-index": index, "data-optimizer": spec.name }, header,
     h("div", { class: "field-error", hidden: true }));
   if (info) {
     card.append(h("p", { class: "note", title: `${info.summary}\n\nLearning rate: ${info.learning_rate}` }, info.summary));
@@ -454,7 +456,7 @@ function optimizerCard(spec, index) {
     if (schedule) spec.schedule = schedule;
     else delete spec.schedule;
     rebuild();
-  }, `${path}.schedule`, catalog.schedules.map((s) => ({ kind: s.kind, title: s.title, schema: s.parameters })), "schedule"));
+  }, `${path}.schedule`, catalog.schedules.map((s) => ({ kind: s.kind, title: s.title, schema: s.parameters })), "schedule", run));
   return card;
 }
 
@@ -472,10 +474,12 @@ function unionKinds(prop, defs) {
   return kinds.length ? kinds : null;
 }
 
-/** A schedule picker and its parameters; `title` names it ("schedule", or a child's position). */
-function scheduleEditor(schedule, set, path, kinds, title) {
+/** A schedule picker and its parameters; `title` names it ("schedule", or a child's position), `owner` the
+ *  run it belongs to (for its accessible name). */
+function scheduleEditor(schedule, set, path, kinds, title, owner = "") {
   const allowNone = title === "schedule";
-  const select = h("select", { "data-field": `${path}.kind`, "aria-label": "Schedule" },
+  const named = owner ? `${title} of ${owner}` : title;
+  const select = h("select", { "data-field": `${path}.kind`, "aria-label": named[0].toUpperCase() + named.slice(1) },
     allowNone ? h("option", { value: "" }, "constant lr (no schedule)") : null,
     kinds.map((k) => h("option", { value: k.kind, selected: schedule?.kind === k.kind }, `${k.title} (${k.kind})`)));
   select.addEventListener("change", () => {
@@ -498,11 +502,11 @@ function scheduleEditor(schedule, set, path, kinds, title) {
         if (value) items[i] = value;
         else items.splice(i, 1);
         rebuild();
-      }, `${path}.${name}[${i}]`, children, `${name}[${i}]`);
+      }, `${path}.${name}[${i}]`, children, `${name}[${i}]`, owner);
       const fewest = items.length <= (prop.minItems || 0); // SequentialLR needs one schedule at least
       editor.prepend(h("button", {
         type: "button", class: "icon remove-child", title: fewest ? "The last one cannot be removed" : "Remove",
-        "aria-label": "Remove", "data-control": `${path}.${name}[${i}].remove`, disabled: fewest, onclick: () => {
+        "aria-label": `Remove ${name}[${i}]${owner ? ` of ${owner}` : ""}`, "data-control": `${path}.${name}[${i}].remove`, disabled: fewest, onclick: () => {
           items.splice(i, 1);
           betweenChildren(schedule, chosen, items.length, -1, i);
           // As for a card: the focus goes to the schedule that took this one's place, else to "+ add".
