@@ -552,6 +552,25 @@ def test_small_grey_text_is_readable_on_the_page(page):
             assert contrast(color, background) >= 4.5, (selector, color, background)
 
 
+def test_an_edited_scenario_says_its_description_is_the_presets(page):
+    # After an edit the header still read as if it described what is on the page.
+    page.goto("/#scenario=tutorial")
+    draws = drawn(page)
+    description = page.inner_text("#scenario-description")
+    assert "edited" not in page.get_attribute("#scenario-description", "class")
+    page.fill('[data-field="optimizers[0].lr"]', "0.2")
+    draws = drawn(page, draws)
+    assert "edited" in page.get_attribute("#scenario-description", "class")
+    shown = page.evaluate("getComputedStyle(document.querySelector('#scenario-description'), '::before').content")
+    assert shown == '"Edited from: "' and page.inner_text("#scenario-description").endswith(description)
+    with page.expect_download() as download:
+        page.click("[data-download='text/csv']")
+    assert download.value.suggested_filename == "optiscope-tutorial-edited.csv"
+    page.click("#reset-scenario")
+    drawn(page, draws)
+    assert "edited" not in page.get_attribute("#scenario-description", "class")
+
+
 def test_each_cards_controls_say_whose_they_are(page):
     # Every card's controls were "Optimizer", "Run label", "Duplicate", "Remove", "Schedule": a screen reader
     # could not tell the cards apart.

@@ -617,6 +617,7 @@ function markEdited() {
   // "edited · reset" only where there is a preset to go back to (else the picker says "custom").
   const edited = Boolean(preset) && JSON.stringify(preset.request) !== JSON.stringify(state.body);
   $("#scenario-bar").classList.toggle("edited", edited);
+  $("#scenario-description").classList.toggle("edited", edited); // the text describes the preset, not this
   $("#scenario").value = preset ? preset.name : "";
 }
 
@@ -1002,7 +1003,8 @@ async function download(accept, extension) {
     return banner(`Download failed (${response.status})${typeof detail === "string" ? `: ${detail}` : ""}`, items);
   }
   const url = URL.createObjectURL(await response.blob());
-  const link = h("a", { href: url, download: `optiscope-${state.view.scenario || "run"}.${extension}` });
+  const edited = $("#scenario-bar").classList.contains("edited") ? "-edited" : "";
+  const link = h("a", { href: url, download: `optiscope-${state.view.scenario || "run"}${edited}.${extension}` });
   document.body.append(link);
   link.click();
   link.remove();
