@@ -444,6 +444,7 @@ def test_the_sequence_box_says_what_it_cannot_read(page):
     for typed, says in (
         ('{"a": 1}', "a JSON object: the values are a list"),
         ("1, 2, x", "line 1: 'x' is not a number"),
+        ("1, 1e400", "line 1: '1e400' is beyond float64's range"),  # a number, but not a float64
         ("[1, 2", "not valid JSON"),
         ("1 2\n3", "every line must hold the same number of coordinates"),
     ):

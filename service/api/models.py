@@ -140,7 +140,10 @@ def _bad_row(value: list, width: int) -> None:
     if not row:
         raise path_error("ragged", f"row {shape} is empty: rows must be equal and non-empty", shape)
     raise path_error(
-        "ragged", f"row {shape} has {len(row)} numbers, row 0 has {width}: rows must be equal and non-empty", shape
+        "ragged",
+        f"row {shape} has {len(row)} number{'' if len(row) == 1 else 's'}, row 0 has {width}: rows must be equal "
+        "and non-empty",
+        shape,
     )
 
 

@@ -59,7 +59,7 @@ def error(client, body, raw: bytes | None = None):
         ({"optimizers": []}, "optimizers", "too_short", "at least 1"),
         ({"gradients": {"kind": "file"}}, "gradients", "union_tag_invalid", "'sequence', 'synthetic'"),
         ({"gradients": {"kind": "sequence", "values": []}}, "gradients.values", "values", "non-empty"),
-        ({"gradients": {"kind": "sequence", "values": [[1, 2], [3]]}}, "gradients.values[1]", "ragged", "row 1"),
+        ({"gradients": {"kind": "sequence", "values": [[1, 2], [3]]}}, "gradients.values[1]", "ragged", "1 number,"),
         ({"gradients": {"kind": "sequence", "values": [[1, 2], []]}}, "gradients.values[1]", "ragged", "row 1"),
         ({"gradients": {"kind": "sequence", "values": [[]]}}, "gradients.values[0]", "ragged", "row 0 is empty"),
         # The first offender of a list checked whole, wherever it is.

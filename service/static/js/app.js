@@ -2,7 +2,7 @@
 // and paths. The whole view is one POST /simulate body plus a few view settings, kept in the URL's hash.
 
 import { colorOf, contourChart, formatNumber, lineChart, wantsLog } from "./charts.js";
-import { h, icon, objectFields, readNumber, showError } from "./forms.js";
+import { h, icon, notANumber, objectFields, readNumber, showError } from "./forms.js";
 
 const DEBOUNCE_MS = 250;
 const SURFACE_RESOLUTION = 90;
@@ -277,7 +277,7 @@ function parseSequence(textValue) {
     const row = [];
     for (const part of line.split(/[\s,;]+/).filter(Boolean)) {
       const value = readNumber(part);
-      if (!Number.isFinite(value)) return [null, `line ${i + 1}: '${part}' is not a number`];
+      if (!Number.isFinite(value)) return [null, `line ${i + 1}: ${notANumber(part)}`];
       row.push(value);
     }
     rows.push(row);

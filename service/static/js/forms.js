@@ -85,12 +85,17 @@ export function readNumber(text) {
   return NUMBER.test(text) ? Number(text) : NaN;
 }
 
+/** Why `text` is not a usable number: it is not one, or it is beyond float64 (1e400 reads as Infinity). */
+export function notANumber(text) {
+  return NUMBER.test(text) ? `'${text}' is beyond float64's range (±1.8e308)` : `'${text}' is not a number`;
+}
+
 /** Parse what a person typed into a number field: [value, error]. Empty means "use the default". */
 function parseNumber(raw, schema) {
   const textValue = raw.trim();
   if (textValue === "") return [undefined, null];
   const value = readNumber(textValue);
-  if (!Number.isFinite(value)) return [undefined, `'${textValue}' is not a number`];
+  if (!Number.isFinite(value)) return [undefined, notANumber(textValue)];
   if (schema.type === "integer" && !Number.isInteger(value)) return [undefined, "must be a whole number"];
   return [value, null];
 }
