@@ -3388,6 +3388,19 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
+            /** @description The Accept header rules out application/json, the only type this route answers. */
+            406: {
+                headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail?: string;
+                    };
+                };
+            };
             /** @description The body stalled: no part of it came for OPTISCOPE_BODY_TIMEOUT_SECONDS (the connection is closed). */
             408: {
                 headers: {

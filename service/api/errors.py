@@ -95,6 +95,11 @@ def count(n: int) -> str:
     return str(n) if n < 10**30 else f"about 10^{int(n.bit_length() * 0.30103)}"
 
 
+def numbers(n: int) -> str:
+    """'1 number', '3 numbers'."""
+    return f"{count(n)} number{'' if n == 1 else 's'}"
+
+
 def shown(value: Any, limit: int = 60) -> str:
     """A value of the request, for a message, in JSON's words (`true`, `null`, `[1, 2]`, not Python's `True`,
     `None`), but for strings, quoted as the messages quote names (`'adam'`), not escaped inside the JSON

@@ -35,7 +35,7 @@ from ..engine import OBJECTIVES, REGISTRY, SERIES, Hyperparameter, Objective, Op
 from ..engine.schedules import MAX_EPOCH, SCHEDULES, Schedule, horizon_problem
 from ..engine.simulate import compiles
 from ..settings import MAX_OPTIMIZER_ITEMS
-from .errors import cut, limit_error, path_error, shown
+from .errors import cut, limit_error, numbers, path_error, shown
 
 MAX_LABEL = 64
 
@@ -141,8 +141,7 @@ def _bad_row(value: list, width: int) -> None:
         raise path_error("ragged", f"row {shape} is empty: rows must be equal and non-empty", shape)
     raise path_error(
         "ragged",
-        f"row {shape} has {len(row)} number{'' if len(row) == 1 else 's'}, row 0 has {width}: rows must be equal "
-        "and non-empty",
+        f"row {shape} has {numbers(len(row))}, row 0 has {width}: rows must be equal and non-empty",
         shape,
     )
 
@@ -874,7 +873,7 @@ def check_shapes(request: Any) -> Any:
         value = getattr(request, name, None)
         if isinstance(value, list) and len(value) != dim:
             raise path_error(
-                f"{name}_length", f"{name} has {len(value)} numbers but the gradients have D = {dim}", name
+                f"{name}_length", f"{name} has {numbers(len(value))} but the gradients have D = {dim}", name
             )
     if getattr(request, "target", None) is not None and request.gradients.kind == "objective":
         raise path_error(

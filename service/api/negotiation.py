@@ -91,8 +91,18 @@ async def accepted_media(request: Request) -> str:
 Media = Annotated[str, Depends(accepted_media)]
 
 
+# The 406 of a route that answers JSON only, as the OpenAPI document declares it.
+NOT_ACCEPTABLE = {
+    406: {
+        "description": "The Accept header rules out application/json, the only type this route answers.",
+        "content": {JSON: {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}},
+    }
+}
+
+
 async def json_only(request: Request) -> None:
-    """For routes that answer JSON only (POST /sweep): a 406 when the Accept header rules JSON out."""
+    """For routes that answer JSON only (POST /sweep, POST /schedules/simulate): a 406 when the Accept header
+    rules JSON out."""
     accept = request.headers.get("accept")
     if accept and accept.strip() and quality(JSON, parse_accept(accept)) == 0:
         raise HTTPException(

@@ -18,7 +18,7 @@ from ..engine.objectives import surface as surface_grid
 from .admission import AdmitDep
 from .concurrency import ReceiveDep, run_sized
 from .deps import SettingsDep
-from .errors import UNAVAILABLE, ErrorMessage, count, query_error, shown
+from .errors import UNAVAILABLE, ErrorMessage, count, numbers, query_error, shown
 from .metrics import MetricsDep
 from .models import OBJECTIVE_MODELS, OBJECTIVE_SOURCE_FIELDS, ObjectiveInfo, SurfaceResponse, UpdateRule
 from .responses import json_response
@@ -235,7 +235,7 @@ async def surface(
     if x_axis == y_axis:
         raise query_error("y_axis", f"x_axis and y_axis are both {x_axis}: pick two different coordinates")
     if at is not None and len(at) != dim:
-        raise query_error("at", f"at has {len(at)} numbers but D = {dim}")
+        raise query_error("at", f"at has {numbers(len(at))} but D = {dim}")
     if at is not None and not np.isfinite(at).all():
         raise query_error("at", "at must be finite numbers (no NaN or infinity)", "finite_number")
     # Held while it computes, like a large simulation (admission.py): the grid and its answer, the points

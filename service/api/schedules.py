@@ -6,13 +6,13 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..engine.schedules import SCHEDULES, learning_rates, onecycle_overflow
 from .admission import AdmitDep
 from .deps import SettingsDep
-from .errors import TOO_LARGE, UNAVAILABLE, count, limit_error
+from .errors import TOO_LARGE, UNAVAILABLE, count, known_query, limit_error
 from .models import (
     SCHEDULE_MODELS,
     ScheduleInfo,
@@ -21,6 +21,7 @@ from .models import (
     UpdateRule,
     uses_cycled_momentum,
 )
+from .negotiation import NOT_ACCEPTABLE, json_only
 from .responses import json_response
 
 router = APIRouter(tags=["schedules"])
@@ -95,7 +96,8 @@ def list_schedules() -> list[ScheduleInfo]:
     "/schedules/simulate",
     response_model=ScheduleSimulateResponse,
     summary="A schedule's lr at every step",
-    responses={**TOO_LARGE, **UNAVAILABLE},
+    dependencies=[Depends(json_only), Depends(known_query())],
+    responses={**NOT_ACCEPTABLE, **TOO_LARGE, **UNAVAILABLE},
 )
 async def simulate_schedule(request: ScheduleSimulateRequest, settings: SettingsDep, admit: AdmitDep):
     if request.steps > settings.max_steps:

@@ -19,7 +19,7 @@ from .errors import TOO_LARGE, UNAVAILABLE, known_query, limit_error
 from .lean import LeanRoute
 from .metrics import Metrics, MetricsDep
 from .models import SweepRequest, SweepResponse
-from .negotiation import JSON, json_only
+from .negotiation import NOT_ACCEPTABLE, json_only
 from .responses import json_response
 from .simulate import check_sizes, engine_errors, ready
 from .tuning import (
@@ -45,10 +45,7 @@ router = APIRouter(tags=["sweep"], route_class=LeanRoute)
     summary="Sweep hyperparameters over one gradient source and pick the best configuration per optimizer",
     dependencies=[Depends(json_only), Depends(known_query())],
     responses={
-        406: {
-            "description": "The Accept header rules out application/json, the only type this route answers.",
-            "content": {JSON: {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}}}},
-        },
+        **NOT_ACCEPTABLE,
         **TOO_LARGE,
         **UNAVAILABLE,
     },

@@ -112,7 +112,7 @@ def test_overflow_is_null_and_ignored_by_the_range(client):
         ("resolution=1001", "query.resolution", "limit_exceeded", "1002001 points, over the limit of 1000000"),
         ("x_axis=2", "query.x_axis", "value_error", "not a coordinate of a D = 2 function"),
         ("y_axis=0", "query.y_axis", "value_error", "both 0"),
-        ("at=1", "query.at", "value_error", "1 numbers but D = 2"),
+        ("at=1", "query.at", "value_error", "1 number but D = 2"),
         ("at=1&at=inf", "query.at", "finite_number", "finite"),
         ("dim=1", "query.dim", "dimension", "rosenbrock needs D >= 2, got D = 1"),
         ("b=0", "query.b", "greater_than", "0"),

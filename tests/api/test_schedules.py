@@ -193,3 +193,17 @@ def test_schedule_integers_stay_within_int64_arithmetic(client, field):
     response = client.post("/schedules/simulate", json={"schedule": {"kind": kind, field: value}, "steps": 5})
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"].startswith(f"schedule.{field}")
+
+
+@pytest.mark.parametrize(("accept", "status"), [("text/csv", 406), ("application/*", 200), ("*/*", 200)])
+def test_a_schedule_simulation_answers_json_only_and_says_so(client, accept, status):
+    # It answered JSON whatever Accept said, where /simulate and /sweep answer a 406.
+    body = {"schedule": {"kind": "cosine", "T_max": 10}, "steps": 10}
+    response = client.post("/schedules/simulate", json=body, headers={"accept": accept})
+    assert response.status_code == status
+    if status == 406:
+        assert response.json()["detail"] == (
+            f"Cannot answer with {accept!r}. POST /schedules/simulate answers application/json only."
+        )
+    unknown = client.post("/schedules/simulate?format=csv", json=body).json()["detail"][0]
+    assert unknown["field"] == "query.format"

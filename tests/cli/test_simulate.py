@@ -168,7 +168,7 @@ def test_a_request_file_with_options_on_top(optiscope, tmp_path):
         (["-o", "lr=0.1"], "--optimizer 'lr=0.1': expected NAME[:KEY=VALUE,...], e.g. adam:lr=0.1"),
         (["-g", "missing.json"], "--gradients 'missing.json': no such file; use tutorial, synthetic["),
         (["-g", "[1, 2]", "--steps", "5"], "--steps sets the length of synthetic gradients"),
-        (["-g", "[[1, 2], [3]]"], "gradients.values[1]: row 1 has 1 numbers, row 0 has 2"),
+        (["-g", "[[1, 2], [3]]"], "gradients.values[1]: row 1 has 1 number, row 0 has 2"),
         (["--initial", "zero"], "--initial 'zero': expected a number or a JSON list of numbers"),
         (["--record", "params,loss"], "record[1]: Input should be 'params', 'learning_rates', 'updates' or 'state'"),
     ],

@@ -118,7 +118,7 @@ BAD_BODIES = [
     ({"optimizers": [{"name": "adam", "betta1": 0.9}]}, "optimizers[0].betta1", "Did you mean 'beta1'?"),
     ({"optimizers": [{"name": "adamx"}]}, "optimizers[0].name", "Known optimizers: sgd, adagrad"),
     ({"optimizers": [{"name": "adam", "lr": -0.1}]}, "optimizers[0].lr", "greater than or equal to 0"),
-    ({"gradients": {"kind": "sequence", "values": [[1, 2], [3]]}}, "gradients.values[1]", "row 1 has 1 numbers"),
+    ({"gradients": {"kind": "sequence", "values": [[1, 2], [3]]}}, "gradients.values[1]", "row 1 has 1 number,"),
     ({"gradients": {"kind": "sequence", "values": [1.0, 2.0]}, "initial": [0, 0, 0]}, "initial", "D = 1"),
 ]
 

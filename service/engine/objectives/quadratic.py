@@ -71,7 +71,8 @@ def constraints(dim: int, params) -> list[tuple[str, str]]:
         if params.condition_number is not None:
             return [("condition_number", "give either scales or condition_number, not both")]
         if len(params.scales) != dim:
-            return [("scales", f"scales has {len(params.scales)} numbers but D = {dim}: give one per coordinate")]
+            have = f"{len(params.scales)} number{'' if len(params.scales) == 1 else 's'}"
+            return [("scales", f"scales has {have} but D = {dim}: give one per coordinate")]
     if params.rotation_seed is not None and dim > MAX_ROTATED_DIM:
         return [("rotation_seed", f"a rotated quadratic needs D <= {MAX_ROTATED_DIM} (a dense D x D matrix)")]
     return []
