@@ -2807,7 +2807,7 @@ export interface components {
             trajectories?: boolean;
             /**
              * Record Every
-             * @description With trajectories: keep every k-th step (and the last).
+             * @description With trajectories: keep every k-th step (and the last); without them, a 422.
              * @default 1
              */
             record_every?: number;

@@ -909,7 +909,10 @@ class SweepRequest(StrictModel):
     )
     trajectories: bool = Field(False, description="Return each configuration's params at the recorded steps.")
     record_every: int = Field(
-        1, ge=1, le=MAX_RECORD_EVERY, description="With trajectories: keep every k-th step (and the last)."
+        1,
+        ge=1,
+        le=MAX_RECORD_EVERY,
+        description="With trajectories: keep every k-th step (and the last); without them, a 422.",
     )
 
     @field_validator("grid", mode="before")
@@ -934,6 +937,12 @@ class SweepRequest(StrictModel):
 
     @model_validator(mode="after")
     def _shapes(self) -> SweepRequest:
+        if not self.trajectories and "record_every" in self.model_fields_set:  # as tune_values without tune
+            raise path_error(
+                "trajectories_missing",
+                "record_every applies with trajectories: true (no trajectories were asked)",
+                "record_every",
+            )
         return check_shapes(self)
 
 

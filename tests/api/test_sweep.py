@@ -218,6 +218,9 @@ def test_distances_scale_only_where_squares_leave_float64():
         ({"gradients": {"kind": "objective", "function": "rosenbrock"}, "target": 1}, "target", "open-loop"),
         ({"trajectories": 1}, "trajectories", "valid boolean"),
         ({"record_every": 0}, "record_every", "greater than or equal to 1"),
+        # silently ignored before, where tune_values without tune is a 422
+        ({"record_every": 10}, "record_every", "record_every applies with trajectories: true"),
+        ({"record_every": 1, "trajectories": False}, "record_every", "applies with trajectories"),
     ],
 )
 def test_bad_sweeps_name_the_field(client, body, field, words):
