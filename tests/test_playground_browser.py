@@ -172,7 +172,7 @@ def test_tutorial_preset_draws_both_charts_and_follows_a_hyperparameter(page, se
     assert changed_rates["adam"] != learning_rates["adam"]
     page.eval_on_selector(".controls", "panel => { panel.scrollTop = 0; }")
     page.screenshot(path=OUTPUT / "playground.png", full_page=True)
-    final = page.inner_text("#summary tbody tr:nth-child(4) td:nth-child(3)")
+    final = page.inner_text("#summary tbody tr:nth-child(4) td:nth-child(4)")
     answer = httpx.post(server + "simulate", json=page_body(page)).json()
     assert float(final) == pytest.approx(answer["runs"][3]["final"][0], rel=1e-3)
 
@@ -570,6 +570,31 @@ def test_an_edited_scenario_says_its_description_is_the_presets(page):
     page.click("#reset-scenario")
     drawn(page, draws)
     assert "edited" not in page.get_attribute("#scenario-description", "class")
+
+
+def test_tuning_each_lr_first_compares_the_runs_at_their_best(page, server):
+    page.goto("/#scenario=rosenbrock_valley")
+    draws = drawn(page)
+    own = page.eval_on_selector_all("#summary tbody td:nth-child(3)", "cells => cells.map((c) => c.textContent)")
+    assert not any("tuned" in text for text in own)
+    page.check("#tune-lr")
+    draws = drawn(page, draws)
+    body = page_body(page)
+    assert body["tune"] == "lr"
+    answer = httpx.post(server + "simulate", json=body).json()
+    chosen = [run["tuning"]["chosen"] for run in answer["runs"]]
+    shown = page.eval_on_selector_all("#summary tbody td:nth-child(3)", "cells => cells.map((c) => c.textContent)")
+    assert shown == [f"{formatted} (tuned)" for formatted in (number_text(page, c) for c in chosen)]
+    page.uncheck("#tune-lr")
+    drawn(page, draws)
+    assert "tune" not in page_body(page)
+    again = page.eval_on_selector_all("#summary tbody td:nth-child(3)", "cells => cells.map((c) => c.textContent)")
+    assert again == own
+
+
+def number_text(page, value: float) -> str:
+    """A number as the page writes it (charts.js's formatNumber)."""
+    return page.evaluate("async (v) => (await import('./static/js/charts.js')).formatNumber(v)", value)
 
 
 def test_each_cards_controls_say_whose_they_are(page):

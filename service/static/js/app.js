@@ -395,7 +395,23 @@ function optimizersPanel() {
     list.push({ name: add.value, ...("lr" in defaults ? { lr: defaults.lr } : {}) });
     rebuild();
   });
-  $("#optimizers").replaceChildren(h("h2", {}, "Optimizers"), ...cards, add);
+  $("#optimizers").replaceChildren(h("h2", {}, "Optimizers"), tuneToggle(), ...cards, add);
+}
+
+/** `tune: "lr"`: each optimizer's lr picked by a sweep first, so that the runs compare at their best lr rather
+ *  than at one lr that suits some of them. */
+function tuneToggle() {
+  const box = h("input", { type: "checkbox", id: "tune-lr", "data-field": "tune", checked: state.body.tune === "lr" });
+  box.addEventListener("change", () => {
+    if (box.checked) state.body.tune = "lr";
+    else for (const key of ["tune", "tune_values", "target"]) delete state.body[key]; // a 422 without tune
+    changed();
+  });
+  return h("div", { class: "block" },
+    h("label", { class: "toggle", for: "tune-lr", title: "POST /simulate with \"tune\": \"lr\": a sweep of "
+      + "each optimizer's lr, scored by the final loss (objectives) or the distance to the target (sequences)" },
+    box, "Tune each lr first (the best of a sweep, 10⁻⁴ … 1)"),
+    h("div", { class: "field-error", hidden: true }));
 }
 
 function optimizerCard(spec, index) {
@@ -880,11 +896,19 @@ function finalText(values) {
   return values.length > SUMMARY_VALUES ? `${shown}, … (${values.length - SUMMARY_VALUES} more)` : shown;
 }
 
+/** The lr a run used: its own, or the one its tuning chose ("(tuned)"; none when every value diverged). */
+function lrText(run) {
+  if (!run.tuning) return run.hyperparameters?.lr === undefined ? "—" : formatNumber(run.hyperparameters.lr);
+  return run.tuning.chosen === null ? "none finite" : `${formatNumber(run.tuning.chosen)} (tuned)`;
+}
+
 function summary() {
   const rows = answer.runs.map((run, index) => h("tr", {},
     h("td", { title: run.label }, h("div", { class: "run-cell" },
       h("span", { class: "swatch", style: `background:${colorOf(index)}` }), h("span", { class: "run-label" }, run.label))),
     h("td", {}, run.name),
+    h("td", { class: "num", title: run.tuning ? `tuned: the best of ${run.tuning.values.length} values` : null },
+      lrText(run)),
     h("td", { class: "num", title: run.final.length > SUMMARY_VALUES ? "The CSV download has every coordinate." : null },
       finalText(run.final)),
     h("td", { class: "num" }, run.loss ? formatNumber(run.loss[run.loss.length - 1]) : "—"),
