@@ -74,6 +74,19 @@ def parser() -> argparse.ArgumentParser:
         "(default: none for the table, params,learning_rates otherwise)",
     )
     simulate.add_argument(
+        "--record-every", type=int, metavar="K", help="keep every K-th step in the series (and the last): json only"
+    )
+    simulate.add_argument(
+        "--tune",
+        choices=["lr"],
+        help="pick each optimizer's lr by a sweep first (the table then shows the lr each run used)",
+    )
+    simulate.add_argument(
+        "--tune-values",
+        metavar="VALUES",
+        help=f"with --tune: the lr values tried, {_specs.TUNE_FORMS} (default logspace:-4:0:9)",
+    )
+    simulate.add_argument(
         "--request", metavar="FILE", help="a JSON request body (- reads standard input); the options above override it"
     )
     simulate.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default: table)")
@@ -240,6 +253,13 @@ def simulate_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["record"] = []  # the table shows final values only: do not compute series ...
     if args.format == "table":
         fields.setdefault("include_gradients", False)  # ... nor send the gradients back
+    if args.record_every is not None:
+        fields["record_every"] = args.record_every
+    if args.tune is not None:
+        fields["tune"] = args.tune
+    if args.tune_values is not None:
+        option = f"--tune-values {args.tune_values!r}"
+        fields["tune_values"] = _specs.axis_values(args.tune_values.strip(), option, _specs.TUNE_FORMS)
     return fields
 
 

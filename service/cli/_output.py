@@ -42,13 +42,15 @@ def simulation_table(result: SimulateResponse) -> str:
         head += f", closed loop on {objective.function}"
         if objective.minimum_value is not None:
             head += f" (minimum {number(objective.minimum_value)})"
-    headers = ["run", "optimizer", "steps", "final params"]
+    tuned = any(run.tuning is not None for run in result.runs)
+    headers = ["run", "optimizer", *(["lr (tuned)"] if tuned else []), "steps", "final params"]
     if objective is not None:
         headers += ["final loss"]
     rows = []
     for run in result.runs:
         done = result.steps if run.diverged_at is None else run.diverged_at - 1
-        row = [run.label, run.name, done, vector(run.final)]
+        lr = [number(run.tuning.chosen) if run.tuning and run.tuning.chosen is not None else "-"] if tuned else []
+        row = [run.label, run.name, *lr, done, vector(run.final)]
         if objective is not None:
             row.append(number(run.loss[-1]) if run.loss else "-")
         rows.append([*row, "-" if run.diverged_at is None else f"at step {run.diverged_at}"])

@@ -23,6 +23,7 @@ GRADIENT_FORMS = (
 )
 
 
+TUNE_FORMS = "logspace:START:STOP:NUM (10^START .. 10^STOP), linspace:START:STOP:NUM, or V1,V2,..."
 GRID_FORMS = (
     "NAME=logspace:START:STOP:NUM (10^START .. 10^STOP), NAME=linspace:START:STOP:NUM, or NAME=V1,V2,..., "
     "e.g. lr=logspace:-4:0:9 or beta1=0.8,0.9,0.99"
@@ -212,16 +213,21 @@ def grid(texts: list[str]) -> dict[str, Any]:
             raise UsageError(f"--grid {text!r}: expected {GRID_FORMS}")
         if name in axes:
             raise UsageError(f"--grid {text!r}: {name!r} is already on the grid; give each name once")
-        spacing, colon, bounds = rest.partition(":")
-        if colon and spacing in ("logspace", "linspace"):
-            parts = bounds.split(":")
-            numbers = [value(part.strip()) for part in parts]
-            if len(parts) != 3 or not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
-                raise UsageError(f"--grid {text!r}: expected {spacing}:START:STOP:NUM, e.g. {spacing}:-4:0:9")
-            axes[name] = {spacing: numbers}
-        else:
-            values = [value(part.strip()) for part in split_top_level(rest)]
-            if any(isinstance(v, str) for v in values) or not values:
-                raise UsageError(f"--grid {text!r}: expected {GRID_FORMS}")
-            axes[name] = values
+        axes[name] = axis_values(rest, f"--grid {text!r}", GRID_FORMS)
     return axes
+
+
+def axis_values(text: str, option: str, forms: str) -> Any:
+    """One axis's values (`logspace:-4:0:9`, `linspace:0:1:5` or `0.1,0.2`) as the service takes them:
+    {"logspace": [-4, 0, 9]} or [0.1, 0.2]. `option` and `forms` word the usage error."""
+    spacing, colon, bounds = text.partition(":")
+    if colon and spacing in ("logspace", "linspace"):
+        parts = bounds.split(":")
+        numbers = [value(part.strip()) for part in parts]
+        if len(parts) != 3 or not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+            raise UsageError(f"{option}: expected {spacing}:START:STOP:NUM, e.g. {spacing}:-4:0:9")
+        return {spacing: numbers}
+    values = [value(part.strip()) for part in split_top_level(text)]
+    if any(isinstance(v, str) for v in values) or not values:
+        raise UsageError(f"{option}: expected {forms}")
+    return values

@@ -54,6 +54,31 @@ def test_json_is_exactly_what_the_route_answers(optiscope, client):
     assert json.loads(result.out) == client.post("/simulate", json=body).json()
 
 
+def test_tune_record_every_and_tune_values_are_the_routes_fields(optiscope, client):
+    body = {
+        "gradients": {"kind": "objective", "function": "rosenbrock", "steps": 60},
+        "optimizers": [{"name": "adam"}, {"name": "sgd", "momentum": 0.9}],
+        "tune": "lr",
+        "tune_values": {"logspace": [-3, 0, 4]},
+        "record_every": 20,
+    }
+    source = ("--objective", "rosenbrock", "--steps", "60", "-o", "adam", "-o", "sgd:momentum=0.9")
+    tuning = ("--tune", "lr", "--tune-values", "logspace:-3:0:4")
+    result = optiscope("simulate", *source, *tuning, "--record-every", "20", "--format", "json")
+    assert result.code == 0, result.err
+    answer = client.post("/simulate", json=body).json()
+    assert json.loads(result.out) == answer and answer["recorded_steps"] == [20, 40, 60]
+    # The table shows the lr each run used.
+    table = optiscope("simulate", *source, *tuning)
+    assert table.code == 0, table.err
+    header, _, *rows = table.out.splitlines()[2:]
+    assert header.split()[:4] == ["run", "optimizer", "lr", "(tuned)"]
+    chosen = [run["tuning"]["chosen"] for run in answer["runs"]]
+    assert [float(row.split()[2]) for row in rows] == pytest.approx(chosen, rel=1e-5)
+    wrong = optiscope("simulate", *source, "--tune", "lr", "--tune-values", "geomspace:1:2:3")
+    assert wrong.code == 2 and "--tune-values 'geomspace:1:2:3': expected logspace:START:STOP:NUM" in wrong.err
+
+
 def test_csv_is_long_format_with_the_initial_point_at_step_0(optiscope):
     result = optiscope(
         "simulate", "-g", "[[0.5, -1.0], [0.25, 2.0]]", "-o", "sgd:lr=0.5", "-f", "csv", "--record", "params"
