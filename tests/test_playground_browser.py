@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import math
 import os
 import re
 import shlex
@@ -222,6 +223,16 @@ def test_a_long_run_is_drawn_from_every_kth_step_and_says_so(page):
     page.fill('[data-field="gradients.steps"]', "2000")
     drawn(page, draws)
     assert "· 2000 steps ·" in page.inner_text("#status") and "record_every" not in page_body(page)
+
+
+def test_a_wide_log_axis_labels_round_decades_down_to_its_lowest_line(page):
+    # SGD at lr 1e100 beside the tutorial's others: the ticks were 1e13, 1e32, ..., 1e89, and none at the
+    # decades where the other three runs' lines are.
+    body = {"optimizers": [{"name": "sgd", "lr": 1e100}, {"name": "adam", "lr": 0.1}]}
+    page.goto(link(body, source="tutorial", lrLog=True))
+    drawn(page)
+    exponents = [round(math.log10(float(t))) for t in tick_labels(page, "lr", "end")]
+    assert exponents == [0, 20, 40, 60, 80, 100], exponents
 
 
 def test_an_axis_writes_its_ticks_in_one_format_and_a_short_log_axis_gets_enough(page):

@@ -77,12 +77,16 @@ function linearTicks(min, max, count = 5) {
   return ticks;
 }
 
+// Decades between a log axis's ticks: round steps, and ticks at their multiples (1e0, 1e20, 1e40, ...), so that
+// both ends of a wide axis are labelled (a step of 19 from 1e-6 labelled 1e13, 1e32, ... and nothing near Adam).
+const DECADE_STEPS = [1, 2, 3, 5, 10, 20, 25, 50, 100];
+
 function logTicks(min, max) {
   const low = Math.floor(Math.log10(min));
   const high = Math.ceil(Math.log10(max));
-  const every = Math.max(1, Math.ceil((high - low) / 6));
+  const every = DECADE_STEPS.find((step) => (high - low) / step <= 6) ?? Math.ceil((high - low) / 6);
   const ticks = [];
-  for (let e = low; e <= high; e += every) {
+  for (let e = Math.ceil(low / every) * every; e <= high; e += every) {
     const v = 10 ** e;
     if (v >= min * 0.999 && v <= max * 1.001) ticks.push(v);
   }
