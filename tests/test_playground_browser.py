@@ -608,6 +608,21 @@ def number_text(page, value: float) -> str:
     return page.evaluate("async (v) => (await import('./static/js/charts.js')).formatNumber(v)", value)
 
 
+def test_a_onecycle_on_an_optimizer_without_momentum_does_not_cycle_it(page):
+    # cycle_momentum defaults to true, which Adagrad (no momentum, no beta1) cannot take: an instant 422.
+    page.goto(link({"optimizers": [{"name": "adagrad", "lr": 0.1}, {"name": "sgd", "lr": 0.1}]}, source="tutorial"))
+    draws = drawn(page)
+    page.select_option('[data-field="optimizers[0].schedule.kind"]', "onecycle")
+    draws = drawn(page, draws)
+    assert page_body(page)["optimizers"][0]["schedule"] == {"kind": "onecycle", "cycle_momentum": False}
+    page.select_option('[data-field="optimizers[1].schedule.kind"]', "onecycle")  # SGD has momentum: cycled
+    draws = drawn(page, draws)
+    assert page_body(page)["optimizers"][1]["schedule"] == {"kind": "onecycle"}
+    page.select_option('[data-field="optimizers[1].name"]', "rprop")  # ... until it becomes Rprop
+    drawn(page, draws)
+    assert page_body(page)["optimizers"][1]["schedule"] == {"kind": "onecycle", "cycle_momentum": False}
+
+
 def test_each_cards_controls_say_whose_they_are(page):
     # Every card's controls were "Optimizer", "Run label", "Duplicate", "Remove", "Schedule": a screen reader
     # could not tell the cards apart.

@@ -428,7 +428,7 @@ function optimizerCard(spec, index) {
     const fresh = optimizerInfo(nameSelect.value)?.defaults || {};
     const lr = chosen ? spec.lr : fresh.lr;
     list[index] = { name: nameSelect.value, ...(spec.label ? { label: spec.label } : {}), ...(lr !== undefined ? { lr } : {}) };
-    if (spec.schedule) list[index].schedule = spec.schedule;
+    if (spec.schedule) list[index].schedule = fitSchedule(spec.schedule, optimizerInfo(nameSelect.value));
     rebuild();
   });
   const label = h("input", {
@@ -469,7 +469,7 @@ function optimizerCard(spec, index) {
     card.append(objectFields(info.hyperparameters, spec, changed, path));
   }
   card.append(scheduleEditor(spec.schedule, (schedule) => {
-    if (schedule) spec.schedule = schedule;
+    if (schedule) spec.schedule = fitSchedule(schedule, info);
     else delete spec.schedule;
     rebuild();
   }, `${path}.schedule`, catalog.schedules.map((s) => ({ kind: s.kind, title: s.title, schema: s.parameters })), "schedule", run));
@@ -564,6 +564,16 @@ function betweenChildren(schedule, kind, count, change, index = 0) {
 }
 
 /** A new schedule of `kind`: its defaults, and one child for list properties that need at least one. */
+/** OneCycle cycles the optimizer's momentum (or beta1) unless told not to; an optimizer with neither cannot
+ *  (torch raises, the service answers a 422), so the form gives such a OneCycle cycle_momentum: false, unless
+ *  the person set it. */
+function fitSchedule(schedule, info) {
+  const defaults = info?.defaults || {};
+  const cycles = "momentum" in defaults || "beta1" in defaults;
+  if (schedule.kind !== "onecycle" || cycles || schedule.cycle_momentum !== undefined) return schedule;
+  return { ...schedule, cycle_momentum: false };
+}
+
 function seededSchedule(kind) {
   const schedule = { kind: kind.kind };
   for (const [name, prop] of Object.entries(kind.schema.properties || {})) {
