@@ -3107,6 +3107,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorMessage"];
                 };
             };
+            /** @description The body is compressed (a Content-Encoding other than identity). */
+            415: {
+                headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
             /** @description Invalid request: each entry names the field (`field`, `loc`), what is wrong and what is accepted; limits and the compute budget answer the same way. */
             422: {
                 headers: {
@@ -3198,6 +3209,17 @@ export interface operations {
             };
             /** @description The body is over OPTISCOPE_MAX_BODY_BYTES. */
             413: {
+                headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
+            /** @description The body is compressed (a Content-Encoding other than identity). */
+            415: {
                 headers: {
                     /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
                     "X-Request-ID"?: string;
@@ -3414,6 +3436,17 @@ export interface operations {
             };
             /** @description The body is over OPTISCOPE_MAX_BODY_BYTES. */
             413: {
+                headers: {
+                    /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorMessage"];
+                };
+            };
+            /** @description The body is compressed (a Content-Encoding other than identity). */
+            415: {
                 headers: {
                     /** @description The request's id: the X-Request-ID the client sent when it is 1 to 128 of A-Z a-z 0-9 . _ : / + = -, else a fresh one. Logs carry it. */
                     "X-Request-ID"?: string;

@@ -125,6 +125,7 @@ TOO_LARGE = {
         "description": "The body stalled: no part of it came for OPTISCOPE_BODY_TIMEOUT_SECONDS (the connection "
         "is closed).",
     },
+    415: {"model": ErrorMessage, "description": "The body is compressed (a Content-Encoding other than identity)."},
 }
 # The routes that may run long (admission.Admission; middleware.RequestTelemetry at shutdown).
 UNAVAILABLE = {

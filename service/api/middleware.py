@@ -187,7 +187,8 @@ def _open(path: str) -> bool:
 
 
 class BodySizeLimit:
-    """413 for a body over `max_bytes`, before the application reads any of it; 408 for a body that stalls.
+    """413 for a body over `max_bytes`, before the application reads any of it; 408 for a body that stalls;
+    415 for a compressed one (any Content-Encoding but identity).
 
     A declared Content-Length over the limit is refused at once; otherwise the server itself stops the
     body at the declared length. A chunked body declares no length: it is counted as it arrives, refused
@@ -215,6 +216,13 @@ class BodySizeLimit:
             if declared.isdigit() and int(declared) > self.max_bytes:
                 await self.refuse(send, f"{int(declared)} bytes")
                 return
+        encoding = _header(scope, b"content-encoding")
+        if encoding is not None and encoding.strip().lower() not in (b"", b"identity"):
+            # A gzipped body was read as UTF-8 text and answered "invalid JSON": say what is wrong instead.
+            name = encoding.decode("latin-1").strip()[:60]
+            detail = f"Content-Encoding {name!r} is not supported: send the request body uncompressed."
+            await send_json(send, 415, {"detail": detail}, [(b"connection", b"close")])
+            return
 
         chunks: list[bytes] = []
         size = 0

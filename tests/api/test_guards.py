@@ -4,6 +4,7 @@ and bodies that cannot be decoded at all (422, never a 400 or 500)."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import os
 
@@ -30,6 +31,20 @@ def test_a_declared_body_over_the_limit_is_a_413_before_parsing(client_with):
     assert (
         client.post("/simulate", content=b"{" * 1001, headers={"content-type": "application/json"}).status_code == 413
     )
+
+
+def test_a_compressed_body_is_a_415_saying_so(client):
+    # gzip bytes were read as text: 422 "invalid JSON ... UnicodeDecodeError: 'utf-8' codec can't decode".
+    packed = gzip.compress(b"{}")
+    for encoding in ("gzip", "br", "GZIP"):
+        headers = {"content-type": "application/json", "content-encoding": encoding}
+        answer = client.post("/simulate", content=packed, headers=headers)
+        assert answer.status_code == 415
+        assert answer.json()["detail"] == (
+            f"Content-Encoding {encoding!r} is not supported: send the request body uncompressed."
+        )
+    identity = {"content-type": "application/json", "content-encoding": "identity"}
+    assert client.post("/simulate", content=b"{}", headers=identity).status_code == 200
 
 
 def test_a_chunked_body_is_counted_as_it_streams(client_with):
