@@ -629,7 +629,8 @@ def test_each_cards_controls_say_whose_they_are(page):
     page.goto("/")
     drawn(page)
     names = page.eval_on_selector_all(
-        "#optimizers .card:nth-child(3) [aria-label]", "elements => elements.map((e) => e.getAttribute('aria-label'))"
+        '#optimizers .card[data-index="1"] [aria-label]',
+        "elements => elements.map((e) => e.getAttribute('aria-label'))",
     )
     assert names == [
         "Optimizer of run 2 (adagrad)",
@@ -638,7 +639,7 @@ def test_each_cards_controls_say_whose_they_are(page):
         "Remove run 2 (adagrad)",
         "Schedule of run 2 (adagrad)",
     ]
-    assert page.get_attribute("#optimizers .card:nth-child(3)", "aria-label") == "run 2 (adagrad)"
+    assert page.get_attribute('#optimizers .card[data-index="1"]', "aria-label") == "run 2 (adagrad)"
     assert page.get_by_role("button", name="Remove run 4 (adam)").count() == 1
 
 
