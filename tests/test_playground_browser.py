@@ -596,11 +596,19 @@ def test_tuning_each_lr_first_compares_the_runs_at_their_best(page, server):
     chosen = [run["tuning"]["chosen"] for run in answer["runs"]]
     shown = page.eval_on_selector_all("#summary tbody td:nth-child(3)", "cells => cells.map((c) => c.textContent)")
     assert shown == [f"{formatted} (tuned)" for formatted in (number_text(page, c) for c in chosen)]
+    assert not page.is_visible("#optimizers .block .hint")  # an objective scores by its loss
     page.uncheck("#tune-lr")
     drawn(page, draws)
     assert "tune" not in page_body(page)
     again = page.eval_on_selector_all("#summary tbody td:nth-child(3)", "cells => cells.map((c) => c.textContent)")
     assert again == own
+
+
+def test_tuning_without_an_objective_says_what_it_scores(page):
+    page.goto(link({"optimizers": [{"name": "sgd"}], "tune": "lr"}, source="tutorial"))
+    drawn(page)
+    assert "distance to the origin" in page.inner_text("#optimizers .block .hint")
+    assert page.inner_text("#summary tbody td:nth-child(3)") == "1e-4 (tuned)"
 
 
 def number_text(page, value: float) -> str:
@@ -641,6 +649,9 @@ def test_each_cards_controls_say_whose_they_are(page):
     ]
     assert page.get_attribute('#optimizers .card[data-index="1"]', "aria-label") == "run 2 (adagrad)"
     assert page.get_by_role("button", name="Remove run 4 (adam)").count() == 1
+    page.fill('[data-field="optimizers[1].label"]', "mine")  # the names follow the label as it is typed
+    assert page.get_by_role("button", name="Remove run 2 (mine)").count() == 1
+    assert page.get_attribute('#optimizers .card[data-index="1"]', "aria-label") == "run 2 (mine)"
 
 
 def test_every_hyperparameter_name_is_shown_whole(page, server):

@@ -329,10 +329,23 @@ def _schedule_model(schedule: Schedule, extra: dict[str, Any] | None = None, val
 
 BASE_SCHEDULE_MODELS = {k: _schedule_model(s) for k, s in SCHEDULES.items() if k != "sequential"}
 CHILD_KINDS = tuple(k for k in BASE_SCHEDULE_MODELS if k != "onecycle")
+
+
+def _not_onecycle(value: Any) -> Any:
+    if isinstance(value, dict) and value.get("kind") == "onecycle":  # a known kind, but not here (as in torch)
+        raise path_error(
+            "union_tag_invalid",
+            "onecycle cannot be a sequential child: it sets the whole cycle's lr itself. Use it alone.",
+            "kind",
+        )
+    return value
+
+
 ChildSchedule = Annotated[
     Union[tuple(BASE_SCHEDULE_MODELS[k] for k in CHILD_KINDS)],  # noqa: UP007
     Field(discriminator="kind"),
     BeforeValidator(known_tag("kind", "sequential child kind", CHILD_KINDS)),
+    BeforeValidator(_not_onecycle),  # (the last before-validator runs first)
 ]
 
 

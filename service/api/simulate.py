@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from ..engine import (
     simulate_objective,
     simulate_source,
 )
-from ..engine.batch import recorded_count, recorded_steps
+from ..engine.batch import recorded_count, recorded_steps, usable_cores
 from ..engine.objectives import surface as surface_grid
 from ..settings import Settings
 from .admission import AdmitDep
@@ -193,7 +192,7 @@ class engine_errors:  # noqa: N801 (used as a function: `with engine_errors(...)
             others = computing() - 1
             beside = (
                 f" ({others} other request{'s' if others > 1 else ''} computed beside it on "
-                f"{os.cpu_count()} cores: alone, it may fit)"
+                f"{usable_cores()} cores: alone, it may fit)"
                 if others > 0
                 else ""
             )

@@ -74,7 +74,10 @@ def parser() -> argparse.ArgumentParser:
         "(default: none for the table, params,learning_rates otherwise)",
     )
     simulate.add_argument(
-        "--record-every", type=int, metavar="K", help="keep every K-th step in the series (and the last): json only"
+        "--record-every",
+        type=int,
+        metavar="K",
+        help="with --format json: keep every K-th step in the series (and the last)",
     )
     simulate.add_argument(
         "--tune",
@@ -85,6 +88,10 @@ def parser() -> argparse.ArgumentParser:
         "--tune-values",
         metavar="VALUES",
         help=f"with --tune: the lr values tried, {_specs.TUNE_FORMS} (default logspace:-4:0:9)",
+    )
+    simulate.add_argument(
+        "--target",
+        help="with --tune, open-loop sources: where the params should end (a number or a JSON list; default 0)",
     )
     simulate.add_argument(
         "--request", metavar="FILE", help="a JSON request body (- reads standard input); the options above override it"
@@ -254,9 +261,15 @@ def simulate_fields(args: argparse.Namespace) -> dict[str, Any]:
     if args.format == "table":
         fields.setdefault("include_gradients", False)  # ... nor send the gradients back
     if args.record_every is not None:
+        if args.format != "json":  # the table has no series, the CSV every step: it would be ignored
+            raise _specs.UsageError(
+                f"--record-every thins the series of --format json; --format {args.format} has none"
+            )
         fields["record_every"] = args.record_every
     if args.tune is not None:
         fields["tune"] = args.tune
+    if args.target is not None:
+        fields["target"] = _specs.initial_point(args.target, "--target")
     if args.tune_values is not None:
         option = f"--tune-values {args.tune_values!r}"
         fields["tune_values"] = _specs.axis_values(args.tune_values.strip(), option, _specs.TUNE_FORMS)

@@ -49,12 +49,20 @@ def simulation_table(result: SimulateResponse) -> str:
     rows = []
     for run in result.runs:
         done = result.steps if run.diverged_at is None else run.diverged_at - 1
-        lr = [number(run.tuning.chosen) if run.tuning and run.tuning.chosen is not None else "-"] if tuned else []
+        lr = [_lr_used(run)] if tuned else []
         row = [run.label, run.name, *lr, done, vector(run.final)]
         if objective is not None:
             row.append(number(run.loss[-1]) if run.loss else "-")
         rows.append([*row, "-" if run.diverged_at is None else f"at step {run.diverged_at}"])
     return f"{head}\n\n" + table([*headers, "diverged"], rows)
+
+
+def _lr_used(run) -> str:
+    """The lr a run used: the one its tuning chose, else its own (no value scored, or not tuned)."""
+    if run.tuning is not None and run.tuning.chosen is not None:
+        return number(run.tuning.chosen)
+    own = run.hyperparameters.get("lr")
+    return "-" if own is None else f"{number(own)} (own)"
 
 
 def sweep_table(result: SweepResponse) -> str:

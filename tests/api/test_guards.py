@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import os
 
 import pytest
 from fastapi.testclient import TestClient
@@ -129,6 +128,7 @@ def test_a_simulation_over_the_compute_budget_stops_with_a_422(client_with):
 def test_a_budget_run_over_beside_other_computations_says_it_may_fit_alone(client_with, monkeypatch):
     # The budget is wall-clock time: six 4.6 s requests at once on 2 cores were all stopped.
     from service.api import concurrency, simulate
+    from service.engine.batch import usable_cores
 
     seen = []
     monkeypatch.setattr(simulate, "computing", lambda: seen.append(concurrency.computing()) or 3)
@@ -136,7 +136,7 @@ def test_a_budget_run_over_beside_other_computations_says_it_may_fit_alone(clien
     body = {"gradients": {"kind": "synthetic", "steps": 200_000}, "optimizers": [{"name": "adam"}], "record": []}
     detail = client.post("/simulate", json=body).json()["detail"][0]
     assert detail["type"] == "compute_budget_exceeded"
-    assert detail["msg"].endswith(f"(2 other requests computed beside it on {os.cpu_count()} cores: alone, it may fit)")
+    assert detail["msg"].endswith(f"(2 other requests computed beside it on {usable_cores()} cores: alone, it may fit)")
     assert seen == [1] and concurrency.computing() == 0  # the request itself, while it ran; none after
 
 
@@ -342,6 +342,11 @@ def test_a_list_of_more_than_a_few_entries_reports_its_first_bad_entry_only(clie
         }
         many = client.post(path, json={"optimizers": [*good, BAD_ENTRY, {"name": "sgd", "lr": -1}] * 4})
         assert many.status_code == 422 and fields(many) == {f"optimizers[3].{f}" for f in entry_fields}
+        # At the boundary: 16 entries are all reported, 17 are not.
+        sixteen = client.post(path, json={"optimizers": [{"name": "sgd", "lr": -1}] * 16})
+        assert fields(sixteen) == {f"optimizers[{i}].lr" for i in range(16)}
+        seventeen = client.post(path, json={"optimizers": [{"name": "sgd", "lr": -1}] * 17})
+        assert fields(seventeen) == {"optimizers[0].lr"}
         assert client.post(path, json={"optimizers": [{"name": "sgd"}] * 17}).status_code == 200
 
 

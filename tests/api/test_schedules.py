@@ -74,7 +74,7 @@ def test_onecycle_runs_exactly_its_total_steps(client):
         (
             {"kind": "sequential", "schedulers": [{"kind": "onecycle"}], "milestones": []},
             "schedule.schedulers[0].kind",
-            "Unknown sequential child kind 'onecycle'. Known sequential child kinds: 'constant', 'step'",
+            "onecycle cannot be a sequential child: it sets the whole cycle's lr itself",
         ),
         # pydantic's own words were "Input tag 'cosin' found using 'kind' does not match any of the expected tags"
         ({"kind": "cosin"}, "schedule.kind", "Unknown schedule kind 'cosin'. Did you mean 'cosine'? Known schedule"),

@@ -75,6 +75,11 @@ def test_tune_record_every_and_tune_values_are_the_routes_fields(optiscope, clie
     assert header.split()[:4] == ["run", "optimizer", "lr", "(tuned)"]
     chosen = [run["tuning"]["chosen"] for run in answer["runs"]]
     assert [float(row.split()[2]) for row in rows] == pytest.approx(chosen, rel=1e-5)
+    thinned = optiscope("simulate", *source, "--record-every", "20")  # the table has no series to thin
+    assert thinned.code == 2 and "--record-every thins the series of --format json" in thinned.err
+    aimed = optiscope("simulate", "-o", "sgd", "--tune", "lr", "--target", "-1", "--format", "json")
+    tutorial = {"optimizers": [{"name": "sgd"}], "tune": "lr", "target": -1}
+    assert aimed.code == 0 and json.loads(aimed.out) == client.post("/simulate", json=tutorial).json()
     wrong = optiscope("simulate", *source, "--tune", "lr", "--tune-values", "geomspace:1:2:3")
     assert wrong.code == 2 and "--tune-values 'geomspace:1:2:3': expected logspace:START:STOP:NUM" in wrong.err
 

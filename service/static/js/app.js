@@ -398,6 +398,15 @@ function optimizersPanel() {
   $("#optimizers").replaceChildren(h("h2", {}, "Optimizers"), tuneToggle(), ...cards, add);
 }
 
+/** A card's accessible names follow its label as it is typed ("Remove run 2 (old)" until the next rebuild). */
+function renameControls(card, before, after) {
+  if (!card) return;
+  for (const element of [card, ...card.querySelectorAll("[aria-label]")]) {
+    const name = element.getAttribute("aria-label");
+    if (name?.includes(before)) element.setAttribute("aria-label", name.replace(before, after));
+  }
+}
+
 /** `tune: "lr"`: each optimizer's lr picked by a sweep first, so that the runs compare at their best lr rather
  *  than at one lr that suits some of them. */
 function tuneToggle() {
@@ -411,6 +420,8 @@ function tuneToggle() {
     h("label", { class: "toggle", for: "tune-lr", title: "POST /simulate with \"tune\": \"lr\": a sweep of "
       + "each optimizer's lr, scored by the final loss (objectives) or the distance to the target (sequences)" },
     box, "Tune each lr first (the best of a sweep, 10⁻⁴ … 1)"),
+    state.body.gradients?.kind === "objective" ? null : h("p", { class: "hint" },
+      "Without an objective a run is scored by its distance to the origin: the smallest lr tends to win."),
     h("div", { class: "field-error", hidden: true }));
 }
 
@@ -420,6 +431,7 @@ function optimizerCard(spec, index) {
   const list = state.body.optimizers;
   // Every card has the same controls: their accessible names say whose they are ("Remove run 2 (adagrad)").
   const run = `run ${index + 1} (${spec.label || spec.name})`;
+  let named = run; // as the label is typed
   const nameSelect = h("select", { class: "name", "data-field": `${path}.name`, "aria-label": `Optimizer of ${run}` },
     catalog.optimizers.map((o) => h("option", { value: o.name, selected: o.name === spec.name }, o.title)));
   nameSelect.addEventListener("change", () => {
@@ -438,6 +450,9 @@ function optimizerCard(spec, index) {
   label.addEventListener("input", () => {
     if (label.value) spec.label = label.value;
     else delete spec.label;
+    const renamed = `run ${index + 1} (${spec.label || spec.name})`;
+    renameControls(label.closest(".card"), named, renamed);
+    named = renamed;
     changed();
   });
   const header = h("div", { class: "card-head" },
@@ -563,7 +578,6 @@ function betweenChildren(schedule, kind, count, change, index = 0) {
   schedule.milestones = milestones;
 }
 
-/** A new schedule of `kind`: its defaults, and one child for list properties that need at least one. */
 /** OneCycle cycles the optimizer's momentum (or beta1) unless told not to; an optimizer with neither cannot
  *  (torch raises, the service answers a 422), so the form gives such a OneCycle cycle_momentum: false, unless
  *  the person set it. */
@@ -574,6 +588,7 @@ function fitSchedule(schedule, info) {
   return { ...schedule, cycle_momentum: false };
 }
 
+/** A new schedule of `kind`: its defaults, and one child for list properties that need at least one. */
 function seededSchedule(kind) {
   const schedule = { kind: kind.kind };
   for (const [name, prop] of Object.entries(kind.schema.properties || {})) {
@@ -702,8 +717,9 @@ async function run() {
   document.body.dataset.state = "ready";
   $("#results").classList.remove("stale");
   const ms = Math.round(performance.now() - started);
-  // recorded_steps starts at k with record_every k (listed only when k > 1)
-  const every = answer.recorded_steps?.length ? ` (every ${ordinal(answer.recorded_steps[0])} drawn)` : "";
+  // recorded_steps starts at k with record_every k (listed only when k > 1); k >= T keeps the last step alone
+  const kept = answer.recorded_steps;
+  const every = !kept?.length ? "" : kept.length === 1 ? " (the last drawn)" : ` (every ${ordinal(kept[0])} drawn)`;
   $("#status").textContent = `${answer.runs.length} run${answer.runs.length > 1 ? "s" : ""} · ${answer.steps} steps${every} · D = ${answer.dim} · ${ms} ms`;
   await draw();
   document.body.dataset.draws = String(Number(document.body.dataset.draws || 0) + 1);
@@ -906,10 +922,11 @@ function finalText(values) {
   return values.length > SUMMARY_VALUES ? `${shown}, … (${values.length - SUMMARY_VALUES} more)` : shown;
 }
 
-/** The lr a run used: its own, or the one its tuning chose ("(tuned)"; none when every value diverged). */
+/** The lr a run used: its own, or the one its tuning chose ("(tuned)"; its own when no value scored). */
 function lrText(run) {
   if (!run.tuning) return run.hyperparameters?.lr === undefined ? "—" : formatNumber(run.hyperparameters.lr);
-  return run.tuning.chosen === null ? "none finite" : `${formatNumber(run.tuning.chosen)} (tuned)`;
+  if (run.tuning.chosen === null) return `${formatNumber(run.hyperparameters.lr)} (no value scored)`; // it keeps its own
+  return `${formatNumber(run.tuning.chosen)} (tuned)`;
 }
 
 function summary() {
