@@ -223,6 +223,11 @@ def test_a_long_run_is_drawn_from_every_kth_step_and_says_so(page):
     page.fill('[data-field="gradients.steps"]', "2000")
     drawn(page, draws)
     assert "· 2000 steps ·" in page.inner_text("#status") and "record_every" not in page_body(page)
+    # A link's own record_every of at least T keeps the last step alone: not "every 1000th".
+    page.goto("about:blank")
+    page.goto(link(body | {"record_every": 20_000}, source="synthetic"))
+    drawn(page)
+    assert "· 10000 steps (the last drawn) ·" in page.inner_text("#status")
 
 
 def test_a_wide_log_axis_labels_round_decades_down_to_its_lowest_line(page):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -44,14 +45,62 @@ def estimated_work(request: Any, specs: Any, configurations: int = 1) -> float:
     return (work + setup) * configurations
 
 
-# Computations in the thread pool now (changed on the event loop only): the compute budget is wall-clock
-# time, so a request stopped while others computed beside it may fit alone, and its 422 says so.
-_computing = 0
+class Computation:
+    """A computation in the thread pool, and the most computations that ran at once while it ran (itself
+    included): the compute budget is wall-clock time, so a request stopped while others computed beside it
+    may fit alone, and its 422 says so."""
+
+    __slots__ = ("peak",)
+
+    def __init__(self) -> None:
+        self.peak = 1
 
 
-def computing() -> int:
-    """Requests computing in the thread pool now, the caller's own included when it is one of them."""
-    return _computing
+class Computations:
+    """The computations running in the thread pool, counted from their threads: one the server stopped
+    waiting for (it is shutting down) counts until its thread reaches a checkpoint and ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[Computation] = set()
+
+    def start(self) -> Computation:
+        with self._lock:
+            computation = Computation()
+            self._running.add(computation)
+            for running in self._running:
+                running.peak = max(running.peak, len(self._running))
+            return computation
+
+    def stop(self, computation: Computation) -> None:
+        with self._lock:
+            self._running.discard(computation)
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+
+COMPUTATIONS = Computations()
+_current: ContextVar[Computation | None] = ContextVar("computation", default=None)
+
+
+def beside() -> int:
+    """The most other computations that ran at once with the current one (0 outside the thread pool)."""
+    computation = _current.get()
+    return 0 if computation is None else computation.peak - 1
+
+
+def _counted(compute: Callable[..., Any]) -> Callable[..., Any]:
+    def counted(*args: Any) -> Any:  # on the worker thread, in its own copy of the request's context
+        computation = COMPUTATIONS.start()
+        token = _current.set(computation)
+        try:
+            return compute(*args)
+        finally:
+            _current.reset(token)
+            COMPUTATIONS.stop(computation)
+
+    return counted
 
 
 async def run_sized(work: int, compute: Callable[..., Any], *args: Any, receive: Receive | None = None) -> Any:
@@ -59,17 +108,9 @@ async def run_sized(work: int, compute: Callable[..., Any], *args: Any, receive:
     `receive`, the computation is abandoned at its next checkpoint if the client goes away (the engine's
     `progress.Interrupted`), so that a dropped request stops using a core; the answer, which nobody reads,
     is then an empty 499. Likewise when the server cancels the request as it shuts down."""
-    global _computing
     if work <= INLINE_WORK:
         return compute(*args)
-    _computing += 1
-    try:
-        return await _in_thread(compute, args, receive)
-    finally:
-        _computing -= 1
-
-
-async def _in_thread(compute: Callable[..., Any], args: tuple, receive: Receive | None) -> Any:
+    compute = _counted(compute)
     if receive is None:
         return await run_in_threadpool(compute, *args)
     gone = threading.Event()

@@ -27,7 +27,7 @@ from ..engine.batch import recorded_count, recorded_steps, usable_cores
 from ..engine.objectives import surface as surface_grid
 from ..settings import Settings
 from .admission import AdmitDep
-from .concurrency import ReceiveDep, computing, estimated_work, run_sized
+from .concurrency import ReceiveDep, beside, estimated_work, run_sized
 from .deps import SettingsDep
 from .errors import TOO_LARGE, UNAVAILABLE, ValidationErrorBody, count, known_query, limit_error
 from .export import csv_chunks, csv_rows, simulation_csv
@@ -189,8 +189,8 @@ class engine_errors:  # noqa: N801 (used as a function: `with engine_errors(...)
         if isinstance(exc, BudgetExceeded):
             if self.metrics is not None:
                 self.metrics.budget_exceeded.inc()
-            others = computing() - 1
-            beside = (
+            others = beside()
+            shared = (
                 f" ({others} other request{'s' if others > 1 else ''} computed beside it on "
                 f"{usable_cores()} cores: alone, it may fit)"
                 if others > 0
@@ -199,7 +199,7 @@ class engine_errors:  # noqa: N801 (used as a function: `with engine_errors(...)
             raise limit_error(
                 (),
                 f"the simulation ran over the compute budget of {self.seconds:g} s and was stopped ({exc}): ask "
-                f"for fewer {self.fewer}{beside}",
+                f"for fewer {self.fewer}{shared}",
                 kind="compute_budget_exceeded",
             ) from None
         if isinstance(exc, gradients.NonFiniteGradients):

@@ -92,7 +92,7 @@ def test_every_nullable_parameter_says_what_null_means(client):
     assert said == {
         "adafactor.eps1": "machine epsilon",
         "quadratic.scales": "from condition_number",
-        "quadratic.condition_number": "10",
+        "quadratic.condition_number": "10 (unused with scales)",
         "quadratic.rotation_seed": "no rotation",
         "logistic_regression.batch_size": "full batch",
         "onecycle.total_steps": "the run's steps",

@@ -125,19 +125,37 @@ def test_a_simulation_over_the_compute_budget_stops_with_a_422(client_with):
     assert detail["msg"].endswith("ask for fewer steps, coordinates or optimizers")  # alone: nothing more to say
 
 
-def test_a_budget_run_over_beside_other_computations_says_it_may_fit_alone(client_with, monkeypatch):
+def test_a_budget_run_over_beside_other_computations_says_it_may_fit_alone(client_with):
     # The budget is wall-clock time: six 4.6 s requests at once on 2 cores were all stopped.
-    from service.api import concurrency, simulate
+    from service.api.concurrency import COMPUTATIONS
     from service.engine.batch import usable_cores
 
-    seen = []
-    monkeypatch.setattr(simulate, "computing", lambda: seen.append(concurrency.computing()) or 3)
     client = client_with(compute_budget_seconds=0.001)
     body = {"gradients": {"kind": "synthetic", "steps": 200_000}, "optimizers": [{"name": "adam"}], "record": []}
-    detail = client.post("/simulate", json=body).json()["detail"][0]
+    others = [COMPUTATIONS.start(), COMPUTATIONS.start()]  # two other requests' computations, running
+    try:
+        detail = client.post("/simulate", json=body).json()["detail"][0]
+    finally:
+        for other in others:
+            COMPUTATIONS.stop(other)
     assert detail["type"] == "compute_budget_exceeded"
     assert detail["msg"].endswith(f"(2 other requests computed beside it on {usable_cores()} cores: alone, it may fit)")
-    assert seen == [1] and concurrency.computing() == 0  # the request itself, while it ran; none after
+    assert len(COMPUTATIONS) == 0  # the request's own computation ended with it
+
+
+def test_computations_remember_the_most_that_ran_beside_them():
+    # A request slowed by another that finished before its budget ran out still hears of it.
+    from service.api.concurrency import Computations
+
+    running = Computations()
+    first = running.start()
+    second = running.start()
+    running.stop(second)
+    third = running.start()
+    assert (first.peak, second.peak, third.peak) == (2, 2, 2) and len(running) == 2
+    running.stop(first)
+    running.stop(third)
+    assert len(running) == 0 and running.start().peak == 1
 
 
 def test_a_sweep_over_the_compute_budget_is_counted_too(client_with):

@@ -106,7 +106,7 @@ QUADRATIC = Objective(
             f"{DEFAULT_CONDITION_NUMBER:g}).",
             minimum=1.0,
             nullable=True,
-            null_means=f"{DEFAULT_CONDITION_NUMBER:g}",
+            null_means=f"{DEFAULT_CONDITION_NUMBER:g} (unused with scales)",
         ),
         Hyperparameter(
             "rotation_seed",
