@@ -95,9 +95,13 @@ def count(n: int) -> str:
     return str(n) if n < 10**30 else f"about 10^{int(n.bit_length() * 0.30103)}"
 
 
+def plural(n: int, noun: str) -> str:
+    """'1 number', '3 numbers', '2 other requests'."""
+    return f"{count(n)} {noun}{'' if n == 1 else 's'}"
+
+
 def numbers(n: int) -> str:
-    """'1 number', '3 numbers'."""
-    return f"{count(n)} number{'' if n == 1 else 's'}"
+    return plural(n, "number")
 
 
 def shown(value: Any, limit: int = 60) -> str:

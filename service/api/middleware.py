@@ -19,6 +19,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..logs import ACCESS, request_id_var
+from .errors import shown
 from .metrics import Metrics
 
 # An incoming X-Request-ID is kept if it is short and plain; anything else is replaced by a fresh one.
@@ -219,8 +220,8 @@ class BodySizeLimit:
         encoding = _header(scope, b"content-encoding")
         if encoding is not None and encoding.strip().lower() not in (b"", b"identity"):
             # A gzipped body was read as UTF-8 text and answered "invalid JSON": say what is wrong instead.
-            name = encoding.decode("latin-1").strip()[:60]
-            detail = f"Content-Encoding {name!r} is not supported: send the request body uncompressed."
+            name = shown(encoding.decode("latin-1").strip())
+            detail = f"Content-Encoding {name} is not supported: send the request body uncompressed."
             await send_json(send, 415, {"detail": detail}, [(b"connection", b"close")])
             return
 

@@ -29,7 +29,7 @@ from ..settings import Settings
 from .admission import AdmitDep
 from .concurrency import ReceiveDep, beside, estimated_work, run_sized
 from .deps import SettingsDep
-from .errors import TOO_LARGE, UNAVAILABLE, ValidationErrorBody, count, known_query, limit_error
+from .errors import TOO_LARGE, UNAVAILABLE, ValidationErrorBody, count, known_query, limit_error, plural
 from .export import csv_chunks, csv_rows, simulation_csv
 from .lean import LeanRoute
 from .metrics import Metrics, MetricsDep
@@ -191,8 +191,7 @@ class engine_errors:  # noqa: N801 (used as a function: `with engine_errors(...)
                 self.metrics.budget_exceeded.inc()
             others = beside()
             shared = (
-                f" ({others} other request{'s' if others > 1 else ''} computed beside it on "
-                f"{usable_cores()} cores: alone, it may fit)"
+                f" ({plural(others, 'other request')} computed beside it on {usable_cores()} cores: alone, it may fit)"
                 if others > 0
                 else ""
             )

@@ -430,7 +430,8 @@ function optimizerCard(spec, index) {
   const path = `optimizers[${index}]`;
   const list = state.body.optimizers;
   // Every card has the same controls: their accessible names say whose they are ("Remove run 2 (adagrad)").
-  const run = `run ${index + 1} (${spec.label || spec.name})`;
+  const runName = () => `run ${index + 1} (${spec.label || spec.name})`;
+  const run = runName();
   let named = run; // as the label is typed
   const nameSelect = h("select", { class: "name", "data-field": `${path}.name`, "aria-label": `Optimizer of ${run}` },
     catalog.optimizers.map((o) => h("option", { value: o.name, selected: o.name === spec.name }, o.title)));
@@ -450,7 +451,7 @@ function optimizerCard(spec, index) {
   label.addEventListener("input", () => {
     if (label.value) spec.label = label.value;
     else delete spec.label;
-    const renamed = `run ${index + 1} (${spec.label || spec.name})`;
+    const renamed = runName();
     renameControls(label.closest(".card"), named, renamed);
     named = renamed;
     changed();
